@@ -1,0 +1,50 @@
+"""Built-in models (DESIGN.md's table): names and parameter names are part of the contract."""
+from __future__ import annotations
+
+from . import channels, learning, losses, priors
+from .model import Model
+
+__all__ = ["BUILTINS"]
+
+
+def _m(name, prior, teacher, setting, defaults, description):
+    def make():
+        return Model(prior=prior(), teacher=teacher(), learning=setting(), name=name,
+                     defaults=dict(defaults), description=description)
+    make.description = description
+    make.defaults = defaults
+    return make
+
+
+BUILTINS = {
+    "gardner": _m("gardner", priors.Spherical, channels.RandomLabels,
+                  lambda: learning.Volume(margin="kappa"), {"alpha": 1.0, "kappa": 0.0},
+                  "Gardner volume of spherical weights storing random labels with margin kappa (Gardner 1988)"),
+    "ising-storage": _m("ising-storage", priors.Ising, channels.RandomLabels,
+                        lambda: learning.Volume(margin="kappa"), {"alpha": 0.5, "kappa": 0.0},
+                        "binary (±1) weights storing random labels (Gardner & Derrida 1988; Krauth & Mézard 1989)"),
+    "perceptron-gibbs": _m("perceptron-gibbs", priors.Spherical, lambda: channels.Sign(),
+                           lambda: learning.Gibbs("T", losses.Errors()), {"alpha": 1.0, "T": 0.5},
+                           "spherical teacher-student perceptron, Gibbs learning at temperature T (Györgyi & Tishby 1990)"),
+    "perceptron-bayes": _m("perceptron-bayes", priors.Spherical, lambda: channels.Sign(flip="flip"),
+                           learning.BayesOptimal, {"alpha": 1.0, "flip": 0.0},
+                           "spherical teacher-student perceptron, Bayes-optimal (Opper & Haussler 1991)"),
+    "ising-gibbs": _m("ising-gibbs", priors.Ising, lambda: channels.Sign(),
+                      lambda: learning.Gibbs("T", losses.Errors()), {"alpha": 1.0, "T": 0.5},
+                      "binary teacher-student perceptron, Gibbs learning at temperature T (Seung, Sompolinsky & Tishby 1992)"),
+    "ising-bayes": _m("ising-bayes", priors.Ising, lambda: channels.Sign(flip="flip"),
+                      learning.BayesOptimal, {"alpha": 1.0, "flip": 0.0},
+                      "binary teacher-student perceptron, Bayes-optimal (Györgyi 1990; Barbier et al. 2019)"),
+    "linear-bayes": _m("linear-bayes", lambda: priors.Gaussian(1), lambda: channels.Linear(noise="delta"),
+                       learning.BayesOptimal, {"alpha": 1.0, "delta": 0.1},
+                       "Gaussian weights, linear channel with noise delta, Bayes-optimal (Barbier et al. 2019)"),
+    "ridge": _m("ridge", lambda: priors.Gaussian(1), lambda: channels.Linear(noise="delta"),
+                lambda: learning.ERM(losses.Square(), ridge="lam"), {"alpha": 1.0, "delta": 0.1, "lam": 0.1},
+                "ridge regression of a noisy linear teacher (Hastie et al. 2019; Aubin et al. 2020)"),
+    "logistic": _m("logistic", lambda: priors.Gaussian(1), lambda: channels.Sign(flip="flip"),
+                   lambda: learning.ERM(losses.Logistic(), ridge="lam"), {"alpha": 1.0, "flip": 0.0, "lam": 0.1},
+                   "logistic regression with a ridge penalty on a sign teacher (Aubin et al. 2020)"),
+    "hinge": _m("hinge", lambda: priors.Gaussian(1), lambda: channels.Sign(flip="flip"),
+                lambda: learning.ERM(losses.Hinge(), ridge="lam"), {"alpha": 1.0, "flip": 0.0, "lam": 0.1},
+                "support-vector machine (hinge loss, ridge penalty) on a sign teacher (Aubin et al. 2020)"),
+}

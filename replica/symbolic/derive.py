@@ -1,0 +1,400 @@
+"""The replica-symmetric derivation, done by SymPy from the components.
+
+Notation (Engel & Van den Broeck 2001; Zdeborová & Krzakala 2016): teacher w* ~ P₀,
+labels y ~ P*(y|z), z = w*·x/√N; a student measure ∝ P_s(w) Π_μ φ(y_μ, λ_μ).  Order
+parameters Q = w_a·w_a/N, q = w_a·w_b/N, m = w_a·w*/N; conjugates Q̂, q̂, m̂; ρ = E w*².
+
+1. **Replicated free entropy under the RS ansatz.**  Introducing the overlaps by δ-functions
+   and decoupling the sites (Hubbard–Stratonovich on the q̂ term),
+       G(n) = n(½QQ̂ - m m̂) - ½ n(n-1) q q̂
+              + log E_{w*,ξ}[Z_w(m̂ w* + √q̂ ξ, Q̂ + q̂)^n]
+              + α log Σ_y E_ξ[Z*(y, mξ/√q, ρ - m²/q) Z_out(y, √q ξ, Q - q)^n].
+2. **n → 0.**  Each E[X^n] is expanded as a series in n (``sympy.series``), averaged term by
+   term, and Φ = lim_{n→0} G(n)/n is taken by ``sympy.limit``.
+3. **Specializations.**  Bayes-optimal: the Nishimori line Q = ρ, Q̂ = 0, m = q, m̂ = q̂,
+   Z_out = Z*.  Storage (labels independent of inputs): no teacher, m = m̂ = 0.  Fixed
+   norm (spherical weights): Q = 1 and Q̂ eliminated by solving its stationarity condition.
+4. **Saddle-point equations** by differentiation, with the heat identities of the potentials
+   and Gaussian integration by parts, solved for each order parameter from its conjugate's
+   condition (overlaps from the prior side, conjugates from the output side).
+5. **Zero temperature** (ERM, Gibbs at T = 0 with a continuous loss, and the q → 1 limit of a
+   hard constraint that gives capacities): scalings Q̂ + q̂ = β χ̂, q̂ → β² q̂, m̂ → β m̂,
+   Q - q = χ/β; the coupling's limit by ``sympy.limit``, Laplace's method on both potentials
+   (the prior's support maximum, the loss's Moreau envelope).
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from .. import symbols as S
+from ..learning import ERM, BayesOptimal, Gibbs, Volume
+from ..params import NONNEGATIVE, Domain
+from .gauss import GaussE, H, gauss_expect, stein
+from .moreau import moreau, projection_envelope
+from .potentials import potential
+
+__all__ = ["derive_model", "DerivationError", "LabelIntegral"]
+
+
+class DerivationError(ValueError):
+    """The model is outside what the derivation handles (with the reason)."""
+
+
+class LabelIntegral(sp.Function):
+    """∫ dy f(y) over a continuous label (unevaluated; closed form or quadrature at lowering)."""
+
+    nargs = 2
+
+    @property
+    def free_symbols(self):
+        f, yy = self.args
+        return f.free_symbols - {yy}
+
+    def _eval_derivative(self, s):
+        f, yy = self.args
+        return LabelIntegral(sp.diff(f, s), yy)
+
+    def _latex(self, printer):
+        f, yy = self.args
+        return r"\int d%s\, %s" % (printer._print(yy), printer._print(f))
+
+
+# potentials (families); args (y, ω, V) or (b, A)
+Zw = potential("Zw", r"Z_w", "prior")
+Zout = potential("Zout", r"Z_{\rm out}", "out")
+Zstar = potential("Zstar", r"Z^{*}_{\rm out}", "out")
+
+
+def _label_sum(f, channel):
+    """Σ_y f(y) over a finite label set, ∫ dy f(y) over real labels."""
+    if channel.continuous:
+        return LabelIntegral(f, S.y)
+    return sp.Add(*[f.subs(S.y, o) for o in channel.outputs])
+
+
+def _n_zero_limit(coupling_n, log_moments):
+    """Φ = lim_{n→0} G(n)/n,  G(n) = coupling(n) + Σ_k c_k log E_k[X_k^n].
+
+    ``log_moments``: list of (c_k, X_k, average_k) where average_k maps an integrand to its
+    expectation.  E[X^n] is replaced by its series in n averaged term by term (E[1] = 1)."""
+    n = S.n
+    G = coupling_n
+    opaque = {}
+    for k, (c, X, average) in enumerate(log_moments):
+        Xs = sp.Symbol(f"X{k}", positive=True)
+        series = sp.series(Xs**n, n, 0, 2).removeO()          # 1 + n log X
+        averaged = sp.S.Zero
+        for term in sp.Add.make_args(sp.expand(series)):
+            coeff, rest = term.as_independent(Xs, as_Add=False)
+            if rest == 1:
+                averaged += coeff
+            else:
+                tag = sp.Symbol(f"E{k}_{len(opaque)}")
+                opaque[tag] = average(rest.subs(Xs, X))
+                averaged += coeff * tag
+        G += c * sp.log(averaged)
+    phi = sp.limit(sp.expand(G / n), n, 0)
+    return phi.xreplace(opaque), G
+
+
+class Derivation:
+    """Collects what the Theory shows and compiles."""
+
+    def __init__(self, model):
+        self.model = model
+        self.prior = model.prior
+        self.sprior = model.student_prior or model.prior
+        self.channel = model.teacher
+        self.learning = model.learning
+        self.storage = self.channel.random_labels
+        self.bayes = isinstance(self.learning, BayesOptimal)
+        self.rho = self.prior.second_moment()
+        self.limits: list[str] = []
+        self.potentials: dict = {}
+        self.xi = sp.Dummy("xi", real=True)
+        self.wstar = sp.Dummy("w_star", real=True)
+
+    # -- student output factor φ(y, λ) ----------------------------------------------
+    def output_factor(self):
+        L = self.learning
+        lam = S.lam
+        if self.bayes:
+            return self.channel.density.subs(S.z, lam)
+        if isinstance(L, Volume):
+            return L.indicator
+        if isinstance(L, Gibbs):
+            g = L.loss.indicator()
+            if L.temperature == 0:
+                if g is None:
+                    raise DerivationError("Gibbs at T = 0 with a continuous loss: use ERM(loss, ridge=0)")
+                self.limits.append(r"Gibbs learning at $T = 0$: $e^{-\ell/T} \to \Theta(-g)$ (ground states, the version space)")
+                return sp.Heaviside(-g)
+            return sp.exp(-L.loss.expr / L.temperature)
+        raise DerivationError(f"no finite-temperature output factor for {L!r}")
+
+    def hard_constraint(self):
+        """The feasible-set indicator of a Volume problem or a zero-temperature count of errors, else None."""
+        L = self.learning
+        if isinstance(L, Volume):
+            return L.indicator
+        if isinstance(L, Gibbs) and L.loss.indicator() is not None:
+            return sp.Heaviside(-L.loss.indicator())
+        return None
+
+    # -- potentials -------------------------------------------------------------------
+    def output_potential(self, density, var):
+        """E_u density(y, ω + √V u): per label for finite outputs (so signs of y are known)."""
+        u = sp.Dummy("u", real=True)
+        if self.channel.continuous:
+            return _tidy(gauss_expect(density.subs(var, S.omega + sp.sqrt(S.V) * u), u))
+        return {o: _tidy(gauss_expect(density.subs({S.y: o, var: S.omega + sp.sqrt(S.V) * u}), u))
+                for o in self.channel.outputs}
+
+    def define_output_potentials(self, phi):
+        self.potentials["Zout"] = ((S.y, S.omega, S.V), self.output_potential(phi, S.lam))
+        if not self.storage:
+            self.define_teacher_potential()
+
+    def define_prior_potential(self):
+        self.potentials["Zw"] = ((S.b, S.A), _tidy(self.sprior.partition(S.b, S.A)))
+
+    def teacher_average(self, f):
+        """E_{w*~P₀} f(w*); symmetric pairs of atoms are merged when f(-w*, -ξ) = f(w*, ξ)."""
+        P0 = self.prior
+        if P0.density == 0 and len(P0.atoms) == 2:
+            (a1, p1), (a2, p2) = P0.atoms
+            if a1 == -a2 and p1 == p2:
+                f1 = f.subs(self.wstar, a1)
+                f2 = f.subs(self.wstar, a2).xreplace({self.xi: -self.xi})
+                if sp.simplify(f1 - f2) == 0:
+                    return f1
+        return P0.integrate(f.subs(self.wstar, S.w))
+
+    # -- finite temperature ---------------------------------------------------------------
+    def finite_temperature(self):
+        phi = self.output_factor()
+        self.define_output_potentials(phi)
+        self.define_prior_potential()
+        xi = self.xi
+        Qv, qv, mv = S.Q, S.q, S.m
+        Qh, qh, mh = S.Q_hat, S.q_hat, S.m_hat
+        teacher = not self.storage
+        bfield = (mh * self.wstar if teacher else 0) + sp.sqrt(qh) * xi
+        afield = Qh + qh
+        omega, Vv = sp.sqrt(qv) * xi, Qv - qv
+        n = S.n
+        coupling = n * (Qv * Qh / 2 - (mv * mh if teacher else 0)) - n * (n - 1) / 2 * qv * qh
+
+        def prior_avg(f):
+            inner = gauss_expect(f, xi)
+            return self.teacher_average(inner) if teacher else inner
+
+        if teacher:
+            ostar, vstar = mv * xi / sp.sqrt(qv), self.rho - mv**2 / qv
+
+            def out_avg(f):
+                return _label_sum(gauss_expect(Zstar(S.y, ostar, vstar) * f, xi), self.channel)
+        else:
+            def out_avg(f):
+                return _label_sum(gauss_expect(self.channel.density * f, xi), self.channel)
+
+        phi_rs, G = _n_zero_limit(coupling, [
+            (1, Zw(bfield, afield), prior_avg),
+            (S.alpha, Zout(S.y, omega, Vv), out_avg),
+        ])
+        self.replicated = G
+        self.limits.append(r"$n \to 0$: $\Phi = \lim_{n\to 0} G(n)/n$, each $\mathbb{E}[X^n]$ expanded in $n$")
+        pairs = [(qv, qh)]
+        if teacher:
+            pairs.append((mv, mh))
+        fixed = {}
+        if self.bayes:
+            sub = {Qv: self.rho, Qh: 0, mv: qv, mh: qh}
+            phi_rs = phi_rs.subs(sub)
+            phi_rs = phi_rs.replace(lambda e: isinstance(e, Zstar), lambda e: Zout(*e.args))
+            self.potentials.pop("Zstar", None)
+            pairs = [(qv, qh)]
+            self.limits.append(r"Bayes-optimal (Nishimori): $Q = \rho$, $\hat Q = 0$, $m = q$, $\hat m = \hat q$, $Z^*_{\rm out} = Z_{\rm out}$")
+        elif self.sprior.fixed_norm is not None:
+            fixed[Qv] = self.sprior.fixed_norm
+            phi_rs = phi_rs.subs(Qv, self.sprior.fixed_norm)
+            if phi_rs.has(Qh):
+                phi_rs = self.eliminate(phi_rs, Qh, self.sprior.fixed_norm)
+        else:
+            pairs.insert(0, (Qv, Qh))
+        if self.storage:
+            self.limits.append(r"storage: labels independent of the inputs, no teacher ($m = \hat m = 0$)")
+        self.finish(phi_rs, pairs, fixed)
+        return self
+
+    def eliminate(self, phi, hat, norm):
+        """Fixed norm Q = norm: solve ∂Φ/∂Q̂ = 0 for Q̂ (closed form of the prior potential needed)."""
+        from .potentials import substitute_potentials
+        rest, dep = sp.expand(phi, deep=False).as_independent(hat, as_Add=True)
+        defs = {k: v for k, v in self.potentials.items() if k == "Zw"}
+        explicit = sp.expand_log(substitute_potentials(dep, defs), force=True)
+        explicit = _close_expectations(explicit)
+        cond = sp.together(sp.diff(explicit, hat))
+        sols = sp.solve(sp.numer(cond), hat)
+        good = []
+        for s in sols:
+            test = {S.q_hat: sp.Rational(7, 10), S.m_hat: sp.Rational(3, 10), S.chi_hat: 1}
+            val = complex(s.subs(test).evalf())
+            prec = complex((s + S.q_hat).subs(test).evalf()) if hat == S.Q_hat else val
+            if abs(val.imag) < 1e-12 and prec.real > 0:
+                good.append(s)
+        if len(good) != 1:
+            raise DerivationError(f"cannot eliminate {hat} for the fixed norm Q = {norm}: roots {sols}")
+        self.limits.append(r"spherical constraint $Q = %s$: $%s$ eliminated by its stationarity condition"
+                           % (sp.latex(norm), sp.latex(hat)))
+        return rest + sp.simplify(explicit.subs(hat, good[0]))
+
+    # -- zero temperature ----------------------------------------------------------------
+    def zero_temperature(self, constraint=None):
+        """ERM / ground states (``constraint`` None: the loss's Moreau envelope) or the q → 1
+        limit of a hard constraint (``constraint`` = its indicator; χ is then a scale, set to 1)."""
+        L = self.learning
+        xi, beta = self.xi, S.beta
+        Qv, mv, chiv = S.Q, S.m, S.chi
+        qh, mh, ch = S.q_hat, S.m_hat, S.chi_hat
+        teacher = not self.storage
+        # coupling at finite β with the zero-temperature scalings, then its β → ∞ limit
+        coupling = (Qv * (beta * ch - beta**2 * qh) / 2 - (mv * beta * mh if teacher else 0)
+                    + (Qv - chiv / beta) * beta**2 * qh / 2)
+        lead = sp.limit(sp.expand(coupling / beta), beta, sp.oo)
+        ridge = L.ridge if isinstance(L, ERM) else 0
+        bfield = (mh * self.wstar if teacher else 0) + sp.sqrt(qh) * xi
+        prior_pot = self.sprior.laplace(S.b, S.A + ridge)
+        self.potentials["Zw0"] = ((S.b, S.A), prior_pot)
+        prior_term = gauss_expect(prior_pot.subs({S.b: bfield, S.A: ch}), xi)
+        if teacher:
+            prior_term = self.teacher_average(prior_term)
+        # output: Moreau envelope of the loss (or the distance to the feasible set)
+        x = sp.Dummy("x", real=True)
+        if constraint is not None:
+            env = lambda yv: projection_envelope(constraint.subs({S.y: yv, S.lam: x}), x, yv, S.omega, S.chi)  # noqa: E731
+        else:
+            env = lambda yv: moreau(L.loss.expr.subs({S.y: yv, S.lam: x}), x, yv, S.omega, S.chi)  # noqa: E731
+        if self.channel.continuous:
+            Mfun, prox = env(S.y)
+            Ms, proxs = {None: Mfun}, {None: prox}
+        else:
+            Ms, proxs = {}, {}
+            for o in self.channel.outputs:
+                Ms[o], proxs[o] = env(sp.sympify(o))
+        self.envelopes, self.proxes = Ms, proxs
+        omega = sp.sqrt(Qv) * xi
+
+        def out_avg(fn):
+            if teacher:
+                ostar, vstar = mv * xi / sp.sqrt(Qv), self.rho - mv**2 / Qv
+                self.define_teacher_potential()
+                w_y = lambda yy: Zstar(yy, ostar, vstar)  # noqa: E731
+            else:
+                w_y = lambda yy: self.channel.density.subs(S.y, yy)  # noqa: E731
+            if self.channel.continuous:
+                return LabelIntegral(gauss_expect(w_y(S.y) * fn(None, S.y), xi), S.y)
+            return sp.Add(*[gauss_expect(w_y(o) * fn(o, o), xi) for o in self.channel.outputs])
+
+        energy = out_avg(lambda key, yy: Ms[key].subs({S.omega: omega, S.y: yy}))
+        phi0 = lead + prior_term - S.alpha * energy
+        self.out_avg = out_avg
+        self.limits.append(
+            r"zero temperature: $\hat Q + \hat q = \beta\hat\chi$, $\hat q \to \beta^2 \hat q$, $\hat m \to \beta \hat m$, "
+            r"$Q - q = \chi/\beta$, $\Phi/\beta$ as $\beta \to \infty$ (Laplace: prior maximum, loss Moreau envelope)")
+        pairs = [(chiv, qh)]
+        if teacher:
+            pairs.append((mv, mh))
+        fixed = {}
+        if self.sprior.fixed_norm is not None:
+            fixed[Qv] = self.sprior.fixed_norm
+            phi0 = phi0.subs(Qv, self.sprior.fixed_norm)
+            if phi0.has(ch):
+                phi0 = self.eliminate(phi0, ch, self.sprior.fixed_norm)
+        else:
+            pairs.insert(0, (Qv, ch))
+        scale = {}
+        if constraint is not None:
+            scale[chiv] = sp.S.One
+            self.limits.append(r"$q \to 1$ limit of the hard constraint: $\Phi \simeq \Phi_0/(1-q)$, "
+                               r"scale $\chi = 1$; the capacity is where $\Phi_0 = 0$")
+        self.finish(phi0, pairs, fixed, zero=True, scale=scale)
+        return self
+
+    def define_teacher_potential(self):
+        if "Zstar" not in self.potentials:
+            self.potentials["Zstar"] = ((S.y, S.omega, S.V), self.output_potential(self.channel.density, S.z))
+
+    # -- equations -----------------------------------------------------------------------
+    def finish(self, phi, pairs, fixed, zero=False, scale=None):
+        """Stationarity conditions in fixed-point form: each overlap from its conjugate's
+        condition (prior side), each conjugate from its overlap's condition (output side).
+
+        ``scale``: overlaps held at a value (χ = 1 in the q → 1 limit); their conjugates'
+        equations are kept, their own are not."""
+        scale = scale or {}
+        eqs = []
+        for ov, hat in pairs:
+            if ov in scale:
+                continue
+            # ∂Φ/∂hat = 0 is affine in the overlap (the coupling is bilinear)
+            cond = stein(sp.diff(phi, hat))
+            eqs.append(sp.Eq(ov, _solve_affine(cond, ov)))
+        for ov, hat in pairs:
+            cond = stein(sp.diff(phi, ov))
+            eqs.append(sp.Eq(hat, _solve_affine(cond, hat)))
+        self.free_entropy = phi.subs(scale)
+        self.equations = [sp.Eq(e.lhs, e.rhs.subs(scale)) for e in eqs]
+        self.fixed = {**fixed, **scale}
+        self.zero = zero
+        self.pairs = pairs
+
+
+def _solve_affine(cond, var):
+    """var from  a·var + c = 0  where a does not depend on var."""
+    cond = sp.expand(cond, deep=False)
+    a = sp.diff(cond, var)
+    if a.has(var) or a == 0:
+        raise DerivationError(f"stationarity condition not affine in {var}: {cond}")
+    c = cond.subs(var, 0)
+    return sp.simplify(-c / a) if not c.has(GaussE, LabelIntegral) else -c / a
+
+
+def _tidy(e):
+    """Light simplification of a closed-form potential (never of quadrature nodes)."""
+    if e.has(GaussE):
+        return e
+    try:
+        return sp.simplify(sp.powsimp(e, combine="exp"))
+    except Exception:  # pragma: no cover - simplification is cosmetic
+        return e
+
+
+def _close_expectations(e):
+    """Re-try closed forms of every node after substitutions (log of Gaussians, etc.)."""
+    def rule(node):
+        f, x = node.args
+        return gauss_expect(sp.expand(sp.expand_log(f, force=True)), x)
+    return e.replace(lambda n: isinstance(n, GaussE), rule)
+
+
+def derive_model(model):
+    """Run the derivation for ``model``; returns the finished :class:`Derivation` (and the
+    q → 1 capacity derivation of storage problems with a hard constraint)."""
+    L = model.learning
+    d = Derivation(model)
+    if model.hidden_units != 1:
+        raise DerivationError("committee machines (hidden_units > 1) are not derived yet")
+    if isinstance(L, ERM) or (isinstance(L, Gibbs) and L.temperature == 0 and L.loss.indicator() is None):
+        if isinstance(L, Gibbs):
+            L.ridge = sp.S.Zero
+        d.zero_temperature()
+        return d, None
+    if d.bayes and d.storage:
+        raise DerivationError("Bayes-optimal learning needs a teacher channel, not random labels")
+    d.finite_temperature()
+    cap = None
+    if d.storage and d.hard_constraint() is not None:
+        cap = Derivation(model)
+        cap.zero_temperature(constraint=d.hard_constraint())
+    return d, cap

@@ -1,0 +1,1 @@
+"""Independent, hand-written reference oracles (no toolkit imports) used by the test-suite."""
