@@ -87,25 +87,38 @@ def _close(e):
     return e.replace(lambda n: isinstance(n, GaussE), rule)
 
 
+def _log_tails(e):
+    """Tails in log space: complements first (1 - erfc(u)/2 = erfc(-u)/2), then erfc -> exp(logerfc)."""
+    e = _complement_tails(e)
+    return e.replace(lambda a: isinstance(a, sp.erfc), lambda a: sp.exp(logerfc(a.args[0])))
+
+
 def explicit(expr, potentials):
-    """Substitute the potentials' definitions and re-close the expectations."""
+    """Substitute the potentials' definitions (tails already in log space) and re-close the expectations."""
+    potentials = {k: (slots, {o: _log_tails(v) for o, v in body.items()} if isinstance(body, dict)
+                      else _log_tails(body)) for k, (slots, body) in potentials.items()}
     e = _label_integrals(_fubini(expr), potentials)
     e = substitute_potentials(e, potentials)
     return _close(e)
 
 
 def _complement_tails(e):
-    """1 - erfc(u)/2 -> erfc(-u)/2 and 2 - erfc(u) -> erfc(-u): keep tails as tails."""
+    """1 - erfc(u)/2 -> erfc(-u)/2 and 2 - erfc(u) -> erfc(-u) (as exp(logerfc(-u))): tails stay tails."""
     def rule(a):
         const = sum((t for t in a.args if t.is_number), sp.S.Zero)
         if not const.is_positive:
             return a
         new = list(a.args)
         for t in a.args:
-            k, rest = t.as_independent(sp.erfc, as_Add=False)
-            if isinstance(rest, sp.erfc) and k.is_number and k < 0 and const >= -2 * k:
+            facs = sp.Mul.make_args(t)
+            tails = [f for f in facs if isinstance(f, sp.erfc)]
+            if len(tails) != 1:
+                continue
+            rest = tails[0]
+            k = sp.Mul(*[f for f in facs if f is not rest])
+            if k.is_number and k < 0 and const >= -2 * k:
                 new.remove(t)
-                new.append(-k * sp.erfc(-rest.args[0]))
+                new.append(-k * sp.exp(logerfc(-rest.args[0])))  # erfc(-u) would evaluate to 2 - erfc(u)
                 const += 2 * k
         if len(new) == len(a.args) and new == list(a.args):
             return a
@@ -116,9 +129,9 @@ def _complement_tails(e):
 
 def stabilize(e):
     """Gaussian tails in log space: erfc(u) -> exp(logerfc(u)), exponentials merged."""
-    e = _complement_tails(e)
-    e = e.replace(lambda a: isinstance(a, sp.erfc), lambda a: sp.exp(logerfc(a.args[0])))
-    e = e.replace(lambda a: a.is_Mul and a.has(sp.exp), lambda a: sp.powsimp(a, combine="exp"))
+    e = _log_tails(e)
+    e = e.replace(lambda a: a.is_Mul and a.has(sp.exp),
+                  lambda a: sp.powsimp(sp.factor_terms(a), combine="exp"))
     e = e.replace(lambda a: isinstance(a, sp.log), lambda a: sp.expand_log(a, force=True))
     return e
 

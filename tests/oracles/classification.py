@@ -24,7 +24,7 @@ Normalisations of the free entropies (all per N, in nats)
   "- log 2").  The Krauth-Mezard capacity 0.833 is where this count vanishes, s = 0.
 * Ising Bayes-optimal teacher-student (Barbier et al. 2019 normalisation): ``Phi`` =
   lim (1/N) E log P(y | X) with the UNIFORM PROBABILITY prior 2^{-N} on {+-1}^N, i.e. the
-  log-evidence per weight; Phi = -alpha log 2 at alpha = 0 ... (labels are fair coins),
+  log-evidence per weight; Phi(q = 0, qh = 0) = -alpha log 2 (labels fair coins),
   Phi(q = 1) = -log 2 - alpha h(flip) (h the binary entropy in nats), and the mutual
   information is I(w*; y | X)/N = -Phi - alpha h(flip).
 * Ising Gibbs learning at temperature T (Seung, Sompolinsky & Tishby 1992 normalisation):
@@ -46,6 +46,7 @@ the spherical version-space equation) are evaluated with mpmath at mp.dps >= 30.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import mpmath as mp
@@ -58,6 +59,7 @@ __all__ = [
     "gardner_kappa_max",
     # 2. Ising storage
     "ising_storage_rs",
+    "ising_storage_entropy",
     "ising_storage_entropy_zero_alpha",
     "ising_storage_q1_alpha",
     # 3. spherical teacher-student, version space / Bayes
@@ -74,6 +76,7 @@ __all__ = [
     # 5. Gibbs learning at temperature T
     "ising_gibbs",
     "ising_gibbs_free_entropy",
+    "ising_gibbs_first_order",
     "spherical_gibbs",
     "spherical_gibbs_free_entropy",
     "gibbs_energetic_term",
@@ -109,6 +112,13 @@ def _H(x):
 def _softplus(x):
     """log(1 + e^x), stable."""
     return np.logaddexp(0.0, x)
+
+
+def _log_softplus(x):
+    """log(log(1 + e^x)), stable for x -> -inf (where it is ~ x)."""
+    x = np.asarray(x, dtype=float)
+    xs = np.where(x < -700.0, 0.0, x)
+    return np.where(x < -700.0, x, np.log(np.logaddexp(0.0, xs)))
 
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(32)
@@ -347,8 +357,32 @@ def _mp_vs_integral(R):
     return mp.quad(f, [-mp.inf, -5, 0, 5, mp.inf])
 
 
+def _np_vs_logit_R(alpha):
+    """Double-precision solution x = log(R/(1-R)) of the version-space equation (GL
+    quadrature + brentq); only the starting point of the mpmath polish."""
+    def F(x):
+        R = 1.0 / (1.0 + math.exp(-x))
+        omR = 1.0 / (1.0 + math.exp(x))
+        sR = math.sqrt(R)
+        I = _gexp(lambda t: np.exp(-0.5 * R * t * t - _logH(-sR * t)))
+        return math.log(R) - 0.5 * math.log(omR) - math.log(alpha / math.pi * I)
+
+    lo, hi = -5.0, 5.0
+    while F(lo) > 0:
+        lo -= 5.0
+        if lo < -200:
+            raise ConvergenceError("no bracket (low)")
+    while F(hi) < 0:
+        hi += 5.0
+        if hi > 200:
+            raise ConvergenceError("no bracket (high)")
+    return optimize.brentq(F, lo, hi, xtol=1e-13, rtol=1e-15)
+
+
+@functools.lru_cache(maxsize=64)
 def _spherical_vs_R(alpha):
-    """Root R of R/sqrt(1-R) = (alpha/pi) I(R), solved in the variable x = log(R/(1-R))."""
+    """Root R of R/sqrt(1-R) = (alpha/pi) I(R), solved in x = log(R/(1-R)) with mpmath
+    (secant from the double-precision root), residual checked at dps 30."""
     with mp.workdps(MP_DPS):
         a = mp.mpf(alpha)
         if a <= 0:
@@ -359,18 +393,10 @@ def _spherical_vs_R(alpha):
             omR = 1 / (1 + mp.exp(x))
             return mp.log(R / mp.sqrt(omR)) - mp.log(a / mp.pi * _mp_vs_integral(R))
 
-        lo, hi = mp.mpf(-5), mp.mpf(5)
-        while F(lo) > 0:
-            lo -= 5
-            if lo < -200:
-                raise ConvergenceError("no bracket (low)")
-        while F(hi) < 0:
-            hi += 5
-            if hi > 200:
-                raise ConvergenceError("no bracket (high)")
-        x = mp.findroot(F, (lo, hi), solver="anderson")
-        x = mp.findroot(F, x, solver="secant", tol=mp.mpf(10) ** (-MP_DPS + 4))
-        if abs(F(x)) > mp.mpf(10) ** (-MP_DPS + 8):
+        x0 = mp.mpf(_np_vs_logit_R(float(alpha)))
+        x = mp.findroot(F, (x0, x0 + mp.mpf("1e-9")), solver="secant",
+                        tol=mp.mpf(10) ** (-2 * MP_DPS + 8))
+        if abs(F(x)) > mp.mpf(10) ** (-MP_DPS + 4) or abs(x - x0) > 1e-6:
             raise ConvergenceError("version-space equation not converged")
         return 1 / (1 + mp.exp(-x))
 
@@ -466,7 +492,7 @@ def _bo_prior(qh):
     sq = math.sqrt(qh)
     feats = ((0.0, 1.0 / sq),)
     j1 = _gexp(lambda s: 2.0 * np.exp(sq * s - _softplus(2.0 * sq * s)), feats)
-    j2 = _gexp(lambda s: np.exp(sq * s) * _softplus(-2.0 * sq * s), feats)
+    j2 = _gexp(lambda s: np.exp(sq * s + _log_softplus(-2.0 * sq * s)), feats)
     log_omq = -0.5 * qh + math.log(j1)
     omq = math.exp(log_omq)
     return 1.0 - omq, omq, log_omq, math.exp(-0.5 * qh) * j2
@@ -646,15 +672,19 @@ def ising_bayes_spinodal(flip=0.0, method="curve", tol=1e-6, q0=1e-8):
     low branch vs reaches q = 1", to |Delta alpha| < tol (slow near the threshold: critical
     slowing down).
 
-    Both give alpha_sp = 1.49257... at flip = 0 (the 1.4933 of a peer code is not
-    reproduced; 1.493 of Barbier et al. is the rounded value).
+    Result at flip = 0: alpha_sp = 1.4926318182 (curve; q = 0.89366 at the saddle-node);
+    the iteration bisection gives 1.49263 (1.4926294 at tol 1e-5, 1.4926319 at tol 1e-6).
+    So the fixed point gives 1.49263, consistent with Barbier et al.'s rounded 1.493; a
+    value 1.4933 is NOT reproduced.  flip = 0.01, 0.05, 0.1: 1.655586, 2.198451, 3.011697.
     """
     if method == "curve":
-        return _bo_first_local_max(flip)[1]
+        return float(_bo_first_local_max(flip)[1])
     if method != "iteration":
         raise ValueError(method)
+    # bracket deliberately NOT centred on the curve value, so that no bisection midpoint
+    # lands on the saddle-node itself (where the iteration converges only algebraically)
     a_sp = _bo_first_local_max(flip)[1]
-    lo, hi = a_sp - 0.05, a_sp + 0.05
+    lo, hi = 0.93 * a_sp, 1.0537 * a_sp
 
     def reaches_one(a):
         r = ising_bayes_fixed_point(a, flip, q0=q0, maxiter=2000000)
@@ -668,7 +698,7 @@ def ising_bayes_spinodal(flip=0.0, method="curve", tol=1e-6, q0=1e-8):
             hi = mid
         else:
             lo = mid
-    return 0.5 * (lo + hi)
+    return float(0.5 * (lo + hi))
 
 
 def ising_bayes_first_order(flip=0.0):
@@ -680,9 +710,12 @@ def ising_bayes_first_order(flip=0.0):
     (log-evidence normalisation, see ising_bayes_free_entropy).  Solved along the low branch of
     the curve parametrised by qh (brentq, xtol 1e-14), below the spinodal.
 
-    Result at flip = 0: alpha_IT = 1.24902..., i.e. the value 1.249 of Barbier, Krzakala, Macris,
-    Miolane & Zdeborova (PNAS 2019), NOT Gyorgyi's 1.245 (PRA 41, 7097 (1990)); the RS
-    free-entropy crossing of these equations is 1.2490 to all digits this oracle resolves.
+    Result at flip = 0: alpha_IT = 1.2446839899, i.e. Gyorgyi's 1.245 (PRA 41, 7097 (1990)),
+    NOT the 1.249 quoted by Barbier, Krzakala, Macris, Miolane & Zdeborova (PNAS 2019).  The
+    crossing is confirmed independently by thermodynamic integration,
+    Phi_low(alpha) = int_0^alpha Psi_out(q(alpha')) d alpha' (envelope theorem; tested), which
+    reaches -log 2 at the same alpha to ~1e-14.  flip = 0.01, 0.05, 0.1: 1.381748, 1.835011,
+    2.513713.
     """
     qh_sp, a_sp = _bo_first_local_max(flip)
 
@@ -696,7 +729,7 @@ def ising_bayes_first_order(flip=0.0):
     if not (D(lo) > 0 and D(hi) < 0):
         raise ConvergenceError("no first-order crossing below the spinodal")
     lqh = optimize.brentq(D, lo, hi, xtol=1e-14, rtol=1e-15, maxiter=500)
-    return _bo_curve(math.exp(lqh), flip)[0]
+    return float(_bo_curve(math.exp(lqh), flip)[0])
 
 
 def ising_annealed_threshold():
@@ -716,3 +749,235 @@ def ising_annealed_threshold():
         i = max(range(len(xs)), key=lambda k: r(xs[k]))
         x = mp.findroot(dr, (xs[i - 1], xs[i + 1]), solver="anderson")
         return r(x)
+
+
+# ----------------------------------------------------------------------------------------
+# 5. Gibbs learning at temperature T, "errors" energy, Ising or spherical weights
+#    (Seung, Sompolinsky & Tishby, PRA 45, 6056 (1992); Gyorgyi & Tishby 1990)
+# ----------------------------------------------------------------------------------------
+#
+# Energy E(w) = sum_mu Theta(-y_mu lambda_mu) (margin 0), Gibbs weight exp(-beta E), teacher
+# labels y = sign(lambda*) flipped with probability f.  Replica-symmetric energetic term with
+# the teacher as replica 0 (fields: student lambda^a = sqrt(q) xi + sqrt(1-q) z_a, teacher
+# lambda* = (m/sqrt q) xi + sqrt(1 - m^2/q) z*):
+#
+#   G_E(m, q) = E_xi sum_y Z*(y, (m/sqrt q) xi, 1 - m^2/q) log Z_out(y, sqrt(q) xi, 1 - q),
+#   Z*(y, w, V)    = f + (1-2f) H(-y w/sqrt V),
+#   Z_out(y, w, V) = e^{-beta} + (1 - e^{-beta}) H(-y w/sqrt V).
+#
+# By the symmetry (y, xi) -> (-y, -xi):
+#   G_E = 2 E_xi Zs(a xi) log Zo(s xi),  a = m/sqrt(q - m^2),  s = sqrt(q/(1-q)),
+#   Zs(v) = f + (1-2f) H(-v),  Zo(v) = e^{-beta} + (1-e^{-beta}) H(-v),
+# and, with dH(-v)/dv = N(v), da/dm = q/(q-m^2)^{3/2}, da/dq = -m/(2 (q-m^2)^{3/2}),
+# ds/dq = 1/(2 s (1-q)^2):
+#   dG_E/dm = 2 E_xi (1-2f) N(a xi) xi (da/dm) log Zo(s xi),
+#   dG_E/dq = 2 E_xi [ (1-2f) N(a xi) xi (da/dq) log Zo(s xi)
+#                      + Zs(a xi) (1-e^{-beta}) N(s xi) xi (ds/dq) / Zo(s xi) ].
+
+def _beta(T):
+    return math.inf if T == 0 else 1.0 / T
+
+
+def gibbs_energetic_term(m, q, T, flip=0.0, derivatives=False):
+    """G_E(m, q) above (Seung, Sompolinsky & Tishby 1992), and if derivatives=True the tuple
+    (G_E, dG_E/dm, dG_E/dq).  T = 0 is allowed (Zo = H).  Requires q - m^2 > 0, 0 < q < 1."""
+    if not (0.0 < q < 1.0) or q - m * m <= 0:
+        raise ValueError(f"need 0 < q < 1 and q > m^2 (m={m}, q={q})")
+    beta = _beta(T)
+    emb = 0.0 if beta == math.inf else math.exp(-beta)
+    l1m = math.log1p(-emb)
+    qm = q - m * m
+    a = m / math.sqrt(qm)
+    s = math.sqrt(q / (1.0 - q))
+    feats = ((0.0, 1.0 / max(abs(a), 1e-300)), (0.0, 1.0 / s))
+
+    def logZo(xi):
+        lh = _logH(-s * xi) + l1m
+        return lh if emb == 0.0 else np.logaddexp(-beta, lh)
+
+    def Zs(xi):
+        return flip + (1.0 - 2.0 * flip) * _H(-a * xi)
+
+    G = 2.0 * _gexp(lambda xi: Zs(xi) * logZo(xi), feats)
+    if not derivatives:
+        return G
+    dadm = q / qm ** 1.5
+    dadq = -m / (2.0 * qm ** 1.5)
+    dsdq = 1.0 / (2.0 * s * (1.0 - q) ** 2)
+    c12 = 1.0 - 2.0 * flip
+    dGm = 2.0 * _gexp(lambda xi: c12 * np.exp(_logN(a * xi)) * xi * dadm * logZo(xi), feats)
+
+    def fq(xi):
+        lz = logZo(xi)
+        r = np.exp(l1m + _logN(s * xi) - lz)
+        return c12 * np.exp(_logN(a * xi)) * xi * dadq * lz + Zs(xi) * r * xi * dsdq
+
+    dGq = 2.0 * _gexp(fq, feats)
+    return G, dGm, dGq
+
+
+def _ising_prior_tp(mh, qh):
+    """(m, q, E log 2cosh h) with h = mh + sqrt(qh) z, m = E tanh h, q = E tanh^2 h."""
+    sq = math.sqrt(qh)
+    feats = ((-mh / sq, 1.0 / sq),) if sq > 0 else ()
+    if sq == 0:
+        t = math.tanh(mh)
+        return t, t * t, abs(mh) + math.log1p(math.exp(-2 * abs(mh)))
+    h = lambda z: mh + sq * z
+    m = _gexp(lambda z: np.tanh(h(z)), feats)
+    q = _gexp(lambda z: np.tanh(h(z)) ** 2, feats)
+    lc = _gexp(lambda z: np.abs(h(z)) + _softplus(-2.0 * np.abs(h(z))), feats)
+    return m, q, lc
+
+
+def ising_gibbs_free_entropy(alpha, T, m, q, m_hat, q_hat, flip=0.0):
+    """RS free entropy of Gibbs learning of an Ising student from an Ising sign teacher
+    (Seung, Sompolinsky & Tishby, PRA 45, 6056 (1992)), counting measure (-beta f):
+
+        f = -mh m - qh (1-q)/2 + E_z log 2cosh(mh + sqrt(qh) z) + alpha G_E(m, q)
+
+    (G_E: gibbs_energetic_term).  Stationary in (m, q, mh, qh) at the RS fixed point."""
+    _, _, lc = _ising_prior_tp(m_hat, q_hat)
+    return -m_hat * m - 0.5 * q_hat * (1.0 - q) + lc + alpha * gibbs_energetic_term(m, q, T, flip)
+
+
+def ising_gibbs(alpha, T, m0=0.3, q0=0.3, flip=0.0, damping=0.5, tol=1e-13, maxiter=20000,
+                perfect_tol=1e-12):
+    """RS Gibbs learning at temperature T (errors energy, margin 0) of an Ising student from
+    an Ising sign teacher with label-flip probability flip (flip = 0: Seung, Sompolinsky &
+    Tishby, PRA 45, 6056 (1992)).  Saddle point of ising_gibbs_free_entropy:
+
+        mh = alpha dG_E/dm,     qh = -2 alpha dG_E/dq,
+        m  = E_z tanh(mh + sqrt(qh) z),   q = E_z tanh^2(mh + sqrt(qh) z),
+
+    damped iteration on (m, q) from (m0, q0) (q0 > m0^2) until max|Delta| < tol; raises
+    ConvergenceError otherwise.  T = 0 allowed.  On the Nishimori line e^{-beta} = f/(1-f)
+    (T = 0 for f = 0) the solution has m = q and coincides with ising_bayes_fixed_point.
+
+    If the iteration runs into m, q -> 1 (1 - m, 1 - q < perfect_tol) the exact frozen state
+    m = q = 1 is returned (branch 'perfect', free_entropy = -alpha beta flip).
+
+    Returns dict(m, q, m_hat, q_hat, free_entropy (counting measure), eps = arccos(m)/pi,
+    iterations, branch in {'rs', 'perfect'}).
+    """
+    if alpha <= 0:
+        raise ValueError("alpha must be > 0")
+    m, q = float(m0), float(q0)
+    if not (q > m * m and 0 < q < 1):
+        raise ValueError("need 0 < q0 < 1 and q0 > m0^2")
+    for it in range(1, maxiter + 1):
+        _, dGm, dGq = gibbs_energetic_term(m, q, T, flip, derivatives=True)
+        mh, qh = alpha * dGm, -2.0 * alpha * dGq
+        _check_finite(mh, qh)
+        if qh <= 0:
+            raise ConvergenceError("qh <= 0 during iteration")
+        mn, qn, _ = _ising_prior_tp(mh, qh)
+        mn = (1 - damping) * m + damping * mn
+        qn = (1 - damping) * q + damping * qn
+        d = max(abs(mn - m), abs(qn - q))
+        if 1.0 - mn < perfect_tol and 1.0 - qn < perfect_tol and mn >= m:
+            # the frozen state w = w* (m = q = 1, mh = qh = inf) is an exact, superstable RS
+            # solution; its free entropy is alpha G_E(1, 1) = -alpha beta flip (0 if flip = 0)
+            beta = _beta(T)
+            fe = 0.0 if flip == 0 else -alpha * beta * flip
+            return dict(m=1.0, q=1.0, m_hat=math.inf, q_hat=math.inf, free_entropy=fe, eps=0.0,
+                        iterations=it, branch="perfect")
+        m, q = mn, qn
+        if not (0 < q < 1 and q > m * m):
+            raise ConvergenceError(f"left the domain (m={m}, q={q})")
+        if d < tol:
+            break
+    else:
+        raise ConvergenceError(f"ising_gibbs: no convergence (alpha={alpha}, T={T})")
+    _, dGm, dGq = gibbs_energetic_term(m, q, T, flip, derivatives=True)
+    mh, qh = alpha * dGm, -2.0 * alpha * dGq
+    fe = ising_gibbs_free_entropy(alpha, T, m, q, mh, qh, flip)
+    return dict(m=m, q=q, m_hat=mh, q_hat=qh, free_entropy=fe,
+                eps=math.acos(max(-1.0, min(1.0, m))) / math.pi, iterations=it, branch="rs")
+
+
+def ising_gibbs_first_order(T, m0=0.2, q0=0.1):
+    """First-order line of Gibbs learning of the Ising perceptron (noiseless teacher; Seung,
+    Sompolinsky & Tishby 1992, Fig. of the (alpha, T) phase diagram): the alpha at which the
+    RS free entropy of the poorly-generalising branch equals that of the frozen perfect state
+    (free_entropy = 0, counting measure).  brentq in alpha (d free_entropy/d alpha = G_E < 0
+    along the branch).  At T = 0 it equals ising_bayes_first_order(0) = 1.24468 (Gyorgyi)."""
+    def f(a):
+        r = ising_gibbs(a, T, m0, q0)
+        return r["free_entropy"] if r["branch"] == "rs" else None
+
+    lo, step = 0.5, 0.25
+    if not (f(lo) or 0) > 0:
+        raise ConvergenceError("free entropy not positive at alpha = 0.5")
+    while True:
+        hi = lo + step
+        v = f(hi)
+        if v is None:           # jumped past the spinodal: shrink the step
+            step *= 0.5
+            if step < 1e-9:
+                raise ConvergenceError("no first-order point below the spinodal")
+        elif v > 0:
+            lo = hi
+            if lo > 1e3:
+                raise ConvergenceError("no first-order point found")
+        else:
+            break
+    return optimize.brentq(f, lo, hi, xtol=1e-12, rtol=1e-15)
+
+
+def spherical_gibbs_free_entropy(alpha, T, m, q, flip=0.0):
+    """RS free entropy of Gibbs learning of a spherical student from a spherical sign teacher
+    (Seung, Sompolinsky & Tishby 1992; Engel & Van den Broeck 2001, ch. 4), normalised
+    uniform measure on the sphere (0 at alpha = 0):
+
+        f(m, q) = (1/2) log(1-q) + (q - m^2)/(2(1-q)) + alpha G_E(m, q)."""
+    return 0.5 * math.log1p(-q) + (q - m * m) / (2.0 * (1.0 - q)) + alpha * gibbs_energetic_term(m, q, T, flip)
+
+
+def spherical_gibbs(alpha, T, m0=0.5, q0=0.5, flip=0.0, damping=0.5, tol=1e-13, maxiter=20000):
+    """RS Gibbs learning at temperature T (errors energy) of a spherical student from a
+    spherical sign teacher (Q = 1 by a Lagrange multiplier, eliminated).  Stationarity of
+    spherical_gibbs_free_entropy:
+
+        d/dm:  m/(1-q)            = alpha dG_E/dm  =: mh,
+        d/dq:  (q-m^2)/(1-q)^2    = -2 alpha dG_E/dq =: qh,
+
+    iterated as (m, q) -> (mh, qh) -> (m, q) = (mh chi, 1 - chi) with chi = 1-q the positive
+    root of (mh^2 + qh) chi^2 + chi - 1 = 0, damped, to max|Delta| < tol; then the
+    stationarity residuals are checked; raises ConvergenceError otherwise.  At T -> 0 (version space) the solution is
+    m = q = R of spherical_gibbs_T0.  Returns dict(m, q, free_entropy, eps = arccos(m)/pi,
+    iterations).
+    """
+    if alpha <= 0:
+        raise ValueError("alpha must be > 0")
+    m, q = float(m0), float(q0)
+    if not (q > m * m and 0 < q < 1):
+        raise ValueError("need 0 < q0 < 1 and q0 > m0^2")
+    for it in range(1, maxiter + 1):
+        _, dGm, dGq = gibbs_energetic_term(m, q, T, flip, derivatives=True)
+        mh, qh = alpha * dGm, -2.0 * alpha * dGq
+        _check_finite(mh, qh)
+        if qh <= 0:
+            raise ConvergenceError("qh <= 0 during iteration")
+        # entropic stationarity m/(1-q) = mh, (q-m^2)/(1-q)^2 = qh solved for (m, q):
+        # chi = 1-q solves (mh^2 + qh) chi^2 + chi - 1 = 0
+        k = mh * mh + qh
+        chi = 2.0 / (1.0 + math.sqrt(1.0 + 4.0 * k))
+        mn, qn = mh * chi, 1.0 - chi
+        mn = (1 - damping) * m + damping * mn
+        qn = (1 - damping) * q + damping * qn
+        d = max(abs(mn - m), abs(qn - q))
+        m, q = mn, qn
+        if not (0 < q < 1 and q > m * m):
+            raise ConvergenceError(f"left the domain (m={m}, q={q})")
+        if d < tol:
+            break
+    else:
+        raise ConvergenceError(f"spherical_gibbs: no convergence (alpha={alpha}, T={T})")
+    _, dGm, dGq = gibbs_energetic_term(m, q, T, flip, derivatives=True)
+    r1 = -m / (1.0 - q) + alpha * dGm
+    r2 = (q - m * m) / (2.0 * (1.0 - q) ** 2) + alpha * dGq
+    if max(abs(r1), abs(r2)) * (1.0 - q) ** 2 > 1e-10:
+        raise ConvergenceError(f"spherical_gibbs residuals {r1}, {r2}")
+    return dict(m=m, q=q, free_entropy=spherical_gibbs_free_entropy(alpha, T, m, q, flip),
+                eps=math.acos(m) / math.pi, iterations=it)

@@ -414,7 +414,54 @@ def _channel_hats_quad(loss, alpha, m, q, V, flip):
     return mhat, qhat, Vhat
 
 
-def erm_sign(loss, alpha, lam, flip=0.0, tol=1e-12, max_iter=20000, check_quad=True, init=None):
+def _anderson(T, x0, lam, tol, max_iter, mem=5, beta=0.5):
+    """Anderson acceleration (type II, memory ``mem``, mixing ``beta``) of the fixed-point map
+    T(m, q, V) -> (m, q, V), in the variables (m, log q, log V) and projected onto the domain
+    |m| < sqrt(q), V <= 1/lam.  Converged when one application of T moves the point by less
+    than tol (relative as in erm_sign); raises ConvergenceError otherwise."""
+    def G(x):
+        m, q, V = T(x[0], math.exp(x[1]), math.exp(x[2]))
+        if not (np.isfinite(m) and q > 0 and V > 0 and np.isfinite(q) and np.isfinite(V)):
+            raise ConvergenceError("Anderson: map left the domain")
+        return np.array([m, math.log(q), math.log(V)])
+
+    def proj(x):
+        x = x.copy()
+        x[1] = min(max(x[1], -60.0), 60.0)
+        x[2] = min(x[2], -math.log(lam))
+        sq = math.exp(0.5 * x[1])
+        x[0] = max(min(x[0], (1 - 1e-12) * sq), -(1 - 1e-12) * sq)
+        return x
+
+    m0, q0, V0 = x0
+    x = np.array([m0, math.log(q0), math.log(V0)])
+    Xs, Gs = [], []
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        for it in range(1, max_iter + 1):
+            gx = G(x)
+            nat, natn = (x[0], math.exp(x[1]), math.exp(x[2])), (gx[0], math.exp(gx[1]), math.exp(gx[2]))
+            err = max(abs(natn[0] - nat[0]) / max(1.0, abs(nat[0])),
+                      abs(natn[1] - nat[1]) / max(1.0, nat[1]),
+                      abs(natn[2] - nat[2]) / max(1.0, nat[2]))
+            if err < tol:
+                return nat, it
+            Xs.append(x)
+            Gs.append(gx)
+            Xs, Gs = Xs[-mem:], Gs[-mem:]
+            f = gx - x
+            if len(Xs) == 1:
+                x = proj(x + beta * f)
+                continue
+            Xa, Ga = np.array(Xs), np.array(Gs)
+            Fa = Ga - Xa
+            dF, dX = (Fa[1:] - Fa[:-1]).T, (Xa[1:] - Xa[:-1]).T
+            gamma = np.linalg.lstsq(dF, f, rcond=None)[0]
+            x = proj(x + beta * f - (dX + beta * dF) @ gamma)
+    raise ConvergenceError(f"Anderson: no convergence (err={err:.2e})")
+
+
+def erm_sign(loss, alpha, lam, flip=0.0, tol=1e-12, max_iter=20000, check_quad=True, init=None,
+             use_root=True):
     """ERM with ridge penalty (lam/2)|w|^2 on y = sign(w*.x/sqrt N), labels flipped with
     probability ``flip``; loss in {"square", "hinge", "logistic"}.  Replica fixed point of
     Aubin, Krzakala, Lu & Zdeborova 2020 (see the module docstring for the equations), with
@@ -422,7 +469,12 @@ def erm_sign(loss, alpha, lam, flip=0.0, tol=1e-12, max_iter=20000, check_quad=T
     The 1-D Gaussian expectations use composite Gauss-Legendre with breakpoints at the hinge
     kinks and around the teacher kernel; at the fixed point the expectations are recomputed
     with twice the nodes and (if check_quad) by scipy quad, and a ConvergenceError is raised if
-    they differ by more than 1e-9 (relative).
+    they differ by more than 1e-9 (relative).  The fixed point is found by Anderson-accelerated
+    iteration (if use_root); failing that, by plain iteration (damped if the error grows),
+    polished after 300 steps by scipy's hybr root finder.  Any candidate is accepted only if one
+    more application of the map moves it by less than tol; ConvergenceError otherwise.
+    (Hinge at very small lam and large alpha, e.g. alpha = 50, lam = 1e-5, may not converge:
+    use max_margin_sign, its exact lam -> 0 limit.)
 
     Returns dict(m, q, V, mhat, qhat, Vhat, eps_gen = arccos(m/sqrt q)/pi,
     train_loss = mean training loss per sample (penalty excluded),
@@ -433,16 +485,37 @@ def erm_sign(loss, alpha, lam, flip=0.0, tol=1e-12, max_iter=20000, check_quad=T
     alpha, lam, flip = float(alpha), float(lam), float(flip)
     if lam <= 0:
         raise ValueError("lam must be > 0 (see max_margin_sign for the hinge lam -> 0 limit)")
-    m, q, V = (0.5, 1.0, 1.0) if init is None else init
-    damping = 0.0
-    prev_err = math.inf
-    for it in range(1, max_iter + 1):
+
+    def T(m, q, V):
         mhat, qhat, Vhat, _, _ = _channel_hats(loss, alpha, m, q, V, flip)
         Vn = 1.0 / (lam + Vhat)
-        mn = mhat * Vn
-        qn = (mhat * mhat + qhat) * Vn * Vn
-        err = max(abs(mn - m) / max(1.0, abs(m)), abs(qn - q) / max(1.0, q),
-                  abs(Vn - V) / max(1.0, V))
+        return mhat * Vn, (mhat * mhat + qhat) * Vn * Vn, Vn
+
+    def err_of(x, xn):
+        return max(abs(xn[0] - x[0]) / max(1.0, abs(x[0])), abs(xn[1] - x[1]) / max(1.0, x[1]),
+                   abs(xn[2] - x[2]) / max(1.0, x[2]))
+
+    m, q, V = (0.5, 1.0, 1.0) if init is None else init
+    converged = False
+    err = math.inf
+    it = 0
+    if use_root:
+        # 1) Anderson-accelerated iteration in (m, log q, log V), projected onto the domain
+        #    |m| < sqrt q, V <= 1/lam; falls through to 2) on any failure.
+        try:
+            x, it = _anderson(T, (m, q, V), lam, tol, min(max_iter, 600))
+            m, q, V = x
+            converged = True
+        except (ConvergenceError, ValueError, OverflowError, FloatingPointError):
+            m, q, V = (0.5, 1.0, 1.0) if init is None else init
+    damping = 0.0
+    prev_err = math.inf
+    n_plain = max_iter if not use_root else min(max_iter, 300)
+    while not converged and it < max_iter:
+        # 2) plain iteration, damped when the step error grows
+        it += 1
+        mn, qn, Vn = T(m, q, V)
+        err = err_of((m, q, V), (mn, qn, Vn))
         if err > prev_err and damping < 0.9:
             damping = min(0.9, damping + 0.2)
         prev_err = err
@@ -452,8 +525,26 @@ def erm_sign(loss, alpha, lam, flip=0.0, tol=1e-12, max_iter=20000, check_quad=T
         if not (np.isfinite(m) and np.isfinite(q) and np.isfinite(V)) or q <= 0 or V <= 0:
             raise ConvergenceError("erm_sign iteration left the domain")
         if err < tol:
+            converged = True
             break
-    else:
+        if it == n_plain and use_root:
+            # 3) slow linear convergence: polish with a quasi-Newton root finder in
+            #    (m, log q, log V), accepted only if the map then moves it by < tol
+            def F(x):
+                a_, b_, c_ = T(x[0], math.exp(x[1]), math.exp(x[2]))
+                return [a_ - x[0], math.log(b_) - x[1], math.log(c_) - x[2]]
+            try:
+                sol = optimize.root(F, [m, math.log(q), math.log(V)], method="hybr",
+                                    options=dict(xtol=1e-14, maxfev=2000))
+            except (ValueError, OverflowError, FloatingPointError):
+                sol = None
+            if sol is not None and sol.success and np.all(np.isfinite(sol.x)):
+                m1, q1, V1 = sol.x[0], math.exp(sol.x[1]), math.exp(sol.x[2])
+                if err_of((m1, q1, V1), T(m1, q1, V1)) < tol:
+                    m, q, V = m1, q1, V1
+                    converged = True
+                    break
+    if not converged:
         raise ConvergenceError(f"erm_sign({loss}, alpha={alpha}, lam={lam}): err={err:.2e}")
     mhat, qhat, Vhat, tl, te = _channel_hats(loss, alpha, m, q, V, flip)
     # quadrature self-checks at the fixed point

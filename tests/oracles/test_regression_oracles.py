@@ -271,22 +271,28 @@ def _simulate(loss, alpha, lam, N, seed):
             return -(a.sum() - a @ Qa / (2 * lam)), -(1 - Qa / lam)
         a = optimize.minimize(dual, np.zeros(P), jac=True, method="L-BFGS-B",
                               bounds=[(0, 1)] * P,
-                              options=dict(gtol=1e-12, ftol=1e-15, maxiter=20000)).x
+                              options=dict(gtol=1e-8, ftol=1e-12, maxiter=20000)).x
         w = A.T @ a / lam
         tl = np.mean(np.maximum(0, 1 - A @ w))
     return w @ ws / N, w @ w / N, tl
 
 
-@pytest.mark.parametrize("loss,N", [("logistic", 1600), ("hinge", 500)])
-def test_erm_simulation(loss, N):
-    # finite-N ERM (3 samples) at alpha = 2, lam = 0.1 versus the replica prediction
+@pytest.mark.parametrize("loss,N,n_seeds,rtol_m,rtol_q,atol_tl", [
+    ("logistic", 1000, 3, 0.05, 0.05, 0.008),
+    ("hinge", 300, 4, 0.08, 0.09, 0.012),
+])
+def test_erm_simulation(loss, N, n_seeds, rtol_m, rtol_q, atol_tl):
+    # finite-N ERM at alpha = 2, lam = 0.1 versus the replica prediction.  Tolerances are ~4
+    # standard errors of the seed average (per-sample spread measured separately: hinge N=300
+    # sd(m) ~ 0.07, sd(q) ~ 0.19, sd(train loss) ~ 0.006); a sanity check of the whole replica
+    # derivation, the precise checks being the analytic ones above.
     alpha, lam = 2.0, 0.1
     d = reg.erm_sign(loss, alpha, lam)
-    sims = np.array([_simulate(loss, alpha, lam, N, s) for s in range(3)])
+    sims = np.array([_simulate(loss, alpha, lam, N, s) for s in range(n_seeds)])
     m, q, tl = sims.mean(axis=0)
-    assert m == pytest.approx(d["m"], rel=0.05)
-    assert q == pytest.approx(d["q"], rel=0.06)
-    assert tl == pytest.approx(d["train_loss"], abs=0.012)
+    assert m == pytest.approx(d["m"], rel=rtol_m)
+    assert q == pytest.approx(d["q"], rel=rtol_q)
+    assert tl == pytest.approx(d["train_loss"], abs=atol_tl)
 
 
 def test_erm_flip_noise_runs_and_is_worse():
@@ -299,7 +305,7 @@ def test_erm_flip_noise_runs_and_is_worse():
 
 def test_iterations_raise_when_not_converged():
     with pytest.raises(reg.ConvergenceError):
-        reg.erm_sign("logistic", 2.0, 0.1, max_iter=2)
+        reg.erm_sign("logistic", 2.0, 0.1, max_iter=2, use_root=False)
     with pytest.raises(reg.ConvergenceError):
         reg.ridge_regression_replica(1.0, 0.1, 1e-3, max_iter=3)
 

@@ -1,0 +1,512 @@
+"""Rendering a Theory as LaTeX, Markdown or plain text.
+
+One document, three printers: :func:`_document` lays out the model statement, the replicated
+and replica-symmetric free entropies, the potentials' definitions, the saddle-point equations,
+the observables, the limits taken, the capacity theory and references as a list of blocks;
+:func:`theory_latex`, :func:`theory_markdown` and :func:`theory_text` print those blocks.
+
+Output is deterministic: SymPy ``Dummy`` symbols (bound integration variables) carry
+process-dependent indices, so every expression is printed with its dummies renamed to plain
+symbols by order of first appearance (ξ, x, u, ...; a second dummy of the same name gets a
+subscript), and nothing is iterated in hash order.
+"""
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from .. import symbols as S
+from ..learning import ERM, BayesOptimal, Gibbs, Volume
+from .derive import Derivation, DerivationError
+from .moreau import Prox
+
+__all__ = ["theory_latex", "theory_markdown", "theory_text", "symbol_tex", "expr_latex",
+           "expr_text", "REFERENCES"]
+
+# -- symbols -------------------------------------------------------------------------------
+
+_TEX_NAMES = {
+    "q_hat": r"\hat{q}", "m_hat": r"\hat{m}", "Q_hat": r"\hat{Q}", "chi_hat": r"\hat{\chi}",
+    "chi": r"\chi", "alpha": r"\alpha", "kappa": r"\kappa", "delta": r"\Delta",
+    "lam": r"\lambda", "lambda": r"\lambda", "omega": r"\omega", "xi": r"\xi", "beta": r"\beta",
+    "w_star": r"w^{*}", "flip": r"\epsilon", "rho": r"\rho",
+}
+
+
+def symbol_tex(name: str) -> str:
+    """LaTeX of a symbol by its name: ``q_hat`` -> ``\\hat{q}``, ``delta`` -> ``\\Delta``, ..."""
+    if name in _TEX_NAMES:
+        return _TEX_NAMES[name]
+    if name.endswith("_hat") and len(name) > 4:
+        return r"\hat{%s}" % symbol_tex(name[:-4])
+    default = sp.latex(sp.Symbol(name))
+    if len(name) > 1 and default == name:          # a word, not a product of letters
+        return r"\mathrm{%s}" % name
+    return default
+
+
+def _canonical(expr):
+    """``expr`` with its Dummy symbols replaced by plain symbols named after them, in order of
+    first appearance; a name already taken gets a subscript (``xi_2``)."""
+    expr = sp.sympify(expr)
+    dummies = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Dummy) and node not in dummies:
+            dummies.append(node)
+    if not dummies:
+        return expr
+    taken = {s.name for s in expr.atoms(sp.Symbol) if not isinstance(s, sp.Dummy)}
+    reps = {}
+    for d in dummies:
+        name, k = d.name, 2
+        while name in taken:
+            name, k = f"{d.name}_{k}", k + 1
+        taken.add(name)
+        reps[d] = sp.Symbol(name, **d.assumptions0)
+    return expr.xreplace(reps)
+
+
+class _LatexPrinter(LatexPrinter):
+    def _print_Heaviside(self, e, exp=None):
+        s = r"\Theta\left(%s\right)" % self._print(e.args[0])
+        return s if exp is None else r"%s^{%s}" % (s, exp)
+
+
+def expr_latex(expr) -> str:
+    """LaTeX of an expression (or ``Eq``) with the project's symbol names, deterministically."""
+    expr = _canonical(expr)
+    names = {s: symbol_tex(s.name) for s in expr.atoms(sp.Symbol)}
+    return _LatexPrinter({"symbol_names": names}).doprint(expr)
+
+
+class _StrPrinter(StrPrinter):
+    def _print_Prox(self, e):
+        return "prox(%s)" % ", ".join(self._print(a) for a in e.args)
+
+
+def expr_text(expr) -> str:
+    """Plain-text form of an expression (``Eq`` as ``lhs = rhs``), deterministically."""
+    expr = _canonical(expr)
+    p = _StrPrinter()
+    if isinstance(expr, sp.Eq):
+        return f"{p.doprint(expr.lhs)} = {p.doprint(expr.rhs)}"
+    return p.doprint(expr)
+
+
+# -- references ----------------------------------------------------------------------------
+
+_CITE = {
+    "gardner88": "E. Gardner, *The space of interactions in neural network models*, J. Phys. A 21, 257 (1988).",
+    "gardner-derrida88": "E. Gardner and B. Derrida, *Optimal storage properties of neural network models*, J. Phys. A 21, 271 (1988).",
+    "krauth-mezard89": "W. Krauth and M. Mézard, *Storage capacity of memory networks with binary couplings*, J. Phys. France 50, 3057 (1989).",
+    "gyorgyi-tishby90": "G. Györgyi and N. Tishby, *Statistical theory of learning a rule*, in Neural Networks and Spin Glasses, World Scientific (1990).",
+    "gyorgyi90": "G. Györgyi, *First-order transition to perfect generalization in a neural network with binary synapses*, Phys. Rev. A 41, 7097 (1990).",
+    "sst92": "H. S. Seung, H. Sompolinsky and N. Tishby, *Statistical mechanics of learning from examples*, Phys. Rev. A 45, 6056 (1992).",
+    "opper-haussler91": "M. Opper and D. Haussler, *Generalization performance of Bayes optimal classification algorithm for learning a perceptron*, Phys. Rev. Lett. 66, 2677 (1991).",
+    "barbier19": "J. Barbier, F. Krzakala, N. Macris, L. Miolane and L. Zdeborová, *Optimal errors and phase transitions in high-dimensional generalized linear models*, PNAS 116, 5451 (2019).",
+    "aubin20": "B. Aubin, F. Krzakala, Y. M. Lu and L. Zdeborová, *Generalization error in high-dimensional perceptrons: approaching Bayes error with convex optimization*, NeurIPS 2020, arXiv:2006.06560.",
+    "hastie19": "T. Hastie, A. Montanari, S. Rosset and R. J. Tibshirani, *Surprises in high-dimensional ridgeless least squares interpolation*, arXiv:1903.08560 (2019).",
+    "engel01": "A. Engel and C. Van den Broeck, *Statistical Mechanics of Learning*, Cambridge University Press (2001).",
+}
+
+#: model name -> the references its theory follows (keys of the citation table).
+REFERENCES = {
+    "gardner": ["gardner88", "engel01"],
+    "ising-storage": ["gardner-derrida88", "krauth-mezard89", "engel01"],
+    "perceptron-gibbs": ["gyorgyi-tishby90", "sst92", "engel01"],
+    "perceptron-bayes": ["opper-haussler91", "barbier19", "engel01"],
+    "ising-gibbs": ["gyorgyi90", "sst92", "engel01"],
+    "ising-bayes": ["gyorgyi90", "barbier19"],
+    "linear-bayes": ["barbier19"],
+    "ridge": ["hastie19", "aubin20"],
+    "logistic": ["aubin20"],
+    "hinge": ["aubin20"],
+}
+
+
+# -- the document ----------------------------------------------------------------------------
+# Blocks: ("h", level, text) | ("p", text) | ("items", [text]) | ("math", [(tex, plain)])
+#         | ("table", header, rows).  ``text`` uses a small markup: $inline LaTeX$, `code`, *emphasis*.
+
+_MEANING = {
+    "m": "teacher-student overlap $w \\cdot w^*/N$",
+    "q": "overlap of two replicas $w^a \\cdot w^b/N$",
+    "Q": "self-overlap $|w|^2/N$",
+    "chi": "response $\\beta(Q - q)$ in the zero-temperature limit",
+}
+_MEANING_ZERO_T = {  # conjugates under the zero-temperature scalings
+    "chi_hat": "zero-temperature conjugate, $\\hat{Q} + \\hat{q} = \\beta \\hat{\\chi}$",
+    "q_hat": "conjugate of $q$, rescaled: $\\hat{q}/\\beta^2$",
+    "m_hat": "conjugate of $m$, rescaled: $\\hat{m}/\\beta$",
+}
+
+
+def _meaning(name, zero):
+    if zero and name in _MEANING_ZERO_T:
+        return _MEANING_ZERO_T[name]
+    if name.endswith("_hat"):
+        return f"conjugate of ${symbol_tex(name[:-4])}$"
+    return _MEANING.get(name, "order parameter")
+
+
+def _math(*exprs):
+    return ("math", [(expr_latex(e), expr_text(e)) for e in exprs])
+
+
+def _eq(lhs_tex, lhs_text, expr):
+    """A displayed definition ``lhs = expr``."""
+    return (f"{lhs_tex} = {expr_latex(expr)}", f"{lhs_text} = {expr_text(expr)}")
+
+
+def _fmt_default(v):
+    return "—" if v is None else f"{float(v):g}"
+
+
+def _model_blocks(th):
+    model = th.model
+    out = [("h", 2, "Model")]
+    prior = model.prior
+    dens = sum((p * sp.DiracDelta(S.w - a) for a, p in prior.atoms), sp.S.Zero) + prior.density
+    out.append(("p", f"**Prior** (teacher weights, and the student's): `{prior!r}`."))
+    out.append(("math", [_eq("P(w)", "P(w)", dens)]))
+    sprior = model.student_prior or prior
+    if model.student_prior is not None:
+        out.append(("p", f"**Student prior**: `{model.student_prior!r}`."))
+    if sprior.fixed_norm is not None:
+        out.append(("p", "The student's norm is fixed, $Q = |w|^2/N = %s$, by a Lagrange multiplier "
+                         "(spherical weights: log-volumes are fractions of the sphere)."
+                    % expr_latex(sprior.fixed_norm)))
+    ch = model.teacher
+    labels = "y \\in \\mathbb{R}" if ch.continuous else "y \\in \\{%s\\}" % ", ".join(str(o) for o in ch.outputs)
+    if ch.random_labels:
+        out.append(("p", f"**Teacher**: `{ch!r}` — labels independent of the inputs (a storage problem), ${labels}$."))
+        out.append(("math", [_eq("P(y)", "P(y)", ch.density)]))
+    else:
+        out.append(("p", f"**Teacher**: `{ch!r}`, $z = w^* \\cdot x/\\sqrt{{N}}$, ${labels}$."))
+        out.append(("math", [_eq(r"P(y \mid z)", "P(y|z)", ch.density)]))
+    L = model.learning
+    out.append(("p", f"**Learning**: `{L!r}`."))
+    if isinstance(L, BayesOptimal):
+        out.append(("p", "The student samples the posterior with the teacher's own prior and channel."))
+    elif isinstance(L, Gibbs):
+        out.append(("p", "Gibbs measure $P(w \\mid \\mathcal{D}) \\propto P(w)\\, e^{-\\sum_\\mu \\ell(y_\\mu, \\lambda_\\mu)/T}$, "
+                         "$\\lambda_\\mu = w \\cdot x_\\mu/\\sqrt{N}$, at temperature $T = %s$, with the loss"
+                    % expr_latex(L.temperature)))
+        out.append(("math", [_eq(r"\ell(y, \lambda)", "loss(y, lambda)", L.loss.expr)]))
+    elif isinstance(L, ERM):
+        out.append(("p", "Empirical risk minimization, $\\hat w = \\mathrm{argmin}_w \\sum_\\mu \\ell(y_\\mu, \\lambda_\\mu) "
+                         "+ \\frac{%s}{2}|w|^2$ with $\\lambda_\\mu = w \\cdot x_\\mu/\\sqrt{N}$ and the loss"
+                    % expr_latex(L.ridge)))
+        out.append(("math", [_eq(r"\ell(y, \lambda)", "loss(y, lambda)", L.loss.expr)]))
+    elif isinstance(L, Volume):
+        out.append(("p", "Gardner volume: the prior mass of the weights that satisfy, for every example, "
+                         "the constraint on $\\lambda_\\mu = w \\cdot x_\\mu/\\sqrt{N}$"))
+        out.append(_math(L.constraint))
+    rows = [[f"`{s.name}`", f"${symbol_tex(s.name)}$", f"`{d}`", _fmt_default(model.defaults.get(s.name))]
+            for s, d in th.parameters.items()]
+    out.append(("p", "**Parameters** ($\\alpha = P/N$ belongs to every model):"))
+    out.append(("table", ["name", "symbol", "domain", "default"], rows))
+    return out
+
+
+def _order_blocks(th):
+    out = [("p", f"**Kind**: {th.kind}. **Order parameters**:")]
+    zero = th.kind == "zero-temperature" or th.kind.startswith("capacity")
+    out.append(("items", [f"${symbol_tex(s.name)}$ (`{s.name}`): {_meaning(s.name, zero)}" for s in th.order_parameters]))
+    if th.fixed:
+        out.append(("p", "Held fixed: " + ", ".join(f"${symbol_tex(k.name)} = {expr_latex(v)}$"
+                                                    for k, v in th.fixed.items()) + "."))
+    return out
+
+
+def _replicated_blocks(th):
+    """The replicated free entropy G(n) whose n -> 0 limit is Φ_RS (the derivation's step 1)."""
+    if th.replicated is None:
+        return []
+    ch = th.model.teacher
+    labels = r"\int dy\," if ch.continuous else r"\sum_{y}"
+    if ch.random_labels:
+        tex = (r"G(n) = \frac{n}{2} Q \hat{Q} - \frac{n(n-1)}{2} q \hat{q}"
+               r" + \log \mathbb{E}_{\xi}\left[Z_w\left(\sqrt{\hat{q}}\,\xi, \hat{Q} + \hat{q}\right)^n\right]"
+               r" + \alpha \log %s P(y)\, \mathbb{E}_{\xi}\left[Z_{\rm out}\left(y, \sqrt{q}\,\xi, Q - q\right)^n\right]" % labels)
+        plain = ("G(n) = n Q Q_hat/2 - n(n-1) q q_hat/2 + log E_xi[Zw(sqrt(q_hat) xi, Q_hat + q_hat)^n]"
+                 " + alpha log sum_y P(y) E_xi[Zout(y, sqrt(q) xi, Q - q)^n]")
+    else:
+        tex = (r"G(n) = n\left(\frac{1}{2} Q \hat{Q} - m \hat{m}\right) - \frac{n(n-1)}{2} q \hat{q}"
+               r" + \log \mathbb{E}_{w^* \sim P,\, \xi}\left[Z_w\left(\hat{m} w^* + \sqrt{\hat{q}}\,\xi, \hat{Q} + \hat{q}\right)^n\right]"
+               r" + \alpha \log %s \mathbb{E}_{\xi}\left[Z^{*}_{\rm out}\left(y, \frac{m \xi}{\sqrt{q}}, \rho - \frac{m^2}{q}\right)"
+               r" Z_{\rm out}\left(y, \sqrt{q}\,\xi, Q - q\right)^n\right]" % labels)
+        plain = ("G(n) = n (Q Q_hat/2 - m m_hat) - n(n-1) q q_hat/2 + log E_{w*,xi}[Zw(m_hat w* + sqrt(q_hat) xi, Q_hat + q_hat)^n]"
+                 " + alpha log sum_y E_xi[Zstar(y, m xi/sqrt(q), rho - m^2/q) Zout(y, sqrt(q) xi, Q - q)^n]")
+    out = [("h", 2, "Replicated free entropy"),
+           ("p", "Under the replica-symmetric ansatz, after introducing the overlaps and decoupling the sites, "
+                 "the replicated free entropy per weight is"),
+           ("math", [(tex, plain)])]
+    if not ch.random_labels:
+        rho = th.model.prior.second_moment()
+        out.append(("p", f"with $\\rho = \\mathbb{{E}}_P[w^2] = {expr_latex(rho)}$, and "
+                         "$\\Phi_{\\rm RS} = \\lim_{n \\to 0} G(n)/n$ is taken from its series in $n$."))
+    else:
+        out.append(("p", "and $\\Phi_{\\rm RS} = \\lim_{n \\to 0} G(n)/n$ is taken from its series in $n$."))
+    return out
+
+
+_FAMILY_ORDER = ["Zw", "Zw0", "Zout", "Zstar"]
+
+
+def _output_factor(model):
+    """φ(y, λ), the student's output factor in Z_out, as the derivation builds it (None for ERM)."""
+    try:
+        return Derivation(model).output_factor()
+    except DerivationError:
+        return None
+
+
+def _potential_blocks(th, heading=True):
+    pots = th.potentials
+    if not pots:
+        return []
+    out = [("h", 2, "Potentials")] if heading else []
+    fams = [f for f in _FAMILY_ORDER if f in pots] + sorted(f for f in pots if f not in _FAMILY_ORDER)
+    for fam in fams:
+        slots, body = pots[fam]
+        args_tex = ", ".join(expr_latex(s) for s in slots)
+        args_txt = ", ".join(expr_text(s) for s in slots)
+        if fam == "Zw":
+            head, txt = r"Z_w", "Zw"
+            out.append(("p", "Prior potential, $Z_w(b, A) = \\int dP(w)\\, e^{b w - A w^2/2}$:"))
+        elif fam == "Zw0":
+            head, txt = r"Z^{0}_w", "Zw0"
+            L = th.model.learning
+            prec = r"(A + %s)" % expr_latex(L.ridge) if isinstance(L, ERM) and L.ridge != 0 else "A"
+            out.append(("p", "Zero-temperature prior potential (Laplace's method), "
+                             "$Z^0_w(b, A) = \\max_{w \\in \\mathrm{supp}\\, P} \\left[b w - %s w^2/2\\right]$:" % prec))
+        elif fam == "Zout":
+            head, txt = r"Z_{\rm out}", "Zout"
+            phi = _output_factor(th.model)
+            out.append(("p", "Output potential, $Z_{\\rm out}(y, \\omega, V) = \\mathbb{E}_u\\, \\varphi(y, \\omega + \\sqrt{V} u)$"
+                             + (f" with $\\varphi(y, \\lambda) = {expr_latex(phi)}$:" if phi is not None else ":")))
+        elif fam == "Zstar":
+            head, txt = r"Z^{*}_{\rm out}", "Zstar"
+            out.append(("p", "Teacher potential, $Z^*_{\\rm out}(y, \\omega, V) = \\mathbb{E}_u\\, P(y \\mid \\omega + \\sqrt{V} u)$:"))
+        else:
+            head, txt = symbol_tex(fam), fam
+            out.append(("p", f"Potential `{fam}`:"))
+        if isinstance(body, dict):
+            y = slots[0]
+            rows = []
+            for label, e in body.items():
+                a_tex = ", ".join(expr_latex(s) if s != y else expr_latex(sp.sympify(label)) for s in slots)
+                a_txt = ", ".join(expr_text(s) if s != y else expr_text(sp.sympify(label)) for s in slots)
+                rows.append(_eq(f"{head}\\left({a_tex}\\right)", f"{txt}({a_txt})", e))
+            out.append(("math", rows))
+        else:
+            out.append(("math", [_eq(f"{head}\\left({args_tex}\\right)", f"{txt}({args_txt})", body)]))
+    return out
+
+
+def _prox_blocks(exprs):
+    """The definition of every proximal map without closed form that appears in ``exprs``
+    (one per label: the loss is specialized to the label before minimizing)."""
+    seen = {}
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, Prox) and type(node) not in seen:
+                seen[type(node)] = node.args[0]
+    if not seen:
+        return []
+    x, y = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
+    rows = []
+    for cls, label in seen.items():
+        loss = cls.loss.xreplace({cls.x: x, cls.ysym: y})
+        lab = y if cls.loss.has(cls.ysym) else label
+        rows.append((r"\mathrm{prox}\left(%s, \omega, \chi\right) = \mathrm{argmin}_x \left[%s + \frac{(x - \omega)^2}{2\chi}\right]"
+                     % (expr_latex(lab), expr_latex(loss)),
+                     f"prox({expr_text(lab)}, omega, chi) = argmin_x [{expr_text(loss)} + (x - omega)**2/(2*chi)]"))
+    return [("p", r"Proximal map of the loss, $\mathrm{prox}(y, \omega, \chi) = \mathrm{argmin}_x "
+                  r"\left[\ell(y, x) + (x - \omega)^2/(2\chi)\right]$ (no closed form: a safeguarded Newton "
+                  "iteration in the generated code, derivatives by the implicit-function theorem):"),
+            ("math", rows)]
+
+
+def _equation_blocks(th, title="Saddle-point equations"):
+    out = [("h", 2, title)] if title else []
+    out.append(("p", "Stationarity of the free entropy, in fixed-point form (overlaps from the prior side, "
+                     "conjugates from the output side):"))
+    out.append(_math(*th.equations))
+    return out
+
+
+def _limit_items(limits):
+    # derive writes conjugates as SymPy prints them by default (Q_{hat}); use the hat notation
+    return [re.sub(r"(\\?[A-Za-z]+)_\{hat\}", r"\\hat{\1}", s) for s in limits]
+
+
+def _document(th):
+    name = th.model.name
+    blocks = [("h", 1, f"`{name}`: replica-symmetric theory"),
+              ("p", f"Generated from the model by `replica derive {name}`; do not edit by hand.")]
+    if th.model.description:
+        blocks.append(("p", th.model.description[0].upper() + th.model.description[1:] + "."))
+    blocks += _model_blocks(th)
+    blocks += _order_blocks(th)
+    blocks += _replicated_blocks(th)
+    blocks += [("h", 2, "Replica-symmetric free entropy"),
+               ("p", "The potentials are kept abstract; their definitions follow."),
+               ("math", [(r"\Phi_{\rm RS} = " + expr_latex(th.free_entropy), "Phi_RS = " + expr_text(th.free_entropy))])]
+    blocks += _potential_blocks(th)
+    blocks += _prox_blocks([th.free_entropy] + [e.rhs for e in th.equations])
+    blocks += _equation_blocks(th)
+    if th.observables:
+        blocks.append(("h", 2, "Observables"))
+        for k, v in th.observables.items():
+            blocks.append(("p", f"`{k}`:"))
+            blocks.append(_math(v))
+    if th.limits:
+        blocks += [("h", 2, "Limits taken"), ("items", _limit_items(th.limits))]
+    cap = th.capacity
+    if cap is not None:
+        blocks += [("h", 2, "Capacity"),
+                   ("p", "The $q \\to 1$ limit of the hard constraint: $\\Phi \\simeq \\Phi_0/(1 - q)$. "
+                         "The capacity is the $\\alpha$ where $\\Phi_0$ vanishes at the fixed point."),
+                   ("math", [(r"\Phi_0 = " + expr_latex(cap.free_entropy), "Phi_0 = " + expr_text(cap.free_entropy))])]
+        blocks += _potential_blocks(cap, heading=False)
+        blocks += _equation_blocks(cap, title=None)
+        if cap.fixed:
+            blocks.append(("p", "Held fixed: " + ", ".join(f"${symbol_tex(k.name)} = {expr_latex(v)}$"
+                                                            for k, v in cap.fixed.items()) + "."))
+        if cap.limits:
+            blocks += [("p", "Limits taken:"), ("items", _limit_items(cap.limits))]
+    refs = REFERENCES.get(name, ["engel01"])
+    blocks += [("h", 2, "References"), ("items", [_CITE[r] for r in refs])]
+    return blocks
+
+
+# -- printers ----------------------------------------------------------------------------------
+
+_SPLIT = re.compile(r"(\$[^$]+\$|`[^`]+`|\*\*[^*]+\*\*|\*[^*]+\*)")
+
+
+def _tex_escape(s):
+    return (s.replace("\\", r"\textbackslash{}").replace("&", r"\&").replace("%", r"\%")
+            .replace("#", r"\#").replace("_", r"\_").replace("{", r"\{").replace("}", r"\}")
+            .replace("~", r"\textasciitilde{}").replace("^", r"\textasciicircum{}"))
+
+
+def _inline_latex(text):
+    out = []
+    for part in _SPLIT.split(text):
+        if part.startswith("$"):
+            out.append(part)
+        elif part.startswith("`"):
+            out.append(r"\texttt{%s}" % _tex_escape(part[1:-1]))
+        elif part.startswith("**"):
+            out.append(r"\textbf{%s}" % _tex_escape(part[2:-2]))
+        elif part.startswith("*") and len(part) > 1:
+            out.append(r"\emph{%s}" % _tex_escape(part[1:-1]))
+        else:
+            out.append(_tex_escape(part))
+    return "".join(out)
+
+
+_GROUPS = [  # innermost-brace rewrites, applied until nothing changes
+    (r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)"),
+    (r"\\sqrt\{([^{}]*)\}", r"sqrt(\1)"),
+    (r"\\hat\{([^{}]*)\}", r"\1_hat"),
+    (r"\\(?:mathrm|mathbb|mathcal|operatorname|text)\{([^{}]*)\}", r"\1"),
+    (r"([_^])\{([^{} ]*)\}", r"\1\2"),
+    (r"([_^])\{([^{}]*)\}", r"\1(\2)"),
+    (r"\{([^{}]*)\}", r"\1"),
+]
+_COMMANDS = [
+    (r"\\hat ?(\\?[A-Za-z]+)", r"\1_hat"), (r"\\rm\s*", ""), (r"\\left|\\right", ""),
+    (r"\\to\b", "->"), (r"\\simeq\b", "~"), (r"\\propto\b", "∝"), (r"\\cdot\b", "·"),
+    (r"\\sum\b", "Σ"), (r"\\int\b", "∫"), (r"\\in\b", "∈"), (r"\\infty\b", "∞"), (r"\\mid\b", "|"),
+    (r"\\Theta\b", "Θ"), (r"\\[,;!]\s*", " "),
+]
+_GREEK = {"alpha": "α", "beta": "β", "chi": "χ", "kappa": "κ", "lambda": "λ", "omega": "ω", "xi": "ξ",
+          "rho": "ρ", "epsilon": "ε", "ell": "ℓ", "varphi": "φ", "phi": "φ", "Phi": "Φ", "Delta": "Δ", "mu": "μ"}
+
+
+def _plain_math(s):
+    """Inline LaTeX as readable Unicode text: \\frac{a}{b} -> (a)/(b), \\hat{q} -> q_hat, \\alpha -> α."""
+    s = s.replace(r"\{", "\0").replace(r"\}", "\1")
+    for pat, rep in _COMMANDS:
+        s = re.sub(pat, rep, s)
+    prev = None
+    while prev != s:
+        prev = s
+        for pat, rep in _GROUPS:
+            s = re.sub(pat, rep, s)
+    s = re.sub(r"\\([A-Za-z]+)", lambda g: _GREEK.get(g.group(1), g.group(1)), s)
+    return s.replace("\0", "{").replace("\1", "}")
+
+
+def _plain(text):
+    """Plain text of the markup: inline LaTeX turned into readable text, no backticks or stars."""
+    text = re.sub(r"\$([^$]+)\$", lambda m: _plain_math(m.group(1)), text)
+    text = re.sub(r"`([^`]+)`", r"\1", text)
+    return re.sub(r"\*\*?([^*]+)\*\*?", r"\1", text)
+
+
+def theory_markdown(th) -> str:
+    """The theory as Markdown with $$...$$ display math (the files in ``derivations/``)."""
+    lines = []
+    for b in _document(th):
+        if b[0] == "h":
+            lines += ["#" * b[1] + " " + b[2], ""]
+        elif b[0] == "p":
+            lines += [b[1], ""]
+        elif b[0] == "items":
+            lines += [f"- {it}" for it in b[1]] + [""]
+        elif b[0] == "math":
+            for tex, _ in b[1]:
+                lines += ["$$", tex, "$$", ""]
+        elif b[0] == "table":
+            lines += ["| " + " | ".join(b[1]) + " |", "|" + " --- |" * len(b[1])]
+            lines += ["| " + " | ".join(r) + " |" for r in b[2]] + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def theory_latex(th) -> str:
+    """The theory as a LaTeX fragment (sections, ``align*`` displays) to paste into a document."""
+    cmd = {1: r"\section*", 2: r"\subsection*"}
+    lines = []
+    for b in _document(th):
+        if b[0] == "h":
+            lines += [cmd.get(b[1], r"\paragraph") + "{" + _inline_latex(b[2]) + "}", ""]
+        elif b[0] == "p":
+            lines += [_inline_latex(b[1]), ""]
+        elif b[0] == "items":
+            lines += [r"\begin{itemize}"] + [r"  \item " + _inline_latex(it) for it in b[1]] + [r"\end{itemize}", ""]
+        elif b[0] == "math":
+            rows = [tex.replace(" = ", " &= ", 1) for tex, _ in b[1]]
+            lines += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}", ""]
+        elif b[0] == "table":
+            lines += [r"\begin{tabular}{" + "l" * len(b[1]) + "}", " & ".join(b[1]) + r" \\ \hline"]
+            lines += [" & ".join(_inline_latex(c) for c in r) + r" \\" for r in b[2]]
+            lines += [r"\end{tabular}", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def theory_text(th) -> str:
+    """The theory as plain text (SymPy's string form of every expression)."""
+    lines = []
+    for b in _document(th):
+        if b[0] == "h":
+            t = _plain(b[2])
+            lines += [t, ("=" if b[1] == 1 else "-") * len(t), ""]
+        elif b[0] == "p":
+            lines += [_plain(b[1]), ""]
+        elif b[0] == "items":
+            lines += [f"  - {_plain(it)}" for it in b[1]] + [""]
+        elif b[0] == "math":
+            lines += [f"    {plain}" for _, plain in b[1]] + [""]
+        elif b[0] == "table":
+            rows = [b[1]] + [[_plain(c) for c in r] for r in b[2]]
+            widths = [max(len(r[i]) for r in rows) for i in range(len(b[1]))]
+            lines += ["  " + "  ".join(c.ljust(wd) for c, wd in zip(r, widths)).rstrip() for r in rows] + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,37 @@
+"""Shared test helpers: a plain damped fixed-point loop over a compiled theory (the real
+solver is a later issue; tests only need *a* loop that stops when the maps are fixed)."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def fixed_point(compiled, params, state, damping=0.5, tol=1e-13, max_iter=20000, nodes=96):
+    """Iterate the derived maps until no order parameter moves by more than ``tol``."""
+    state = {k: np.asarray(v, dtype=float) for k, v in state.items()}
+    for _ in range(max_iter):
+        new = compiled.step(state, params, nodes=nodes)
+        diff = max(float(np.max(np.abs(new[k] - state[k]))) for k in state)
+        if not np.isfinite(diff):
+            raise RuntimeError(f"fixed-point iteration produced a non-finite value at {params}")
+        state = {k: damping * state[k] + (1 - damping) * new[k] for k in state}
+        if diff < tol:
+            return state, compiled.evaluate(nodes=nodes, **params, **state)
+    raise RuntimeError(f"no convergence at {params}: last change {diff:.2e}")
+
+
+@pytest.fixture(scope="session")
+def theories():
+    """Derived and compiled theories, cached for the session."""
+    import replica
+    cache = {}
+
+    def get(spec):
+        if spec not in cache:
+            th = replica.derive(spec)
+            cache[spec] = (th, th.compile())
+        return cache[spec]
+    return get
