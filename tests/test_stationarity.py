@@ -27,9 +27,7 @@ def _grad(c, params, state, names, nodes, h=1e-5):
     return g
 
 
-# hinge is left out: its finite-difference check fails (∂Φ/∂Q ≠ 0 at the derived χ̂ map), a defect
-# of the piecewise Moreau-envelope path recorded as open on the symbolic-engine issue
-@pytest.mark.parametrize("name", sorted(set(BUILTINS) - {"hinge"}))
+@pytest.mark.parametrize("name", sorted(BUILTINS))
 def test_equations_are_stationarity_conditions(theories, name):
     th, c = theories(name)
     rng = np.random.default_rng(abs(hash(name)) % 2**32)

@@ -22,7 +22,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from ..symbolic.derive import LabelIntegral
 from ..symbolic.gauss import GaussE, gauss_expect, lebesgue_integral
-from ..symbolic.moreau import Prox
+from ..symbolic.moreau import Envelope, Prox
 from ..symbolic.potentials import Potential, substitute_potentials
 
 __all__ = ["logerfc", "explicit", "stabilize", "generate_module", "LoweringError"]
@@ -99,6 +99,7 @@ def explicit(expr, potentials):
                       else _log_tails(body)) for k, (slots, body) in potentials.items()}
     e = _label_integrals(_fubini(expr), potentials)
     e = substitute_potentials(e, potentials)
+    e = e.replace(lambda a: isinstance(a, Envelope), lambda a: a.value())
     return _close(e)
 
 

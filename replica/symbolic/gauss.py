@@ -320,11 +320,16 @@ def gauss_expect(f, x):
     return out
 
 
+_NONSMOOTH = (sp.Heaviside, sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.sign, sp.DiracDelta)
+
+
 def stein(expr):
     """Gaussian integration by parts inside every node: E_x[x g(x)] = E_x[g'(x)].
 
     Applied to each additive term of each node's integrand in which x appears as a
-    plain multiplicative factor (to the first power).
+    plain multiplicative factor (to the first power), when the rest is smooth in x (for a
+    kinked g the identity holds but sympy's derivative of a kink is a distribution, so such
+    terms are left as they are).
     """
     def rule(node):
         f, x = node.args
@@ -334,7 +339,8 @@ def stein(expr):
             facs = sp.Mul.make_args(rest)
             if x in facs:
                 g = sp.Mul(*[fac for fac in facs if fac != x]) if facs.count(x) == 1 else None
-                if g is not None:
+                # only for smooth g: the derivative of a kink would be a distribution
+                if g is not None and not any(a.has(x) for a in g.atoms(*_NONSMOOTH)):
                     out += coeff * sp.diff(g, x)
                     continue
             out += term

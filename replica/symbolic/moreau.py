@@ -67,6 +67,43 @@ class Prox(sp.Function):
         return s if exp is None else r"%s^{%s}" % (s, exp)
 
 
+class Envelope(sp.Function):
+    """M(y, ω, χ) = min_x ℓ(y, x) + (x-ω)²/(2χ) for a smooth loss without closed-form prox.
+
+    Derivatives by the envelope theorem, so expressions stay small:
+        ∂_ω M = (ω - prox)/χ,   ∂_χ M = -(ω - prox)²/(2χ²),   ∂_y M = ∂_y ℓ(y, prox).
+    :meth:`expand` gives ℓ(y, prox) + (prox - ω)²/(2χ) for evaluation."""
+
+    nargs = 3
+    prox: type = None
+
+    @staticmethod
+    def of(prox_cls):
+        name = "M_" + prox_cls.__name__
+        return type(name, (Envelope,), {"prox": prox_cls})
+
+    def _p(self):
+        return self.prox(*self.args)
+
+    def fdiff(self, argindex=1):
+        yv, om, ch = self.args
+        p = self._p()
+        if argindex == 2:
+            return (om - p) / ch
+        if argindex == 3:
+            return -(om - p)**2 / (2 * ch**2)
+        return sp.diff(self.prox.loss, self.prox.ysym).xreplace({self.prox.x: p, self.prox.ysym: yv})
+
+    def value(self):
+        yv, om, ch = self.args
+        p = self._p()
+        return self.prox.loss.xreplace({self.prox.x: p, self.prox.ysym: yv}) + (p - om)**2 / (2 * ch)
+
+    def _latex(self, printer, exp=None):
+        s = r"\mathcal{M}\left(%s\right)" % ", ".join(printer._print(a) for a in self.args)
+        return s if exp is None else r"%s^{%s}" % (s, exp)
+
+
 def moreau(loss, x, yv, omega, chi):
     """(M, prox): the Moreau envelope of ``loss`` (an expression in ``x``, label set to ``yv``).
 
@@ -79,8 +116,9 @@ def moreau(loss, x, yv, omega, chi):
         stat = sp.diff(ell, x) + (x - omega) / chi
         roots = _solve(stat, x)
         if roots is None:
-            p = Prox.of(ell, x, sp.Dummy("ylab"))(yv, omega, chi)
-            return F(ell, p), p
+            ylab = sp.Dummy("ylab")
+            pcls = Prox.of(ell, x, ylab)
+            return Envelope.of(pcls)(yv, omega, chi), pcls(yv, omega, chi)
         (r,) = roots
         return sp.simplify(F(ell, r)), r
     cands = []
