@@ -16,6 +16,7 @@ import sympy as sp
 from ._component import Component, ComponentError
 from .params import POSITIVE, Domain
 from .symbolic.gauss import GaussE, lebesgue_integral
+from .symbolic.special import LogSumExp
 from .symbols import w as W
 
 __all__ = ["Prior", "Spherical", "Ising", "Gaussian", "GaussBernoulli", "Custom"]
@@ -31,12 +32,24 @@ class Prior(Component):
     """
 
     w = W
-    fixed_norm = None
+    _fixed_norm = None
 
     def __init__(self, atoms=(), density=0):
         super().__init__()
         self.atoms = [(sp.sympify(a), sp.sympify(p)) for a, p in atoms]
         self.density = sp.sympify(density)
+
+    @property
+    def fixed_norm(self):
+        """Q held fixed: declared (spherical weights), or implied when w² is the same at every
+        atom of a purely discrete prior (±1 weights: Q = 1 and its conjugate drops out)."""
+        if self._fixed_norm is not None:
+            return self._fixed_norm
+        if self.density == 0 and self.atoms:
+            sq = {sp.simplify(a**2) for a, _ in self.atoms}
+            if len(sq) == 1:
+                return sq.pop()
+        return None
 
     # -- derived quantities ------------------------------------------------------------
     def integrate(self, f) -> sp.Expr:
@@ -53,7 +66,9 @@ class Prior(Component):
         return total
 
     def partition(self, b, A) -> sp.Expr:
-        """Z_w(b, A) = ∫ dP(w) e^{b w - A w²/2}."""
+        """Z_w(b, A) = ∫ dP(w) e^{b w - A w²/2}; for a discrete prior exp(LogSumExp(log p_i + b a_i - A a_i²/2))."""
+        if self.density == 0 and len(self.atoms) > 1:
+            return sp.exp(LogSumExp(*[sp.log(p) + b * a - A * a**2 / 2 for a, p in self.atoms]))
         return self.integrate(sp.exp(b * W - A * W**2 / 2))
 
     def second_moment(self) -> sp.Expr:
@@ -129,7 +144,7 @@ class Spherical(Prior):
     """Uniform on the sphere |w|² = N: a standard Gaussian density with the norm Q fixed to 1
     by a Lagrange multiplier (the conjugate Q_hat), so that log-volumes are fractions of the sphere."""
 
-    fixed_norm = sp.S.One
+    _fixed_norm = sp.S.One
 
     def __init__(self):
         super().__init__(density=_NORMAL)
@@ -188,7 +203,7 @@ class Custom(Prior):
                 cont += term
         self.atoms = atoms
         self.density = cont
-        self.fixed_norm = None if fixed_norm is None else sp.sympify(fixed_norm)
+        self._fixed_norm = None if fixed_norm is None else sp.sympify(fixed_norm)
         self.expr = expr
         self.check()
 

@@ -131,4 +131,5 @@ def test_custom_model_file_derives(tmp_path):
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["model"] == "mine"
-    assert doc["order_parameters"] == ["Q", "q", "Q_hat", "q_hat"]
+    # ±1 weights fix Q = 1 (its conjugate drops out), so only q and its conjugate remain
+    assert doc["order_parameters"] == ["q", "q_hat"]

@@ -154,6 +154,9 @@ class _Printer(NumPyPrinter):
             return "_lse(%s)" % ", ".join(logs)
         return "numpy.log(%s)" % self._print(arg)
 
+    def _print_LogSumExp(self, e):
+        return "_lse(%s)" % ", ".join(self._print(a) for a in e.args)
+
     def _print_Max(self, e):
         return "_maximum(%s)" % ", ".join(self._print(a) for a in e.args)
 

@@ -234,6 +234,9 @@ class Derivation:
         defs = {k: v for k, v in self.potentials.items() if k == "Zw"}
         explicit = sp.expand_log(substitute_potentials(dep, defs), force=True)
         explicit = _close_expectations(explicit)
+        if not explicit.has(hat):   # the norm is implied by the prior (±1 weights): nothing to solve
+            self.limits.append(r"$Q = %s$ on the support of the prior: $%s$ drops out" % (sp.latex(norm), sp.latex(hat)))
+            return rest + explicit
         cond = sp.together(sp.diff(explicit, hat))
         sols = sp.solve(sp.numer(cond), hat)
         good = []
