@@ -154,6 +154,8 @@ class Custom(Channel):
         super().__init__(outputs=outputs)
         if not (isinstance(y, sp.Symbol) and isinstance(z, sp.Symbol)):
             raise ComponentError("channels.Custom: y and z must be SymPy Symbols")
+        if isinstance(density, str):
+            raise ComponentError("channels.Custom: give P(y|z) as a SymPy expression, not a string")
         if outputs != "real":
             try:
                 self.outputs = tuple(int(o) if float(o).is_integer() else float(o) for o in outputs)

@@ -81,8 +81,10 @@ class Custom(Loss):
         super().__init__()
         if not (isinstance(y, sp.Symbol) and isinstance(lam, sp.Symbol)):
             raise ComponentError("losses.Custom: y and lam must be SymPy Symbols")
+        if isinstance(expr, str):
+            raise ComponentError("losses.Custom: give the loss as a SymPy expression, not a string")
         e = self._declare(sp.sympify(expr).xreplace({y: Y, lam: LAM}), {Y, LAM}, params, "losses.Custom")
-        if not e.has(LAM):
+        if not e.has(LAM) or sp.simplify(sp.diff(e, LAM)) == 0:
             raise ComponentError("losses.Custom: the loss does not depend on the prediction lam")
         self.expr = e
 

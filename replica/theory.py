@@ -107,20 +107,24 @@ class CompiledTheory:
         self.unknowns = [s.name for s in theory.order_parameters]
         self.parameter_names = [s.name for s in theory.parameters]
 
-    def evaluate(self, nodes: int = 96, **values) -> dict:
+    def evaluate(self, nodes: int = 96, rule: str = "hermite", **values) -> dict:
+        """Every output at broadcastable arrays of parameters and order parameters.
+
+        ``nodes``/``rule``: the quadrature of each remaining Gaussian expectation
+        ("hermite": Gauss-Hermite, "legendre": composite Gauss-Legendre on [-12, 12])."""
         missing = [a for a in self.argnames if a not in values]
         if missing:
             raise ValueError(f"missing values for {missing}")
-        return self.module.evaluate(*[values[a] for a in self.argnames], nodes=nodes)
+        return self.module.evaluate(*[values[a] for a in self.argnames], nodes=nodes, rule=rule)
 
-    def step(self, state: dict, params: dict, nodes: int = 96) -> dict:
+    def step(self, state: dict, params: dict, nodes: int = 96, rule: str = "hermite") -> dict:
         """One sweep of the fixed-point maps: overlaps from conjugates, then conjugates from overlaps."""
         new = dict(state)
-        res = self.evaluate(nodes=nodes, **params, **new)
+        res = self.evaluate(nodes=nodes, rule=rule, **params, **new)
         n = len(self.unknowns) // 2
         for name in self.unknowns[:n]:
             new[name] = res["map_" + name]
-        res = self.evaluate(nodes=nodes, **params, **new)
+        res = self.evaluate(nodes=nodes, rule=rule, **params, **new)
         for name in self.unknowns[n:]:
             new[name] = res["map_" + name]
         return new
@@ -147,25 +151,39 @@ def _observables(d: Derivation) -> dict:
             obs["generalization_error"] = sp.acos(S.m / sp.sqrt(Qs * rho)) / sp.pi
         elif d.channel.noise_form() and d.channel.noise_form()[0] == S.z:
             obs["generalization_error"] = Qs - 2 * S.m + rho
+    if d.zero and not d.storage:
+        # the ERM estimator's pre-activation on a training example is prox(y, ω, χ), ω = √Q ξ
+        omega = sp.sqrt(S.Q) * d.xi
+        loss = d.learning.loss.expr
+
+        def on_train(f):
+            return d.out_avg(lambda key, yy: f(d.proxes[key].subs({S.omega: omega, S.y: yy}), yy))
+        obs["training_loss"] = on_train(lambda p, yy: loss.subs({S.lam: p, S.y: yy}))
+        if d.channel.classification:
+            obs["training_error"] = on_train(lambda p, yy: sp.Heaviside(-yy * p))
+        else:
+            obs["training_error"] = on_train(lambda p, yy: (yy - p)**2)
     if not d.bayes and not d.zero:
         ent = d.free_entropy
         if isinstance(L, Gibbs) and L.temperature != 0:
             # energy per weight e = -∂Φ/∂β = T² ∂Φ/∂T at fixed order parameters; s = Φ + β e
             from .codegen.lower import explicit
-            T = L.temperature
-            energy = T**2 * sp.diff(explicit(d.free_entropy, d.potentials), T)
+            T = d.temperature
+            phi = explicit(d.free_entropy, d.potentials)
+            energy = T**2 * sp.diff(phi, T)
             obs["training_error"] = energy / S.alpha
-            ent = explicit(d.free_entropy, d.potentials) + energy / T
+            ent = phi + energy / T
         obs["entropy"] = ent + d.sprior.shannon_entropy()
-    return {k: v for k, v in obs.items() if v is not None}
+    return {k: sp.sympify(v).subs(d.fixed) for k, v in obs.items() if v is not None}
 
 
 def _theory(d: Derivation, kind: str) -> Theory:
     order = [p[0] for p in d.pairs if p[0] not in d.fixed] + [p[1] for p in d.pairs]
     params = d.model.parameters
+    potentials = {k: d.restore(v) for k, v in d.potentials.items()}
     return Theory(model=d.model, kind=kind, free_entropy=d.free_entropy, equations=d.equations,
                   order_parameters=order, fixed=d.fixed, parameters=params,
-                  observables=_observables(d), potentials=d.potentials, limits=d.limits,
+                  observables=d.restore(_observables(d)), potentials=potentials, limits=d.limits,
                   replicated=getattr(d, "replicated", None))
 
 

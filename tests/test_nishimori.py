@@ -37,7 +37,7 @@ LINEAR_NLL = (Y - LAM)**2 / (2 * DELTA) + sp.log(2 * sp.pi * DELTA) / 2   # P = 
 
 # a generic start, far from the Nishimori line (m != q, Q != rho, Q_hat != 0, m_hat != q_hat)
 GENERIC = {"Q": 1.3, "q": 0.2, "m": 0.5, "Q_hat": 0.4, "q_hat": 0.3, "m_hat": 1.0}
-NODES = 120
+NODES = 96
 
 
 def _flip_loss():
@@ -106,9 +106,9 @@ def test_gibbs_with_the_likelihood_lands_on_the_nishimori_line(pair, name):
     rename = CASES[name][4]
     for point in CASES[name][5]:
         init = {k: GENERIC[k] for k in c.unknowns}
-        state, res = fixed_point(c, dict(point, T=1.0), init, nodes=NODES)
+        state, res = fixed_point(c, dict(point, T=1.0), init, damping=0.0, nodes=NODES)
         bparams = {rename.get(k, k): v for k, v in point.items()}
-        bstate, bres = fixed_point(cb, bparams, {"q": 0.2, "q_hat": 0.3}, nodes=NODES)
+        bstate, bres = fixed_point(cb, bparams, {"q": 0.2, "q_hat": 0.3}, damping=0.0, nodes=NODES)
         _check_nishimori(gibbs, state, res, bstate, bres, rho=1.0)
 
 
@@ -182,7 +182,7 @@ def test_perceptron_bayes_against_opper_haussler(theories, a):
     """Opper & Haussler 1991 (PRL 66, 2677): noiseless spherical perceptron, q = R of the
     version-space equation, eps_Bayes = arccos(sqrt q)/pi (oracle in mpmath)."""
     _, c = theories("perceptron-bayes")
-    state, res = fixed_point(c, {"alpha": a, "flip": 0.0}, {"q": 0.05, "q_hat": 0.1}, nodes=250)
+    state, res = fixed_point(c, {"alpha": a, "flip": 0.0}, {"q": 0.05, "q_hat": 0.1}, damping=0.0, nodes=NODES)
     ref = oc.spherical_bayes(a)
     assert float(state["q"]) == pytest.approx(float(ref["q"]), abs=1e-9)
     assert float(res["generalization_error"]) == pytest.approx(float(ref["eps"]), abs=1e-9)
@@ -200,3 +200,19 @@ def test_ising_bayes_against_gyorgyi(theories, a, flip):
     assert float(state["q"]) == pytest.approx(ref["q"], abs=1e-9)
     assert float(state["q_hat"]) == pytest.approx(ref["q_hat"], abs=1e-8)
     assert float(res["free_entropy"]) == pytest.approx(ref["free_entropy"], abs=1e-9)
+
+
+@pytest.mark.parametrize("spec", ["perceptron-bayes", "ising-bayes"])
+@pytest.mark.parametrize("flip", [0.0, 0.1])
+@pytest.mark.parametrize("q", [0.3, 0.6, 0.9, 0.99])
+def test_bayes_sign_output_map_against_oracle(theories, spec, flip, q):
+    """The output-side map of the Bayes-optimal sign channel (rho = 1, either prior):
+    q_hat = alpha (1-2f)^2/(1-q) E_xi N(u)^2 [1/Z_+ + 1/Z_-], u = sqrt(q) xi/sqrt(1-q),
+    Z_(+/-) = f + (1-2f) H(-/+u) (Györgyi 1990; Barbier et al. 2019), evaluated by the oracle's
+    composite Gauss-Legendre quadrature refined around the feature of width sqrt(1-q).
+    Large q is where the learning curves go (alpha of a few units and more)."""
+    _, c = theories(spec)
+    a = 2.0
+    res = c.evaluate(alpha=a, flip=flip, q=q, q_hat=1.0)
+    ref = a * oc._bo_g(1.0 - q, flip)
+    assert float(res["map_q_hat"]) == pytest.approx(ref, rel=1e-8)

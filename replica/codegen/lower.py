@@ -24,6 +24,7 @@ from ..symbolic.derive import LabelIntegral
 from ..symbolic.gauss import GaussE, gauss_expect, lebesgue_integral
 from ..symbolic.moreau import Envelope, Prox
 from ..symbolic.potentials import Potential, substitute_potentials
+from ..symbolic.special import LogSumExp
 
 __all__ = ["logerfc", "explicit", "stabilize", "generate_module", "LoweringError"]
 
@@ -95,44 +96,73 @@ def _log_tails(e):
 
 def explicit(expr, potentials):
     """Substitute the potentials' definitions (tails already in log space) and re-close the expectations."""
+    e = _label_integrals(_fubini(expr), potentials)
     potentials = {k: (slots, {o: _log_tails(v) for o, v in body.items()} if isinstance(body, dict)
                       else _log_tails(body)) for k, (slots, body) in potentials.items()}
-    e = _label_integrals(_fubini(expr), potentials)
     e = substitute_potentials(e, potentials)
     e = e.replace(lambda a: isinstance(a, Envelope), lambda a: a.value())
     return _close(e)
 
 
 def _complement_tails(e):
-    """1 - erfc(u)/2 -> erfc(-u)/2 and 2 - erfc(u) -> erfc(-u) (as exp(logerfc(-u))): tails stay tails."""
+    """C + k erfc(u)  ->  (k + C/2) erfc(u) + (C/2) erfc(-u), with erfc(±u) as exp(logerfc(±u)).
+
+    SymPy rewrites erfc(-u) as 2 - erfc(u), so a sum of Gaussian tails with positive weights
+    (e.g. (1-ε)H(x) + εH(-x)) comes out as a constant plus a signed tail, which cancels
+    catastrophically and underflows to 0 in ratios.  Splitting the constant with
+    erfc(u) + erfc(-u) = 2 restores the positive form."""
     def rule(a):
-        const = sum((t for t in a.args if t.is_number), sp.S.Zero)
-        if not const.is_positive:
-            return a
-        new = list(a.args)
+        tails, rest = {}, []
         for t in a.args:
             facs = sp.Mul.make_args(t)
-            tails = [f for f in facs if isinstance(f, sp.erfc)]
-            if len(tails) != 1:
-                continue
-            rest = tails[0]
-            k = sp.Mul(*[f for f in facs if f is not rest])
-            if k.is_number and k < 0 and const >= -2 * k:
-                new.remove(t)
-                new.append(-k * sp.exp(logerfc(-rest.args[0])))  # erfc(-u) would evaluate to 2 - erfc(u)
-                const += 2 * k
-        if len(new) == len(a.args) and new == list(a.args):
+            erfcs = [f for f in facs if isinstance(f, sp.erfc)]
+            if len(erfcs) == 1 and not sp.Mul(*[f for f in facs if f is not erfcs[0]]).has(sp.erfc):
+                k = sp.Mul(*[f for f in facs if f is not erfcs[0]])
+                tails[erfcs[0].args[0]] = tails.get(erfcs[0].args[0], 0) + k
+            elif t.has(sp.erfc):
+                return a
+            else:
+                rest.append(t)
+        if len(tails) != 1 or not rest:
             return a
-        new = [t for t in new if not t.is_number] + [const]
-        return sp.Add(*new)
+        (u, k), = tails.items()
+        C = sp.Add(*rest)
+        return (k + C / 2) * sp.exp(logerfc(u)) + (C / 2) * sp.exp(logerfc(-u))
     return e.replace(lambda a: a.is_Add and a.has(sp.erfc), rule)
+
+
+def _exp_terms(d):
+    """[(c, L)] with d = Σ c e^{L} (c free of exponentials), or None."""
+    out = []
+    for t in sp.Add.make_args(d):
+        facs = sp.Mul.make_args(t)
+        exps = [f for f in facs if isinstance(f, sp.exp)]
+        if len(exps) != 1:
+            return None
+        c = sp.Mul(*[f for f in facs if f is not exps[0]])
+        if c.has(sp.exp):
+            return None
+        out.append((c, exps[0].args[0]))
+    return out
+
+
+def _log_denominators(m):
+    """A product with a factor (Σ c_i e^{L_i})^{-k}: the factor becomes e^{-k LSE(log c_i + L_i)},
+    so that it merges with the numerator's exponentials (no 0/0 when both underflow)."""
+    reps = {}
+    for f in sp.Mul.make_args(m):
+        if f.is_Pow and f.exp.is_negative and f.base.is_Add:
+            terms = _exp_terms(f.base)
+            if terms:
+                reps[f] = sp.exp(f.exp * LogSumExp(*[sp.log(c) + L for c, L in terms]))
+    return m.xreplace(reps) if reps else m
 
 
 def stabilize(e):
     """Gaussian tails in log space: erfc(u) -> exp(logerfc(u)), exponentials merged."""
     e = _log_tails(e)
     e = e.replace(lambda a: a.is_Mul and a.has(sp.exp),
-                  lambda a: sp.powsimp(sp.factor_terms(a), combine="exp"))
+                  lambda a: sp.powsimp(_log_denominators(sp.factor_terms(a)), combine="exp"))
     e = e.replace(lambda a: isinstance(a, sp.log), lambda a: sp.expand_log(a, force=True))
     return e
 
@@ -153,6 +183,15 @@ class _Printer(NumPyPrinter):
                     logs.append("numpy.log(%s)" % self._print(t))
             return "_lse(%s)" % ", ".join(logs)
         return "numpy.log(%s)" % self._print(arg)
+
+    def _print_Piecewise(self, e):
+        out = "numpy.nan"
+        for expr, cond in reversed(e.args):
+            if cond is sp.true:
+                out = self._print(expr)
+            else:
+                out = "numpy.where(%s, %s, %s)" % (self._print(cond), self._print(expr), out)
+        return out
 
     def _print_LogSumExp(self, e):
         return "_lse(%s)" % ", ".join(self._print(a) for a in e.args)
@@ -258,10 +297,27 @@ def _minimum(*xs):
     return reduce(numpy.minimum, xs)
 
 
-def _gauss_hermite(n):
-    """Nodes and weights of E_x f(x), x ~ N(0, 1)."""
-    x, w = numpy.polynomial.hermite_e.hermegauss(n)
-    return x, w / numpy.sqrt(2.0 * numpy.pi)
+def _gauss_rule(n, rule):
+    """Nodes and weights of E_x f(x), x ~ N(0, 1).
+
+    "hermite": n-point Gauss-Hermite (exact for polynomials of degree 2n-1; n <= 300, beyond
+    which the weights overflow).  "legendre": composite 8-point Gauss-Legendre on [-12, 12]
+    with about n nodes, times the Gaussian density (mass outside < 1e-32): for integrands
+    with kinks or features much narrower than 1."""
+    if rule == "hermite":
+        if n > 300:
+            raise ValueError(f"Gauss-Hermite with {n} nodes overflows; use at most 300 or rule='legendre'")
+        x, w = numpy.polynomial.hermite_e.hermegauss(n)
+        return x, w / numpy.sqrt(2.0 * numpy.pi)
+    if rule == "legendre":
+        t, v = numpy.polynomial.legendre.leggauss(8)
+        panels = max(1, -(-n // 8))
+        edges = numpy.linspace(-12.0, 12.0, panels + 1)
+        mid, half = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
+        x = (mid[:, None] + half[:, None] * t[None, :]).ravel()
+        w = (half[:, None] * v[None, :]).ravel() * numpy.exp(-x**2 / 2) / numpy.sqrt(2.0 * numpy.pi)
+        return x, w
+    raise ValueError(f"unknown quadrature rule {rule!r}; use 'hermite' or 'legendre'")
 '''
 
 _PROX_TEMPLATE = '''
@@ -322,12 +378,12 @@ def generate_module(outputs: dict, arguments: list, header: str = "") -> str:
         d2 = sp.diff(cls.loss, cls.x, 2).xreplace({cls.x: sp.Symbol("x"), cls.ysym: sp.Symbol("y")})
         src.append(_PROX_TEMPLATE.format(name=name, d1=printer.doprint(d1), d2=printer.doprint(d2)))
     src.append("\n\nARGUMENTS = %r\nOUTPUTS = %r\n" % (argnames, list(outputs)))
-    src.append(f"\n\ndef evaluate({', '.join(argnames)}, nodes=96):")
+    src.append(f"\n\ndef evaluate({', '.join(argnames)}, nodes=96, rule='hermite'):")
     src.append(f'    """Evaluate {", ".join(outputs)} at broadcastable arrays of ({", ".join(argnames)})."""')
     src.append(f"    {', '.join(argnames)}{',' if len(argnames) == 1 else ''} = numpy.broadcast_arrays("
                + ", ".join(f"numpy.asarray({a}, dtype=float)" for a in argnames) + ")")
     src.append(f"    _G = numpy.ndim({argnames[0]})")
-    src.append("    _GHX, _GHW = _gauss_hermite(nodes)")
+    src.append("    _GHX, _GHW = _gauss_rule(nodes, rule)")
     src.append("    with numpy.errstate(divide='ignore', invalid='ignore', over='ignore', under='ignore'):")
     inner = [ln.replace("    ", "        ", 1) for ln in em.lines]
     src.extend(inner)

@@ -100,6 +100,19 @@ def _n_zero_limit(coupling_n, log_moments):
 class Derivation:
     """Collects what the Theory shows and compiles."""
 
+    temperature = None   # the positive stand-in for a Gibbs temperature, if any
+
+    def restore(self, expr):
+        """Put the model's own temperature (a symbol or a number) back in place of the stand-in."""
+        if self.temperature is None:
+            return expr
+        T = self.learning.temperature
+        if isinstance(expr, dict):
+            return {k: self.restore(v) for k, v in expr.items()}
+        if isinstance(expr, tuple):
+            return tuple(self.restore(v) for v in expr)
+        return sp.sympify(expr).xreplace({self.temperature: T})
+
     def __init__(self, model):
         self.model = model
         self.prior = model.prior
@@ -129,7 +142,10 @@ class Derivation:
                     raise DerivationError("Gibbs at T = 0 with a continuous loss: use ERM(loss, ridge=0)")
                 self.limits.append(r"Gibbs learning at $T = 0$: $e^{-\ell/T} \to \Theta(-g)$ (ground states, the version space)")
                 return sp.Heaviside(-g)
-            return sp.exp(-L.loss.expr / L.temperature)
+            # a positive stand-in for T during the derivation (T = 0 is a separate limit), so that
+            # Gaussian exponents -ℓ/T are known to be negative; put back by ``restore``
+            self.temperature = sp.Dummy("T", positive=True)
+            return sp.exp(-L.loss.expr / self.temperature)
         raise DerivationError(f"no finite-temperature output factor for {L!r}")
 
     def hard_constraint(self):

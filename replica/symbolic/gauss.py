@@ -102,26 +102,38 @@ def _nonsmooth_to_heaviside(f, x):
     return _nonsmooth_to_heaviside(f.xreplace(reps), x)
 
 
+def _indicator(cond):
+    """Θ-expression of a condition: relations g > 0 -> Θ(g), And -> product, Or -> 1 - Π(1 - ·)."""
+    if cond is sp.true:
+        return sp.S.One
+    if cond is sp.false:
+        return sp.S.Zero
+    if isinstance(cond, sp.And):
+        return sp.Mul(*[_indicator(c) for c in cond.args])
+    if isinstance(cond, sp.Or):
+        return 1 - sp.Mul(*[1 - _indicator(c) for c in cond.args])
+    if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
+        return sp.Heaviside(cond.lhs - cond.rhs)
+    if isinstance(cond, (sp.StrictLessThan, sp.LessThan)):
+        return sp.Heaviside(cond.rhs - cond.lhs)
+    return None
+
+
 def _piecewise_to_heaviside(f, x):
-    """Piecewise((a, g > 0), (b, True)) -> a Θ(g) + b Θ(-g) for relational conditions linear in x."""
+    """Piecewise((a, c1), (b, True)) -> a Θ(c1) + b (1 - Θ(c1)) for conditions built from relations."""
     for pw in f.atoms(sp.Piecewise):
         if not _depends(pw, x):
             continue
         acc = sp.S.Zero
         remaining = sp.S.One
         for expr, cond in pw.args:
+            ind = _indicator(cond)
+            if ind is None:
+                return f
+            acc += expr * remaining * ind
+            remaining = remaining * (1 - ind)
             if cond is sp.true:
-                acc += expr * remaining
                 break
-            if not isinstance(cond, sp.core.relational.Relational):
-                return f
-            g = cond.lhs - cond.rhs
-            if isinstance(cond, (sp.StrictLessThan, sp.LessThan)):
-                g = -g
-            elif not isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
-                return f
-            acc += expr * remaining * sp.Heaviside(g)
-            remaining = remaining * sp.Heaviside(-g)
         f = f.xreplace({pw: acc})
     return f
 
@@ -244,15 +256,22 @@ def _integrate_piece(term, conds, x, lebesgue):
     s = sp.sqrt(s2)
     pref = const * sp.exp(c0 + mu**2 / (2 * s2)) * s * (sp.sqrt(2 * sp.pi) if lebesgue else 1)
     if tail is not None:
-        # ∫ Dt H(α t + β) = H(β / √(1+α²)),   erfc(u) = 2 H(√2 u)
-        if conds or poly != 1:
+        # erfc(u) = 2 H(√2 u);  J_k = ∫ Dt t^k H(α t + β):
+        #   J_0 = H(β/√(1+α²)),  J_k = (k-1) J_{k-2} - α ∫ Dt t^{k-1} N(α t + β)   (by parts)
+        if conds:
             raise _NoClosedForm
-        lin = sp.Poly(sp.expand(tail.subs(x, mu + s * sp.Symbol("_t")) * _SQ2), sp.Symbol("_t"))
+        t = sp.Dummy("t", real=True)
+        lin = sp.Poly(sp.expand(tail.subs(x, mu + s * t) * _SQ2), t)
         if lin.degree() > 1:
             raise _NoClosedForm
-        al = lin.coeff_monomial(sp.Symbol("_t"))
+        al = lin.coeff_monomial(t)
         be = lin.coeff_monomial(1)
-        return pref * 2 * H(be / sp.sqrt(1 + al**2))
+        pt = sp.Poly(sp.expand(poly.subs(x, mu + s * t)), t)
+        J = [H(be / sp.sqrt(1 + al**2))]
+        for k in range(1, pt.degree() + 1):
+            K = _integral(t**(k - 1) * Npdf(al * t + be), t, lebesgue=False)
+            J.append((k - 1) * (J[k - 2] if k >= 2 else 0) - al * K)
+        return pref * 2 * sum(c * J[k[0]] for k, c in pt.terms())
     iv = _interval(conds, x)
     if iv is None:
         return sp.S.Zero

@@ -1,0 +1,197 @@
+"""A compiled theory bound to a flat grid of parameter points: the fixed-point map, its domain.
+
+The saddle-point equations come as maps ``x = M(x)`` over the order parameters
+x = (overlaps, conjugates).  Overlaps are functions of the conjugates (prior side), conjugates
+functions of the overlaps (output side).  One *sweep* is the Gauss–Seidel map
+
+    G(x):  o' = M_o(x),   h' = M_h(o', h)          (what ``CompiledTheory.step`` does)
+
+and every evaluation of the second half also gives the Jacobi residual at s = (o', h):
+
+    r(s) = max_k |M_k(s) - s_k| / max(1, |s_k|)
+
+(absolute for order parameters below 1, relative above), together with the free entropy and
+the observables at s.  The solver works on a flat axis of P points; ``Problem`` broadcasts the
+user's parameter arrays to that axis and evaluates any subset of it.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import sympy as sp
+
+from ..params import ParameterError
+
+__all__ = ["Problem", "relative_residual"]
+
+#: slack on the closed ends of the domain (q <= cap, m^2 <= rho q) for rounding
+_EDGE = 1e-12
+
+
+def relative_residual(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """max_k |new_k - old_k| / max(1, |old_k|) over the leading (order-parameter) axis; NaN if
+    anything is not finite."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        r = np.max(np.abs(new - old) / np.maximum(1.0, np.abs(old)), axis=0)
+    return np.where(np.all(np.isfinite(new), axis=0) & np.all(np.isfinite(old), axis=0), r, np.nan)
+
+
+_RHO: dict = {}
+
+
+@functools.lru_cache(maxsize=256)
+def _lambdified(expr):
+    """(argument names, NumPy function) of a parameter expression, cached across solves."""
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    return [s.name for s in syms], sp.lambdify(syms, expr, "numpy")
+
+
+class Problem:
+    """``compiled`` (a CompiledTheory) at the parameter values ``params`` (name -> array or float,
+    broadcast together to ``shape``; missing ones taken from the model's defaults)."""
+
+    def __init__(self, compiled, params: dict, nodes: int = 96):
+        self.compiled = compiled
+        self.theory = compiled.theory
+        self.nodes = int(nodes)
+        self.names = list(compiled.unknowns)
+        n = len(self.names) // 2
+        self.overlaps, self.hats = self.names[:n], self.names[n:]
+        self.params = self._check(params)
+        self.shape = np.broadcast_shapes(*(np.shape(v) for v in self.params.values())) if self.params else ()
+        self.size = int(np.prod(self.shape, dtype=int))
+        self.flat = {k: np.broadcast_to(np.asarray(v, float), self.shape).reshape(-1).copy()
+                     for k, v in self.params.items()}
+        self.fixed = {str(k): self._numeric(v) for k, v in self.theory.fixed.items()}
+        self.rho = self._numeric(self._second_moment())
+        self.storage = self.theory.kind.startswith(("storage", "capacity"))
+
+    # -- parameters --------------------------------------------------------------------
+    def _check(self, params: dict) -> dict:
+        """Every parameter present (defaults filled in), none unknown, all inside their domains."""
+        names = list(self.compiled.parameter_names)
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise ParameterError(f"unknown parameter(s) {unknown} for model "
+                                 f"{self.theory.model.name!r}; its parameters are {names}")
+        out = {}
+        defaults = getattr(self.theory.model, "defaults", {}) or {}
+        for sym, dom in self.theory.parameters.items():
+            name = sym.name
+            if name in params:
+                v = np.asarray(params[name], dtype=float)
+            elif name in defaults:
+                v = np.asarray(float(defaults[name]))
+            else:
+                raise ParameterError(f"parameter {name!r} needs a value (model {self.theory.model.name!r} has no default)")
+            lo_ok = (v > dom.lo) if dom.lo_open else (v >= dom.lo)
+            hi_ok = (v < dom.hi) if dom.hi_open else (v <= dom.hi)
+            bad = ~(lo_ok & hi_ok)
+            if np.any(bad):
+                raise ParameterError(f"parameter {name!r} = {float(v[bad].flat[0]) if v.ndim else float(v):g} "
+                                     f"is outside its domain {dom}")
+            out[name] = v
+        return out
+
+    def _numeric(self, expr) -> np.ndarray:
+        """A SymPy expression of the model parameters as a flat array over the points."""
+        syms, f = _lambdified(sp.sympify(expr))
+        val = f(*[self.flat[s] for s in syms])
+        return np.broadcast_to(np.asarray(val, float), (self.size,)).copy()
+
+    def _second_moment(self):
+        """ρ = E w*² of the teacher prior (1 for every built-in prior); cached per theory."""
+        key = id(self.theory)
+        if key not in _RHO or _RHO[key][0] is not self.theory:
+            _RHO[key] = (self.theory, self.theory.model.prior.second_moment())
+        return _RHO[key][1]
+
+    def param(self, idx) -> dict:
+        return {k: v[idx] for k, v in self.flat.items()}
+
+    # -- evaluation ----------------------------------------------------------------------
+    def evaluate(self, x: np.ndarray, idx) -> dict:
+        """All generated outputs at the states x (shape (d, len(idx))) of the points ``idx``."""
+        state = {k: x[i] for i, k in enumerate(self.names)}
+        return self.compiled.evaluate(nodes=self.nodes, **self.param(idx), **state)
+
+    def maps(self, out: dict) -> np.ndarray:
+        return np.stack([np.asarray(out["map_" + k], float) for k in self.names])
+
+    def sweep(self, x: np.ndarray, idx):
+        """One Gauss–Seidel sweep G(x) (overlaps from the conjugates, then conjugates from the new
+        overlaps).  Returns (G(x), s, out) with s = (new overlaps, old conjugates) and ``out``
+        every output evaluated at s (``maps(out) - s`` is the Jacobi residual at s)."""
+        n = len(self.overlaps)
+        s = x.copy()
+        if n:
+            first = self.maps(self.evaluate(x, idx))
+            s[:n] = first[:n]
+        out = self.evaluate(s, idx)
+        g = s.copy()
+        g[n:] = self.maps(out)[n:]
+        return g, s, out
+
+    # -- domain --------------------------------------------------------------------------
+    def cap(self, x: np.ndarray, idx) -> np.ndarray:
+        """Upper bound of the replica overlap q: Q (an unknown or held fixed), else ρ."""
+        if "Q" in self.names:
+            return x[self.names.index("Q")]
+        if "Q" in self.fixed:
+            return self.fixed["Q"][idx]
+        return self.rho[idx]
+
+    def admissible(self, x: np.ndarray, idx) -> np.ndarray:
+        """Points whose state lies in the physical domain of the order parameters:
+        0 <= q < Q (or ρ),  Q > 0,  chi > 0 (chi = lim β(Q - q)),  m² <= ρ q (m² <= ρ Q without q),
+        q_hat >= 0 and chi_hat >= 0 (variances of effective Gaussian fields), all finite."""
+        ok = np.all(np.isfinite(x), axis=0)
+        v = {k: x[i] for i, k in enumerate(self.names)}
+        rho = self.rho[idx]
+        with np.errstate(invalid="ignore"):
+            if "q" in v:
+                ok &= (v["q"] >= 0) & (v["q"] < self.cap(x, idx))
+            for k in ("Q", "chi"):
+                if k in v:
+                    ok &= v[k] > 0
+            if "m" in v:
+                base = v["q"] if "q" in v else self.cap(x, idx)
+                ok &= v["m"] ** 2 <= rho * base * (1 + _EDGE)
+            for k in ("q_hat", "chi_hat"):
+                if k in v:
+                    ok &= v[k] >= 0
+        return ok
+
+    def saturated(self, s: np.ndarray, g: np.ndarray, idx) -> np.ndarray:
+        """Points where the overlaps reached their bound (q = m = ρ to 1e-12) with the conjugates
+        growing without bound (the next conjugate larger than the present one, or not finite as
+        the output integrals degenerate at q = ρ): the perfect-recovery limit q -> ρ, q_hat -> ∞.
+        Only teacher-student theories with a replica overlap q have it."""
+        if self.storage or "q" not in self.names:
+            return np.zeros(len(idx), bool)
+        cap = self.cap(s, idx)
+        ok = s[self.names.index("q")] >= cap * (1 - _EDGE)
+        if "m" in self.names:
+            ok &= s[self.names.index("m")] >= self.rho[idx] * (1 - _EDGE)
+        for k in ("q_hat", "m_hat"):
+            if k in self.names:
+                i = self.names.index(k)
+                with np.errstate(invalid="ignore"):
+                    ok &= ~np.isfinite(g[i]) | (g[i] >= s[i])
+        return ok
+
+    def perfect_state(self, idx, big: float = 1e4) -> np.ndarray:
+        """The q = m = ρ end point with the conjugates at ``big`` (the free entropy converges
+        exponentially in q_hat for discrete priors; rounding there is ~ big * 1e-16)."""
+        x = np.zeros((len(self.names), len(idx)))
+        for i, k in enumerate(self.names):
+            if k in ("q", "m"):
+                x[i] = self.rho[idx] if k == "m" else self.cap(x, idx)
+            elif k == "Q":
+                x[i] = self.rho[idx]
+            else:
+                x[i] = big
+        if "q" in self.names and "Q" in self.names:
+            x[self.names.index("q")] = x[self.names.index("Q")]
+        return x
