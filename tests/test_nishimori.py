@@ -210,9 +210,10 @@ def test_bayes_sign_output_map_against_oracle(theories, spec, flip, q):
     q_hat = alpha (1-2f)^2/(1-q) E_xi N(u)^2 [1/Z_+ + 1/Z_-], u = sqrt(q) xi/sqrt(1-q),
     Z_(+/-) = f + (1-2f) H(-/+u) (Györgyi 1990; Barbier et al. 2019), evaluated by the oracle's
     composite Gauss-Legendre quadrature refined around the feature of width sqrt(1-q).
-    Large q is where the learning curves go (alpha of a few units and more)."""
+    Large q is where the learning curves go (alpha of a few units and more); the feature of
+    width sqrt(1-q) needs the composite Gauss-Legendre rule (Gauss-Hermite's nodes are too sparse)."""
     _, c = theories(spec)
     a = 2.0
-    res = c.evaluate(alpha=a, flip=flip, q=q, q_hat=1.0)
+    res = c.evaluate(alpha=a, flip=flip, q=q, q_hat=1.0, rule="legendre", nodes=3200)
     ref = a * oc._bo_g(1.0 - q, flip)
     assert float(res["map_q_hat"]) == pytest.approx(ref, rel=1e-8)

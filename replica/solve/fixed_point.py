@@ -6,15 +6,17 @@ array (d, P) over the d unknowns and the P points still iterating, and each iter
 evaluates the generated code once for all of them.  Per point:
 
 * damped step     x' = x + β f,   f = G(x) - x,   β ∈ [β_min, 1] adapted per point
-  (halved when the residual grows, the step then rejected; doubled after an accepted step);
+  (halved where the residual grows with the step reversing direction — overshoot —, and
+  where the step is not finite; grown by 1.5 after other steps);
 * Anderson (type II, memory ``anderson``): with ΔX, ΔF the last differences of iterates and
   residuals, γ = argmin ‖W(f - ΔF γ)‖ (W = diag 1/max(1,|x|), a small ridge) and
   x' = x + β f - (ΔX + β ΔF) γ  (Walker & Ni 2011).  Safeguard: a candidate outside the
   domain is replaced by the damped step; one whose residual is larger than the current one
   is rejected, the history cleared, and the point takes a damped step next;
-* Newton, once the residual is below ``newton_switch``: x' = x - J⁻¹ f with
+* Newton, once the residual is below ``newton_switch``: x' = x - t J⁻¹ f with
   J = ∂G/∂x - I by forward differences (step 1e-7 max(1,|x_k|)), all perturbed states of all
-  points in one evaluation; rejected like Anderson if it does not lower the residual.
+  points in one evaluation; refused like Anderson if it does not lower the residual, the
+  length t then divided by 4 (backtracking), and abandoned for the point after three refusals.
 
 A point converges when the Jacobi residual r = max_k |M_k(s) - s_k| / max(1, |s_k|) at the
 state s where it was measured is below ``tol``; that state, its free entropy and observables
@@ -36,6 +38,8 @@ __all__ = ["solve"]
 
 _BETA_MIN = 1.0 / 1024
 _MAX_FAILS = 40
+_STALL = 10          # Anderson is paused when the residual has not halved in this many steps...
+_PAUSE = 25          # ...for this many plain steps
 
 
 class _Iterate:
@@ -51,6 +55,10 @@ class _Iterate:
         self.hist = np.zeros(P, int)
         self.fails = np.zeros(P, int)         # consecutive rejected steps
         self.newton_fails = np.zeros(P, int)
+        self.nscale = np.ones(P)              # Newton step length (backtracking)
+        self.ref = np.full(P, np.inf)         # residual level of the last real progress
+        self.stall = np.zeros(P, int)         # iterations since then
+        self.aa_off = np.zeros(P, int)        # iterations left with Anderson switched off
         self.iterations = np.zeros(P, int)
         self.done = np.zeros(P, bool)
         self.converged = np.zeros(P, bool)
@@ -102,7 +110,7 @@ def _newton_step(problem: Problem, it: _Iterate, idx) -> np.ndarray:
     g = g.reshape(d, d, p)
     J = (g - (x + f)[:, None, :]) / (sign * h)[None, :, :] - np.eye(d)[:, :, None]   # (d, d, p)
     step = _batched_solve(np.moveaxis(J, 2, 0), -f.T)
-    return x + step.T
+    return x + it.nscale[idx] * step.T
 
 
 def _damped(it: _Iterate, idx) -> np.ndarray:
@@ -150,37 +158,63 @@ def _finish(it: _Iterate, problem: Problem, idx, g, s, tol):
 
 
 def _accept(it, idx, cand, g, rc, kind):
-    """Update the points whose candidate was accepted (mask over idx) and the rest."""
+    """Take or refuse the candidates of the points idx; returns the mask of accepted ones.
+
+    Damped steps are taken whenever finite (plain iteration converges to stable fixed points
+    even where the residual grows for a while, e.g. leaving the ghost of a saddle-node); when
+    the residual grows *and* the step reverses direction (overshoot, W f'·W f < 0) β is halved.
+    Anderson and Newton candidates are taken only if they lower the residual; a refused one
+    clears the history, and the point takes a damped step next."""
     finite = np.isfinite(rc)
-    better = finite & (rc <= it.r[idx])
-    forced = finite & (kind == 0) & (it.beta[idx] <= _BETA_MIN)           # damped at β_min: take it
-    acc = better | forced
-    a = idx[acc]
     fc = g - cand
+    damped = kind == 0
+    acc = np.where(damped, finite, finite & (rc <= it.r[idx]))
+    a = idx[acc]
     if it.dX.shape[0]:
         it.dX[:, :, a] = np.roll(it.dX[:, :, a], -1, axis=0)
         it.dF[:, :, a] = np.roll(it.dF[:, :, a], -1, axis=0)
         it.dX[-1, :, a] = (cand[:, acc] - it.x[:, a]).T
         it.dF[-1, :, a] = (fc[:, acc] - it.f[:, a]).T
         it.hist[a] = np.minimum(it.hist[a] + 1, it.dX.shape[0])
+    if it.adaptive:
+        w = 1.0 / np.maximum(1.0, np.abs(cand))
+        overshoot = damped & finite & (rc > it.r[idx]) & (np.sum(w * fc * w * it.f[:, idx], axis=0) < 0)
+        grow = damped & acc & ~overshoot
+        it.beta[idx[overshoot | (damped & ~finite)]] = np.maximum(it.beta[idx[overshoot | (damped & ~finite)]] / 2, _BETA_MIN)
+        it.beta[idx[grow]] = np.minimum(1.0, it.beta[idx[grow]] * 1.5)
     it.x[:, a], it.f[:, a], it.r[a] = cand[:, acc], fc[:, acc], rc[acc]
-    it.beta[a] = np.minimum(1.0, it.beta[a] * 2) if it.adaptive else it.beta[a]
     it.fails[a] = 0
+    _progress(it, idx)
     rej = idx[~acc]
     it.hist[rej] = 0
     it.fails[rej] += 1
-    damped_rej = rej[kind[~acc] == 0]
-    if it.adaptive:
-        it.beta[damped_rej] = np.maximum(it.beta[damped_rej] / 2, _BETA_MIN)
-    newton_rej = rej[kind[~acc] == 2]
-    it.newton_fails[newton_rej] += 1
+    it.newton_fails[idx[~acc & (kind == 2)]] += 1
+    it.nscale[idx[~acc & (kind == 2)]] /= 4
     it.newton_fails[idx[acc & (kind == 2)]] = 0
+    it.nscale[idx[acc & (kind == 2)]] = 1.0
     return acc
+
+
+def _progress(it, idx):
+    """Stall guard: Anderson drives the residual to a local minimum of |G(x) - x| even where
+    that is no root (the ghost of a saddle-node just past a spinodal), holding the iterate
+    there; plain iteration escapes.  Where the residual has not halved in ``_STALL``
+    iterations, Anderson is paused for ``_PAUSE`` iterations."""
+    it.aa_off[idx] = np.maximum(it.aa_off[idx] - 1, 0)
+    better = it.r[idx] < 0.5 * it.ref[idx]
+    it.ref[idx[better]] = it.r[idx[better]]
+    it.stall[idx] = np.where(better, 0, it.stall[idx] + 1)
+    stalled = idx[it.stall[idx] >= _STALL]
+    it.aa_off[stalled] = _PAUSE
+    it.stall[stalled] = 0
+    it.ref[stalled] = np.inf
+    it.hist[stalled] = 0
 
 
 def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10,
           max_iter: int = 2000, damping="adaptive", anderson: int = 5, newton: bool = True,
-          newton_switch: float = 1e-3, nodes: int = 96, branch: str | None = None) -> Solution:
+          newton_switch: float = 1e-3, nodes: int = 96, rule: str = "hermite",
+          branch: str | None = None, local: bool = False) -> Solution:
     """Solve the saddle-point equations of ``compiled`` at every point of the broadcast grid
     of ``params`` (name -> float or array; missing parameters take the model's defaults).
 
@@ -192,9 +226,13 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     anderson : Anderson memory (0: plain damped iteration).
     newton : Newton steps with a finite-difference Jacobian once the residual is below
         ``newton_switch``.
+    nodes, rule : quadrature of the generated Gaussian expectations (``'hermite'`` or
+        ``'legendre'``, see ``CompiledTheory.evaluate``).
     branch : label of the returned points (default: the name of ``init``, or ``'user'``).
+    local : Newton steps only (each must lower the residual; a point fails after three refused
+        ones): converges to a root near ``init`` or not at all — the corrector of continuation.
     """
-    problem = Problem(compiled, params or {}, nodes=nodes)
+    problem = Problem(compiled, params or {}, nodes=nodes, rule=rule)
     d, P = len(problem.names), problem.size
     adaptive = damping == "adaptive"
     beta0 = 1.0 if adaptive else 1.0 - float(damping)
@@ -213,21 +251,23 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
         if idx.size == 0:
             break
         it.iterations[idx] += 1
-        cand, kind = _candidates(problem, it, idx, newton, newton_switch)
+        cand, kind = _candidates(problem, it, idx, newton, np.inf if local else newton_switch, local)
         g, s, out = problem.sweep(cand, idx)
         rc = np.nan_to_num(relative_residual(g, cand), nan=np.inf)
         acc = _accept(it, idx, cand, g, rc, kind)
         _record(it, problem, idx, s, out, acc)
         _finish(it, problem, idx[acc], g[:, acc], s[:, acc], tol)
         it.done[idx[it.fails[idx] >= _MAX_FAILS]] = True
+        if local:
+            it.done[idx[it.newton_fails[idx] >= 3]] = True
     return _solution(problem, it, branch or (init if isinstance(init, str) else "uninformed" if init is None else "user"))
 
 
-def _candidates(problem, it, idx, newton, newton_switch):
+def _candidates(problem, it, idx, newton, newton_switch, local=False):
     """Next candidate of every active point and its kind: 0 damped, 1 Anderson, 2 Newton."""
     kind = np.zeros(idx.size, int)
     cand = _damped(it, idx)
-    aa = it.hist[idx] >= 1
+    aa = (it.hist[idx] >= 1) & (it.aa_off[idx] == 0) & (not local)
     if aa.any():
         cand[:, aa] = _anderson_step(it, idx[aa])
         kind[aa] = 1
@@ -237,6 +277,9 @@ def _candidates(problem, it, idx, newton, newton_switch):
             with np.errstate(all="ignore"):
                 cand[:, nw] = _newton_step(problem, it, idx[nw])
             kind[nw] = 2
+    if local:
+        ok = problem.admissible(cand, idx)
+        return np.where(ok, cand, np.nan), kind
     fixed = _pull_into_domain(problem, it, idx, cand)
     kind[np.any(fixed != cand, axis=0)] = 0
     return fixed, kind

@@ -2,8 +2,9 @@
 
 * ``uninformed``: overlaps at 1e-6 of their scale (q = 1e-6 Q, m = 1e-6 ρ; Q = ρ, chi = 1),
   conjugates from the output-side maps at those overlaps (hence small);
-* ``informed``: q = Q(1 - 1e-6), m = ρ(1 - 1e-6) (Q = ρ, chi = 1) and the conjugates that
-  drive them, q_hat and m_hat, at 1e6 (the others from the maps).  The first sweep recomputes
+* ``informed``: q = Q(1 - 1e-6), m = ρ(1 - 1e-6) (Q = ρ, chi = 1) and, where there is a
+  replica overlap q (Bayes-optimal, Gibbs), the conjugates that drive them, q_hat and m_hat,
+  at 1e6 (the others from the maps; ERM: all conjugates from the maps).  The first sweep recomputes
   the overlaps from the conjugates: q = q_hat/(1 + q_hat) = 1 - 1e-6 for a Gaussian prior,
   q = ρ to machine precision for a discrete one (the perfect-recovery end, where the output
   maps at q = ρ would be evaluated at a degenerate Gaussian integral);
@@ -54,11 +55,20 @@ def _conjugates_from_overlaps(problem, x: np.ndarray, informed: bool) -> np.ndar
         h = problem.maps(problem.evaluate(x, np.arange(problem.size)))[n:]
     x = x.copy()
     x[n:] = h
-    if informed:
+    if informed and "q" in problem.names:
         for k in ("q_hat", "m_hat"):
             if k in problem.hats:
                 x[problem.names.index(k)] = _LARGE
     return x
+
+
+def _on_grid(v, problem) -> np.ndarray:
+    """A value broadcast to the grid, flat (an array with as many entries as points is taken
+    in grid order whatever its shape)."""
+    a = np.asarray(v, float)
+    if a.size == problem.size:
+        return a.reshape(-1).copy()
+    return np.broadcast_to(a, problem.shape).reshape(-1).copy()
 
 
 def initial_state(problem, init) -> np.ndarray:
@@ -73,8 +83,7 @@ def initial_state(problem, init) -> np.ndarray:
     if unknown:
         raise ValueError(f"initial values for unknown order parameters {unknown}; the unknowns are {problem.names}")
     base = initial_state(problem, "uninformed")
-    given = {k: np.broadcast_to(np.asarray(v, float), problem.shape).reshape(-1)
-             for k, v in init.items() if k in problem.names}
+    given = {k: _on_grid(v, problem) for k, v in init.items() if k in problem.names}
     x = _overlaps(problem, "uninformed")
     for k, v in given.items():
         x[problem.names.index(k)] = v

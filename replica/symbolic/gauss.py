@@ -299,8 +299,16 @@ def _integral(f, x, lebesgue):
     return total
 
 
+#: integrands larger than this (in SymPy operations) are not expanded in search of a closed
+#: form: the expansion costs more than the quadrature it would save
+MAX_CLOSED_FORM_OPS = 400
+
+
 def gaussian_integral(f, x):
-    """Closed form of E_x[f] = ∫ Dx f(x), or ``None`` when the integrand is outside the known class."""
+    """Closed form of E_x[f] = ∫ Dx f(x), or ``None`` when the integrand is outside the known class
+    (or too large to be worth expanding: see ``MAX_CLOSED_FORM_OPS``)."""
+    if sp.count_ops(f) > MAX_CLOSED_FORM_OPS:
+        return None
     try:
         return _integral(f, x, lebesgue=False)
     except (_NoClosedForm, sp.PolynomialError, sp.polys.polyerrors.GeneratorsNeeded):

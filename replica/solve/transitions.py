@@ -1,0 +1,302 @@
+"""Transitions along one parameter, each located by root finding on a smooth function
+(``scipy.optimize.brentq``) or, for the end of a branch, by continuation with a Newton corrector.
+
+Which kinds apply to which models
+---------------------------------
+* ``capacity`` — storage problems (``theory.kind == 'storage'``: ``gardner``, ``ising-storage``):
+  continuous weights: the root in α of Φ0, the free entropy of the q -> 1 theory
+  (``theory.capacity``; Gardner 1988); discrete weights: the α where the RS entropy of the
+  storage solution vanishes (Krauth & Mézard 1989), and additionally ``q_to_one``, the root of
+  Φ0 of the q -> 1 theory (Gardner & Derrida's 4/π at κ = 0, wrong as a capacity).
+* ``spinodal`` — the end of a branch (a saddle-node of the fixed-point map): the uninformed
+  branch followed upward from the low end of the range, the informed one downward from the
+  high end (not the perfect-recovery end point q = ρ, which exists at every α).  Found in
+  teacher-student models with coexisting branches (``ising-bayes``, ``ising-gibbs`` at low T);
+  absent (no record) where the branch continues through the range (ERM, linear regression,
+  spherical perceptrons).
+* ``first_order`` — where the free entropies of the uninformed and informed branches cross,
+  inside the range where both exist and differ (``ising-bayes``: Györgyi's α_IT).
+* ``weak_recovery`` — where the uninformative fixed point (zero overlaps) loses stability: the
+  largest eigenvalue of the linearized overlap map at q = m = 0 crosses 1; only where q = m = 0
+  is a fixed point (symmetric channels; none of the sign/linear built-ins, where the output
+  maps give q_hat > 0 at q = 0) — skipped otherwise.
+* ``rs_instability`` is not computed here (the generated code has no replicon yet).
+
+Every function returns a list of records ``{"kind", "value", ...}``.  Failures to compute a
+transition that applies (a branch with a non-finite free entropy, a solve that does not
+converge) raise ``TransitionError``; ``find_transitions`` turns them into a record with
+``"value": None`` and ``"error"``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize
+
+from .branches import same_point, solve_branches
+from .fixed_point import solve
+
+__all__ = ["capacity", "first_order", "spinodal", "weak_recovery", "find_transitions",
+           "default_range", "TransitionError"]
+
+
+class TransitionError(RuntimeError):
+    """A transition that applies could not be located."""
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def default_range(theory, along: str) -> tuple:
+    """The declared domain of ``along`` with infinite ends replaced by 10 max(1, |default|),
+    an α = 0 end by 0.01 and open ends moved in by 1e-6."""
+    dom = next((d for s, d in theory.parameters.items() if s.name == along), None)
+    if dom is None:
+        raise ValueError(f"unknown parameter {along!r}; parameters are {[s.name for s in theory.parameters]}")
+    scale = max(1.0, abs(float(theory.model.defaults.get(along, 1.0))))
+    lo = -10 * scale if dom.lo == -math.inf else dom.lo + (1e-6 * scale if dom.lo_open else 0.0)
+    hi = 10 * scale if dom.hi == math.inf else dom.hi - (1e-6 * scale if dom.hi_open else 0.0)
+    if along == "alpha" and lo <= 0:
+        lo = 0.01
+    return float(lo), float(hi)
+
+
+def _setup(theory, along, range, fixed):
+    lo, hi = default_range(theory, along) if range is None else map(float, range)
+    if not hi > lo:
+        raise ValueError(f"empty range [{lo}, {hi}] for {along!r}")
+    fixed = {k: float(v) for k, v in (fixed or {}).items() if k != along}
+    return lo, hi, fixed
+
+
+def _root(f_grid, f_point, grid, xtol):
+    """Roots of f along ``grid``: brentq on every bracket (consecutive finite values of
+    opposite sign) of the vectorized f_grid(grid); f_point evaluates one value."""
+    vals = np.asarray(f_grid(grid), float)
+    roots = []
+    for i in range(len(grid) - 1):
+        a, b = vals[i], vals[i + 1]
+        if np.isfinite(a) and np.isfinite(b) and a * b < 0:
+            roots.append(optimize.brentq(f_point, grid[i], grid[i + 1], xtol=xtol, rtol=1e-15, maxiter=200))
+        elif a == 0:
+            roots.append(float(grid[i]))
+    return roots
+
+
+def _discrete_prior(theory) -> bool:
+    p = theory.model.prior
+    return getattr(p, "density", 1) == 0 and bool(getattr(p, "atoms", ()))
+
+
+def _scalar(sol, key):
+    return float(np.asarray(sol[key]).reshape(-1)[0])
+
+
+# -- capacity --------------------------------------------------------------------------------
+
+def capacity(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", grid=41,
+             xtol=1e-12, tol=1e-12) -> list:
+    """Storage capacity: Φ0(α) = 0 of the q -> 1 theory (continuous weights), or the zero of the
+    RS entropy (discrete weights; with the q -> 1 point reported as ``q_to_one``)."""
+    if theory.kind != "storage":
+        return []
+    lo, hi, fixed = _setup(theory, along, range, fixed)
+    opts = dict(nodes=nodes, rule=rule, tol=tol)
+    xs = np.linspace(lo, hi, grid)
+    out = []
+    if theory.capacity is not None:
+        cap = theory.capacity.compile()
+
+        def phi0(v):
+            s = solve(cap, {**fixed, along: v}, "uninformed", **opts)
+            return np.where(s.converged, s.free_entropy, np.nan)
+        kind = "q_to_one" if _discrete_prior(theory) else "capacity"
+        for r in _root(phi0, lambda v: float(phi0(v)), xs, xtol):
+            out.append({"kind": kind, "value": r, "criterion": "free entropy of the q -> 1 theory = 0"})
+    if _discrete_prior(theory):
+        c = theory.compile()
+        key = "entropy" if "entropy" in theory.observables else "free_entropy"
+
+        def ent(v):
+            s = solve(c, {**fixed, along: v}, "uninformed", **opts)
+            return np.where(s.converged, s[key], np.nan)
+        for r in _root(ent, lambda v: float(ent(v)), xs, xtol):
+            s = solve(c, {**fixed, along: r}, "uninformed", **opts)
+            out.append({"kind": "capacity", "value": r, "criterion": "RS entropy = 0",
+                        "q": _scalar(s, "q")})
+    return out
+
+
+# -- first-order -----------------------------------------------------------------------------
+
+def first_order(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", grid=41,
+                xtol=1e-12, tol=1e-12) -> list:
+    """Crossings of the free entropies of the uninformed and informed branches, where both exist
+    and differ; Φ at the crossing and the overlap on each side in the record."""
+    lo, hi, fixed = _setup(theory, along, range, fixed)
+    opts = dict(nodes=nodes, rule=rule, tol=tol)
+    c = theory.compile()
+    xs = np.linspace(lo, hi, grid)
+
+    def both(v):
+        b = solve_branches(c, {**fixed, along: v}, "all", **opts)
+        return b.solutions["uninformed"], b.solutions["informed"], b.distinct("informed") & b.solutions["uninformed"].converged
+
+    u, i, coexist = both(xs)
+    bad = coexist & ~(np.isfinite(u.free_entropy) & np.isfinite(i.free_entropy))
+    if bad.any():
+        v = xs[np.flatnonzero(bad)[0]]
+        which = "informed" if not np.isfinite(i.free_entropy[bad][0]) else "uninformed"
+        raise TransitionError(f"first_order: the {which} branch ({i.branch[bad][0] if which == 'informed' else 'uninformed'}) "
+                              f"has a non-finite free entropy at {along} = {v:g}; branches cannot be compared")
+
+    def delta_grid(v):
+        uu, ii, co = both(v)
+        return np.where(co, ii.free_entropy - uu.free_entropy, np.nan)
+
+    out = []
+    for r in _root(lambda v: np.where(coexist, i.free_entropy - u.free_entropy, np.nan),
+                   lambda v: float(delta_grid(np.array([v]))[0]), xs, xtol):
+        uu, ii, co = both(np.array([r]))
+        out.append({"kind": "first_order", "value": r, "free_entropy": float(uu.free_entropy[0]),
+                    "branches": ["uninformed", str(ii.branch[0])],
+                    "q_uninformed": float(uu["q"][0]) if "q" in uu.values else None,
+                    "q_informed": float(ii["q"][0]) if "q" in ii.values else None})
+    return out
+
+
+# -- spinodal --------------------------------------------------------------------------------
+
+def _follow_to_end(c, along, fixed, start, v0, v_end, *, opts, xtol, steps):
+    """Natural-parameter continuation from the converged state ``start`` at v0 toward v_end with
+    a Newton corrector (``solve(local=True)``): a step is halved when the corrector fails and
+    grown by 1.5 when it succeeds.  Returns (v_last, state_last, h) with h < xtol at a branch
+    end, or (v_end, ...) if the branch reaches v_end."""
+    direction = 1.0 if v_end > v0 else -1.0
+    h0 = abs(v_end - v0) / steps
+    v, state, h = v0, start, h0
+    while h >= xtol:
+        if (v_end - v) * direction <= 0:
+            return v_end, state, h
+        vt = v + direction * min(h, abs(v_end - v))
+        s = solve(c, {**fixed, along: vt}, state, **opts, local=True, max_iter=40)
+        if s.converged.all() and not (s.branch == "perfect").any():
+            v, state, h = vt, s.state(), min(1.5 * h, h0)
+        else:
+            h /= 2
+    return v, state, h
+
+
+def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", steps=40,
+             xtol=1e-10, tol=1e-12, branches=("uninformed", "informed")) -> list:
+    """Ends of branches inside the range: the uninformed branch followed upward from ``lo``, the
+    informed branch downward from ``hi`` (skipped where it is the perfect end point).  At an end
+    the continuation step has shrunk below ``xtol``; the record holds the last point reached
+    (``value``, within xtol of the end) and its overlap."""
+    lo, hi, fixed = _setup(theory, along, range, fixed)
+    opts = dict(nodes=nodes, rule=rule, tol=tol)
+    c = theory.compile()
+    out = []
+    for lab in branches:
+        v0, v1 = (lo, hi) if lab == "uninformed" else (hi, lo)
+        s0 = solve(c, {**fixed, along: np.array([v0])}, lab, **opts)
+        if not s0.converged[0]:
+            raise TransitionError(f"spinodal: the {lab} start does not converge at {along} = {v0:g}")
+        if s0.branch[0] == "perfect":
+            continue
+        v, state, h = _follow_to_end(c, along, fixed, s0.state(), v0, v1, opts=opts,
+                                     xtol=xtol, steps=steps)
+        if h >= xtol:
+            continue                                    # the branch spans the range
+        end = solve(c, {**fixed, along: np.array([v])}, state, **opts, local=True)
+        rec = {"kind": "spinodal", "value": float(v), "branch": lab}
+        if "q" in end.values:
+            rec["q"] = float(end["q"][0])
+        out.append(rec)
+    return out
+
+
+# -- weak recovery ---------------------------------------------------------------------------
+
+def _zero_state(c, params, names, quad):
+    """State with q = m = 0 (others uninformed) and the conjugates from the output maps."""
+    from .initial import initial_state
+    from .problem import Problem
+    p = Problem(c, params, **quad)
+    x = initial_state(p, "uninformed")
+    zero = [i for i, k in enumerate(p.names) if k in names]
+    x[zero] = 0.0
+    n = len(p.overlaps)
+    x[n:] = p.maps(p.evaluate(x, np.arange(p.size)))[n:]
+    return p, x, zero
+
+
+def _overlap_map(p, x, zero):
+    """T(o) = M_o(M_h(o)) restricted to the zero-able overlaps, at the states x."""
+    n = len(p.overlaps)
+    idx = np.arange(p.size)
+    y = x.copy()
+    y[n:] = p.maps(p.evaluate(y, idx))[n:]
+    return p.maps(p.evaluate(y, idx))[zero]
+
+
+def _growth(c, params, names, quad, eps=1e-7):
+    """(|T(0)|, spectral radius of ∂T/∂o at o = 0) by one-sided differences."""
+    p, x, zero = _zero_state(c, params, names, quad)
+    t0 = _overlap_map(p, x, zero)
+    J = np.empty((len(zero), len(zero), p.size))
+    for j, i in enumerate(zero):
+        y = x.copy()
+        y[i] += eps
+        J[:, j] = (_overlap_map(p, y, zero) - t0) / eps
+    lam = np.max(np.abs(np.linalg.eigvals(np.moveaxis(J, 2, 0))), axis=1)
+    return np.max(np.abs(t0), axis=0), lam
+
+
+def weak_recovery(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite",
+                  grid=41, xtol=1e-12) -> list:
+    """Where q = m = 0 stops being a stable fixed point: spectral radius of the linearized
+    overlap map at zero overlaps = 1.  Only where zero overlaps are a fixed point."""
+    if theory.kind == "storage":
+        return []
+    lo, hi, fixed = _setup(theory, along, range, fixed)
+    c = theory.compile()
+    names = [k for k in ("q", "m") if k in c.unknowns]
+    if not names:
+        return []
+    xs = np.linspace(lo, hi, grid)
+    quad = dict(nodes=nodes, rule=rule)
+    t0, lam = _growth(c, {**fixed, along: xs}, names, quad)
+    if not np.all(t0 < 1e-12):
+        return []                                       # q = 0 is no fixed point here
+
+    def g(v):
+        return _growth(c, {**fixed, along: np.atleast_1d(v)}, names, quad)[1] - 1.0
+    return [{"kind": "weak_recovery", "value": r,
+             "criterion": "spectral radius of the linearized overlap map at q = 0 equals 1"}
+            for r in _root(lambda v: lam - 1.0, lambda v: float(g(v)[0]), xs, xtol)]
+
+
+# -- all -------------------------------------------------------------------------------------
+
+_KINDS = {"capacity": capacity, "weak_recovery": weak_recovery, "spinodal": spinodal,
+          "first_order": first_order}
+
+
+def find_transitions(theory, along="alpha", range=None, fixed=None, *, kinds=None, nodes=96,
+                     rule="hermite") -> list:
+    """Every transition of the kinds that apply to ``theory`` (storage: capacity; teacher-student:
+    weak recovery, spinodals, first-order), sorted by value.  A kind that applies but cannot be
+    located gives a record with ``"value": None`` and ``"error"``."""
+    if kinds is None:
+        kinds = ["capacity"] if theory.kind == "storage" else ["weak_recovery", "spinodal", "first_order"]
+    unknown = sorted(set(kinds) - set(_KINDS))
+    if unknown:
+        raise ValueError(f"unknown transition kind(s) {unknown}; known: {sorted(_KINDS)}")
+    out = []
+    for k in kinds:
+        try:
+            out += _KINDS[k](theory, along, range, fixed, nodes=nodes, rule=rule)
+        except TransitionError as e:
+            out.append({"kind": k, "value": None, "error": str(e)})
+    return sorted(out, key=lambda r: (r["value"] is None, r["value"] or 0.0))
