@@ -167,19 +167,18 @@ def first_order(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule
 
 # -- spinodal --------------------------------------------------------------------------------
 
-def _follow_to_end(c, along, fixed, start, v0, v_end, *, opts, xtol, steps):
+def _follow_to_end(c, along, fixed, start, v0, v_end, h0, *, opts, xtol):
     """Natural-parameter continuation from the converged state ``start`` at v0 toward v_end with
     a Newton corrector (``solve(local=True)``): a step is halved when the corrector fails and
-    grown by 1.5 when it succeeds.  Returns (v_last, state_last, h) with h < xtol at a branch
-    end, or (v_end, ...) if the branch reaches v_end."""
+    grown by 1.5 (up to h0) when it succeeds.  Returns (v_last, state_last, h) with h < xtol at
+    a branch end, or (v_end, state, h) if the branch reaches v_end."""
     direction = 1.0 if v_end > v0 else -1.0
-    h0 = abs(v_end - v0) / steps
     v, state, h = v0, start, h0
     while h >= xtol:
         if (v_end - v) * direction <= 0:
             return v_end, state, h
         vt = v + direction * min(h, abs(v_end - v))
-        s = solve(c, {**fixed, along: vt}, state, **opts, local=True, max_iter=40)
+        s = solve(c, {**fixed, along: np.array([vt])}, state, **opts, local=True, max_iter=40)
         if s.converged.all() and not (s.branch == "perfect").any():
             v, state, h = vt, s.state(), min(1.5 * h, h0)
         else:
@@ -187,31 +186,55 @@ def _follow_to_end(c, along, fixed, start, v0, v_end, *, opts, xtol, steps):
     return v, state, h
 
 
-def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", steps=40,
+def _end_bracket(c, along, fixed, xs, lab, opts):
+    """First grid interval [xs[i], xs[i+1]] (xs ordered in the direction of travel) across which
+    the branch reached from the start ``lab`` at xs[0] does not continue: the solution at xs[i]
+    is on the branch (converged from ``lab``, not the perfect end point) but a Newton corrector
+    from it fails at xs[i+1].  All intervals are tested in one vectorized local solve.
+    Returns (i, Solution on the grid) or (None, Solution) when the branch spans the grid."""
+    s = solve(c, {**fixed, along: xs}, lab, **opts)
+    on = s.converged & (s.branch != "perfect")
+    if not on[0]:
+        raise TransitionError(f"spinodal: the {lab} start does not converge at {along} = {xs[0]:g}")
+    nxt = solve(c, {**fixed, along: xs[1:]}, {k: v[:-1] for k, v in s.values.items()}, **opts,
+                local=True, max_iter=40)
+    cont = nxt.converged & (nxt.branch != "perfect")
+    for i in np.arange(len(xs) - 1):
+        if not on[i]:
+            break
+        if not cont[i]:
+            return int(i), s
+    return None, s
+
+
+def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", grid=41,
              xtol=1e-10, tol=1e-12, branches=("uninformed", "informed")) -> list:
     """Ends of branches inside the range: the uninformed branch followed upward from ``lo``, the
-    informed branch downward from ``hi`` (skipped where it is the perfect end point).  At an end
-    the continuation step has shrunk below ``xtol``; the record holds the last point reached
-    (``value``, within xtol of the end) and its overlap."""
+    informed branch downward from ``hi`` (not when that is the perfect end point q = ρ, which
+    exists at every value).  A grid scan brackets the end (``_end_bracket``), continuation with
+    step halving narrows it below ``xtol``; the record holds the last point reached
+    (``value``, within xtol of the end: the saddle-node) and its overlap ``q``."""
     lo, hi, fixed = _setup(theory, along, range, fixed)
     opts = dict(nodes=nodes, rule=rule, tol=tol)
     c = theory.compile()
     out = []
     for lab in branches:
-        v0, v1 = (lo, hi) if lab == "uninformed" else (hi, lo)
-        s0 = solve(c, {**fixed, along: np.array([v0])}, lab, **opts)
-        if not s0.converged[0]:
-            raise TransitionError(f"spinodal: the {lab} start does not converge at {along} = {v0:g}")
-        if s0.branch[0] == "perfect":
+        xs = np.linspace(lo, hi, grid) if lab == "uninformed" else np.linspace(hi, lo, grid)
+        if lab != "uninformed":
+            s0 = solve(c, {**fixed, along: xs[:1]}, lab, **opts)
+            if s0.converged[0] and s0.branch[0] == "perfect":
+                continue
+        i, s = _end_bracket(c, along, fixed, xs, lab, opts)
+        if i is None:
             continue
-        v, state, h = _follow_to_end(c, along, fixed, s0.state(), v0, v1, opts=opts,
-                                     xtol=xtol, steps=steps)
+        start = {k: v[i:i + 1] for k, v in s.values.items()}
+        v, state, h = _follow_to_end(c, along, fixed, start, xs[i], xs[-1], abs(xs[1] - xs[0]),
+                                     opts=opts, xtol=xtol)
         if h >= xtol:
-            continue                                    # the branch spans the range
-        end = solve(c, {**fixed, along: np.array([v])}, state, **opts, local=True)
+            continue                                    # the corrector only needed shorter steps
         rec = {"kind": "spinodal", "value": float(v), "branch": lab}
-        if "q" in end.values:
-            rec["q"] = float(end["q"][0])
+        if "q" in state:
+            rec["q"] = float(np.asarray(state["q"]).reshape(-1)[0])
         out.append(rec)
     return out
 

@@ -1,0 +1,114 @@
+"""On-disk cache of generated solver modules.
+
+A module is stored as a readable Python file whose first line holds its key (what it was
+generated from) and the sha256 of the rest of the file:
+
+    # replica-generated key=<sha256 of model fingerprint, backend, versions> sha256=<of the body>
+
+It is loaded only when both match, so a truncated, edited or stale file is regenerated.
+Files are written to a temporary name in the same folder and moved into place with
+``os.replace`` (atomic on POSIX): two processes compiling the same model at once each write
+a complete file and the last one wins.  The folder is ``$REPLICA_CACHE_DIR``, else
+``$XDG_CACHE_HOME/replica``, else ``~/.cache/replica``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import sympy as sp
+
+__all__ = ["cache_dir", "fingerprint", "model_key", "load", "store", "CODEGEN_VERSION"]
+
+#: bumped when the file format changes; code changes are caught by ``_code_hash``
+CODEGEN_VERSION = "1"
+_CODE_HASH = None
+
+
+def _code_hash() -> str:
+    """sha256 of the package's own source: any change to the derivation or the code generator
+    gives new keys, so a cache written by another version is never loaded."""
+    global _CODE_HASH
+    if _CODE_HASH is None:
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parents[1]
+        for f in sorted(root.rglob("*.py")):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+        _CODE_HASH = h.hexdigest()
+    return _CODE_HASH
+
+
+def cache_dir() -> Path:
+    d = os.environ.get("REPLICA_CACHE_DIR")
+    if d:
+        return Path(d)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "replica"
+
+
+def fingerprint(obj) -> str:
+    """A stable text form of a component (or model): class names and SymPy ``srepr`` of its fields."""
+    from .._component import Component
+    if isinstance(obj, sp.Basic):
+        return sp.srepr(obj)
+    if isinstance(obj, Component):
+        fields = {k: v for k, v in vars(obj).items() if k != "domains"}
+        inner = ",".join(f"{k}={fingerprint(v)}" for k, v in sorted(fields.items()))
+        doms = ",".join(f"{s.name}:{d}" for s, d in sorted(obj.domains.items(), key=lambda kv: kv[0].name))
+        return f"{type(obj).__module__}.{type(obj).__qualname__}({inner};{doms})"
+    if isinstance(obj, (list, tuple)):
+        return "[" + ",".join(fingerprint(v) for v in obj) + "]"
+    if isinstance(obj, dict):
+        return "{" + ",".join(f"{k}:{fingerprint(v)}" for k, v in sorted(obj.items(), key=str)) + "}"
+    return repr(obj)
+
+
+def model_key(model, backend: str, part: str = "main") -> str:
+    from .. import __version__
+    parts = [CODEGEN_VERSION, __version__, _code_hash(), sp.__version__, backend, part, str(model.hidden_units),
+             fingerprint(model.prior), fingerprint(model.student_prior), fingerprint(model.teacher),
+             fingerprint(model.learning)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _path(key: str, name: str) -> Path:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:40]
+    return cache_dir() / f"{safe}-{key[:24]}.py"
+
+
+def _header(key: str, body: str) -> str:
+    return f"# replica-generated key={key} sha256={hashlib.sha256(body.encode()).hexdigest()}\n"
+
+
+def load(key: str, name: str) -> str | None:
+    """The cached body for ``key``, or None when absent, stale, truncated or edited."""
+    p = _path(key, name)
+    try:
+        text = p.read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    head, _, body = text.partition("\n")
+    if head + "\n" != _header(key, body):
+        return None
+    return body
+
+
+def store(key: str, name: str, body: str) -> Path:
+    """Write atomically; returns the path."""
+    p = _path(key, name)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=p.stem + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(_header(key, body) + body)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return p
