@@ -104,8 +104,12 @@ def _part(th: Theory) -> str:
 
 def compile_theory(th: Theory, backend: str = "numpy", cache: bool = True) -> "CompiledTheory":
     from .codegen import cache as C
+    if backend == "mpmath":
+        from .codegen.mpmath_backend import generate_mpmath_module
+        src = generate_mpmath_module(th.outputs(), th.arguments())
+        return MpmathTheory(th, src)
     if backend != "numpy":
-        raise ValueError(f"unknown backend {backend!r}; available: 'numpy'")
+        raise ValueError(f"unknown backend {backend!r}; available: 'numpy', 'mpmath'")
     key = C.model_key(th.model, backend, _part(th))
     name = f"{th.model.name}-{_part(th)}"
     body = C.load(key, name) if cache else None
@@ -178,6 +182,23 @@ class CompiledTheory:
         for name in self.unknowns[n:]:
             new[name] = res["map_" + name]
         return new
+
+
+class MpmathTheory:
+    """The mpmath backend: scalar, arbitrary precision (``dps``), quadrature by ``mpmath.quad``."""
+
+    def __init__(self, theory, source: str):
+        self.theory = theory
+        self.source = source
+        self.module = types.ModuleType("replica_generated_mpmath")
+        exec(compile(source, "<replica generated mpmath>", "exec"), self.module.__dict__)
+        self.argnames = [s.name for s in theory.arguments()]
+
+    def evaluate(self, dps: int = 30, **values) -> dict:
+        missing = [a for a in self.argnames if a not in values]
+        if missing:
+            raise ValueError(f"missing values for {missing}")
+        return self.module.evaluate(*[values[a] for a in self.argnames], dps=dps)
 
 
 def _observables(d: Derivation) -> dict:

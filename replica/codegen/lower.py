@@ -137,12 +137,17 @@ def _exp_terms(d):
     for t in sp.Add.make_args(d):
         facs = sp.Mul.make_args(t)
         exps = [f for f in facs if isinstance(f, sp.exp)]
+        if not exps and not t.has(sp.exp):
+            out.append((t, sp.S.Zero))      # a plain term is t·e^0
+            continue
         if len(exps) != 1:
             return None
         c = sp.Mul(*[f for f in facs if f is not exps[0]])
         if c.has(sp.exp):
             return None
         out.append((c, exps[0].args[0]))
+    if all(L == 0 for _, L in out) or any(c.could_extract_minus_sign() for c, _ in out):
+        return None     # no exponential to tame, or a term that may be negative (no log of it)
     return out
 
 
@@ -249,10 +254,59 @@ class _Emitter:
         f, x = node.args
         name = f"_E{next(self.counter)}"
         xs = _name(x)
-        self.lines.append(f"    {xs} = _GHX.reshape((-1,) + (1,) * ({depth} + _G))")
+        kinks = _kinks(f, x)
+        if kinks:
+            # piecewise-smooth integrand: split the line at its kinks (per grid point), then
+            # composite Gauss-Legendre on each piece — exact to rounding for each smooth piece
+            codes = [self.cse(k) for k in kinks]
+            wname = f"_W{next(self.counter)}"
+            self.lines.append(f"    {xs}, {wname} = _kink_rule(4 * nodes, [{', '.join(codes)}], {depth} + _G)")
+        else:
+            wname = f"_GHW.reshape((-1,) + (1,) * ({depth} + _G))"
+            self.lines.append(f"    {xs} = _GHX.reshape((-1,) + (1,) * ({depth} + _G))")
         body = self.expr(f, depth + 1)
-        self.lines.append(f"    {name} = numpy.sum(_GHW.reshape((-1,) + (1,) * ({depth} + _G)) * ({body}), axis=0)")
+        self.lines.append(f"    {name} = numpy.sum({wname} * ({body}), axis=0)")
         return name
+
+
+def _kinks(f, x):
+    """Points where the integrand f(x) has a kink or a jump: roots, linear in x, of the arguments of
+    Heaviside, |.|, sign, of max/min differences and of Piecewise conditions (innermost node only)."""
+    args = []
+    for a in f.atoms(sp.Heaviside, sp.Abs, sp.sign):
+        args.append(a.args[0])
+    for a in f.atoms(sp.Max, sp.Min):
+        args.extend(u - v for u, v in itertools.combinations(a.args, 2))
+    for pw in f.atoms(sp.Piecewise):
+        for _, cond in pw.args:
+            for rel in cond.atoms(sp.core.relational.Relational):
+                args.append(rel.lhs - rel.rhs)
+    # a kink inside a piecewise or implicit argument (e.g. Θ(-y prox)): try each branch, and
+    # invert a proximal map at its root, prox = p0  <=>  ω = p0 + χ ℓ'(p0)
+    more = []
+    for g in args:
+        for pw in g.atoms(sp.Piecewise):
+            more.extend(g.xreplace({pw: e}) for e, _ in pw.args)
+        for P in g.atoms(Prox):
+            p0 = sp.solve(g.xreplace({P: sp.Symbol("_p")}), sp.Symbol("_p"))
+            yv, om, ch = P.args
+            for r in p0 if len(p0) == 1 else []:
+                l1 = sp.diff(P.loss, P.x).xreplace({P.x: r, P.ysym: yv})
+                more.append(om - (r + ch * l1))
+    args = args + more
+    roots = []
+    for g in args:
+        if not g.has(x) or any(n.has(x) for n in g.atoms(GaussE)) or g.has(sp.Piecewise, Prox):
+            continue
+        g = sp.expand(g)
+        if not g.is_polynomial(x) or sp.degree(g, x) != 1:
+            continue
+        a, b = sp.Poly(g, x).all_coeffs()
+        r = sp.simplify(-b / a)
+        if r.has(x) or r in roots:
+            continue
+        roots.append(r)
+    return roots
 
 
 def _top_nodes(e):
@@ -295,6 +349,32 @@ def _maximum(*xs):
 
 def _minimum(*xs):
     return reduce(numpy.minimum, xs)
+
+
+def _kink_rule(n, breaks, nd):
+    """E_x f(x) nodes and weights for f smooth between the points ``breaks`` (arrays): the line
+    (cut at ±12) is split at the sorted points and each piece gets composite 8-point
+    Gauss-Legendre panels, about n nodes in all.  Shapes (M,) + (1,)*k + broadcast(breaks) with
+    nd dimensions after the first."""
+    L = 12.0
+    bs = numpy.broadcast_arrays(*[numpy.asarray(b, dtype=float) for b in breaks])
+    B = numpy.clip(numpy.sort(numpy.stack(bs), axis=0), -L, L)
+    S = B.shape[1:]
+    edges = numpy.concatenate([numpy.full((1,) + S, -L), B, numpy.full((1,) + S, L)])
+    a, b = edges[:-1], edges[1:]
+    K = a.shape[0]
+    t, v = numpy.polynomial.legendre.leggauss(8)
+    P = max(1, -(-n // (8 * K)))
+    s0 = (numpy.arange(P) / P).reshape((1, P) + (1,) * len(S))
+    h = ((b - a) / (2 * P))[:, None]
+    mids = a[:, None] + (b - a)[:, None] * s0 + h
+    tt = t.reshape((1, 1, 8) + (1,) * len(S))
+    x = mids[:, :, None] + h[:, :, None] * tt
+    w = numpy.broadcast_to(h[:, :, None] * v.reshape((1, 1, 8) + (1,) * len(S)), x.shape).reshape((-1,) + S)
+    x = x.reshape((-1,) + S)
+    w = w * numpy.exp(-x**2 / 2) / numpy.sqrt(2.0 * numpy.pi)
+    pad = (1,) * (nd - len(S))
+    return x.reshape((x.shape[0],) + pad + S), w.reshape((w.shape[0],) + pad + S)
 
 
 def _gauss_rule(n, rule):
@@ -376,7 +456,8 @@ def generate_module(outputs: dict, arguments: list, header: str = "") -> str:
     for name, cls in em.prox.items():
         d1 = sp.diff(cls.loss, cls.x).xreplace({cls.x: sp.Symbol("x"), cls.ysym: sp.Symbol("y")})
         d2 = sp.diff(cls.loss, cls.x, 2).xreplace({cls.x: sp.Symbol("x"), cls.ysym: sp.Symbol("y")})
-        src.append(_PROX_TEMPLATE.format(name=name, d1=printer.doprint(d1), d2=printer.doprint(d2)))
+        src.append(_PROX_TEMPLATE.format(name=name, d1=printer.doprint(stabilize(d1)),
+                                         d2=printer.doprint(stabilize(d2))))
     src.append("\n\nARGUMENTS = %r\nOUTPUTS = %r\n" % (argnames, list(outputs)))
     src.append(f"\n\ndef evaluate({', '.join(argnames)}, nodes=96, rule='hermite'):")
     src.append(f'    """Evaluate {", ".join(outputs)} at broadcastable arrays of ({", ".join(argnames)})."""')

@@ -93,9 +93,9 @@ class Branches:
         return recs
 
 
-def _starts(init) -> dict:
+def _starts(init, storage: bool) -> dict:
     if init is None or init == "all":
-        return {k: k for k in KINDS}
+        return {"uninformed": "uninformed"} if storage else {k: k for k in KINDS}
     if isinstance(init, str):
         return {init: init}
     if isinstance(init, dict) and all(isinstance(v, dict) for v in init.values()):
@@ -105,9 +105,12 @@ def _starts(init) -> dict:
 
 def solve_branches(compiled, params: dict | None = None, init="all", *, merge_tol: float = 1e-6,
                    **solve_kw) -> Branches:
-    """Solve from every start of ``init`` (``'all'`` = uninformed and informed; a kind; a dict of
-    values; or a dict label -> dict of values), merge coinciding branches, mark the equilibrium."""
-    sols = {lab: solve(compiled, params, start, branch=lab, **solve_kw) for lab, start in _starts(init).items()}
+    """Solve from every start of ``init`` (``'all'`` = uninformed and informed — only uninformed
+    for storage problems, which have no teacher to be informed about; a kind; a dict of values;
+    or a dict label -> dict of values), merge coinciding branches, mark the equilibrium."""
+    storage = compiled.kind.startswith(("storage", "capacity"))
+    sols = {lab: solve(compiled, params, start, branch=lab, **solve_kw)
+            for lab, start in _starts(init, storage).items()}
     labels = list(sols)
     dup = {lab: np.zeros(sols[lab].shape, bool) for lab in labels}
     for j, b in enumerate(labels):

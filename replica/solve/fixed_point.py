@@ -307,7 +307,7 @@ def _solution(problem: Problem, it: _Iterate, label: str) -> Solution:
     shape = problem.shape
     rs = lambda a: np.asarray(a).reshape(shape)
     return Solution(
-        model=problem.theory.model.name,
+        model=problem.model.name,
         names=list(problem.names),
         params={k: rs(v) for k, v in problem.flat.items()},
         values={k: rs(values[i]) for i, k in enumerate(problem.names)},

@@ -40,6 +40,14 @@ def relative_residual(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 _RHO: dict = {}
 
 
+def _second_moment(prior):
+    """ρ = E w*² of the teacher prior (1 for every built-in prior); cached per prior object."""
+    key = id(prior)
+    if key not in _RHO or _RHO[key][0] is not prior:
+        _RHO[key] = (prior, prior.second_moment())
+    return _RHO[key][1]
+
+
 @functools.lru_cache(maxsize=256)
 def _lambdified(expr):
     """(argument names, NumPy function) of a parameter expression, cached across solves."""
@@ -63,7 +71,8 @@ class Problem:
 
     def __init__(self, compiled, params: dict, nodes: int = 96, rule: str = "hermite"):
         self.compiled = compiled
-        self.theory = compiled.theory
+        self.model = compiled.model
+        self.kind = compiled.kind
         self.nodes = int(nodes)
         self.rule = rule
         _cache_quadrature(compiled.module)
@@ -75,9 +84,9 @@ class Problem:
         self.size = int(np.prod(self.shape, dtype=int))
         self.flat = {k: np.broadcast_to(np.asarray(v, float), self.shape).reshape(-1).copy()
                      for k, v in self.params.items()}
-        self.fixed = {str(k): self._numeric(v) for k, v in self.theory.fixed.items()}
-        self.rho = self._numeric(self._second_moment())
-        self.storage = self.theory.kind.startswith(("storage", "capacity"))
+        self.fixed = {str(k): self._numeric(v) for k, v in compiled.fixed.items()}
+        self.rho = self._numeric(_second_moment(self.model.prior))
+        self.storage = self.kind.startswith(("storage", "capacity"))
 
     # -- parameters --------------------------------------------------------------------
     def _check(self, params: dict) -> dict:
@@ -86,17 +95,18 @@ class Problem:
         unknown = sorted(set(params) - set(names))
         if unknown:
             raise ParameterError(f"unknown parameter(s) {unknown} for model "
-                                 f"{self.theory.model.name!r}; its parameters are {names}")
+                                 f"{self.model.name!r}; its parameters are {names}")
         out = {}
-        defaults = getattr(self.theory.model, "defaults", {}) or {}
-        for sym, dom in self.theory.parameters.items():
-            name = sym.name
+        defaults = getattr(self.model, "defaults", {}) or {}
+        domains = {s.name: d for s, d in self.model.parameters.items()}
+        for name in names:
+            dom = domains[name]
             if name in params:
                 v = np.asarray(params[name], dtype=float)
             elif name in defaults:
                 v = np.asarray(float(defaults[name]))
             else:
-                raise ParameterError(f"parameter {name!r} needs a value (model {self.theory.model.name!r} has no default)")
+                raise ParameterError(f"parameter {name!r} needs a value (model {self.model.name!r} has no default)")
             lo_ok = (v > dom.lo) if dom.lo_open else (v >= dom.lo)
             hi_ok = (v < dom.hi) if dom.hi_open else (v <= dom.hi)
             bad = ~(lo_ok & hi_ok)
@@ -111,13 +121,6 @@ class Problem:
         syms, f = _lambdified(sp.sympify(expr))
         val = f(*[self.flat[s] for s in syms])
         return np.broadcast_to(np.asarray(val, float), (self.size,)).copy()
-
-    def _second_moment(self):
-        """ρ = E w*² of the teacher prior (1 for every built-in prior); cached per theory."""
-        key = id(self.theory)
-        if key not in _RHO or _RHO[key][0] is not self.theory:
-            _RHO[key] = (self.theory, self.theory.model.prior.second_moment())
-        return _RHO[key][1]
 
     def param(self, idx) -> dict:
         return {k: v[idx] for k, v in self.flat.items()}

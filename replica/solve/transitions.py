@@ -38,7 +38,7 @@ from .branches import same_point, solve_branches
 from .fixed_point import solve
 
 __all__ = ["capacity", "first_order", "spinodal", "weak_recovery", "find_transitions",
-           "default_range", "TransitionError"]
+           "default_range", "compiled_part", "TransitionError"]
 
 
 class TransitionError(RuntimeError):
@@ -47,13 +47,32 @@ class TransitionError(RuntimeError):
 
 # -- helpers ----------------------------------------------------------------------------------
 
-def default_range(theory, along: str) -> tuple:
+def compiled_part(spec, part: str = "main"):
+    """The CompiledTheory of ``spec`` — a Theory, a CompiledTheory, a Model or a model name —
+    or of its q -> 1 capacity theory (``part='capacity'``; None where there is none).  Compiled
+    modules come from the on-disk cache when they are there (no derivation)."""
+    from ..theory import CompiledTheory, Theory, load_compiled
+    if isinstance(spec, Theory):
+        th = spec.capacity if part == "capacity" else spec
+        return None if th is None else th.compile()
+    if isinstance(spec, CompiledTheory):
+        if part == "main" or spec.kind.startswith("capacity"):
+            return spec
+        spec = spec.model
+    try:
+        return load_compiled(spec, part=part)
+    except AttributeError:          # the model has no q -> 1 theory
+        return None
+
+
+def default_range(c, along: str) -> tuple:
     """The declared domain of ``along`` with infinite ends replaced by 10 max(1, |default|),
-    an α = 0 end by 0.01 and open ends moved in by 1e-6."""
-    dom = next((d for s, d in theory.parameters.items() if s.name == along), None)
+    an α = 0 end by 0.01 and open ends moved in by 1e-6 (``c`` a CompiledTheory)."""
+    model = c.model
+    dom = next((d for s, d in model.parameters.items() if s.name == along), None)
     if dom is None:
-        raise ValueError(f"unknown parameter {along!r}; parameters are {[s.name for s in theory.parameters]}")
-    scale = max(1.0, abs(float(theory.model.defaults.get(along, 1.0))))
+        raise ValueError(f"unknown parameter {along!r}; parameters are {[s.name for s in model.parameters]}")
+    scale = max(1.0, abs(float(model.defaults.get(along, 1.0))))
     lo = -10 * scale if dom.lo == -math.inf else dom.lo + (1e-6 * scale if dom.lo_open else 0.0)
     hi = 10 * scale if dom.hi == math.inf else dom.hi - (1e-6 * scale if dom.hi_open else 0.0)
     if along == "alpha" and lo <= 0:
@@ -61,12 +80,14 @@ def default_range(theory, along: str) -> tuple:
     return float(lo), float(hi)
 
 
-def _setup(theory, along, range, fixed):
-    lo, hi = default_range(theory, along) if range is None else map(float, range)
+def _setup(spec, along, range, fixed):
+    """(compiled theory, lo, hi, fixed parameters as floats)."""
+    c = compiled_part(spec)
+    lo, hi = default_range(c, along) if range is None else map(float, range)
     if not hi > lo:
         raise ValueError(f"empty range [{lo}, {hi}] for {along!r}")
     fixed = {k: float(v) for k, v in (fixed or {}).items() if k != along}
-    return lo, hi, fixed
+    return c, lo, hi, fixed
 
 
 def _root(f_grid, f_point, grid, xtol):
@@ -83,8 +104,8 @@ def _root(f_grid, f_point, grid, xtol):
     return roots
 
 
-def _discrete_prior(theory) -> bool:
-    p = theory.model.prior
+def _discrete_prior(c) -> bool:
+    p = c.model.prior
     return getattr(p, "density", 1) == 0 and bool(getattr(p, "atoms", ()))
 
 
@@ -98,24 +119,23 @@ def capacity(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="h
              xtol=1e-12, tol=1e-12) -> list:
     """Storage capacity: Φ0(α) = 0 of the q -> 1 theory (continuous weights), or the zero of the
     RS entropy (discrete weights; with the q -> 1 point reported as ``q_to_one``)."""
-    if theory.kind != "storage":
+    c, lo, hi, fixed = _setup(theory, along, range, fixed)
+    if c.kind != "storage":
         return []
-    lo, hi, fixed = _setup(theory, along, range, fixed)
     opts = dict(nodes=nodes, rule=rule, tol=tol)
     xs = np.linspace(lo, hi, grid)
     out = []
-    if theory.capacity is not None:
-        cap = theory.capacity.compile()
+    cap = compiled_part(theory, "capacity")
+    if cap is not None:
 
         def phi0(v):
             s = solve(cap, {**fixed, along: v}, "uninformed", **opts)
             return np.where(s.converged, s.free_entropy, np.nan)
-        kind = "q_to_one" if _discrete_prior(theory) else "capacity"
+        kind = "q_to_one" if _discrete_prior(c) else "capacity"
         for r in _root(phi0, lambda v: float(phi0(v)), xs, xtol):
             out.append({"kind": kind, "value": r, "criterion": "free entropy of the q -> 1 theory = 0"})
-    if _discrete_prior(theory):
-        c = theory.compile()
-        key = "entropy" if "entropy" in theory.observables else "free_entropy"
+    if _discrete_prior(c):
+        key = "entropy" if "entropy" in c.module.OUTPUTS else "free_entropy"
 
         def ent(v):
             s = solve(c, {**fixed, along: v}, "uninformed", **opts)
@@ -133,9 +153,8 @@ def first_order(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule
                 xtol=1e-12, tol=1e-12) -> list:
     """Crossings of the free entropies of the uninformed and informed branches, where both exist
     and differ; Φ at the crossing and the overlap on each side in the record."""
-    lo, hi, fixed = _setup(theory, along, range, fixed)
+    c, lo, hi, fixed = _setup(theory, along, range, fixed)
     opts = dict(nodes=nodes, rule=rule, tol=tol)
-    c = theory.compile()
     xs = np.linspace(lo, hi, grid)
 
     def both(v):
@@ -214,9 +233,8 @@ def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="h
     exists at every value).  A grid scan brackets the end (``_end_bracket``), continuation with
     step halving narrows it below ``xtol``; the record holds the last point reached
     (``value``, within xtol of the end: the saddle-node) and its overlap ``q``."""
-    lo, hi, fixed = _setup(theory, along, range, fixed)
+    c, lo, hi, fixed = _setup(theory, along, range, fixed)
     opts = dict(nodes=nodes, rule=rule, tol=tol)
-    c = theory.compile()
     out = []
     for lab in branches:
         xs = np.linspace(lo, hi, grid) if lab == "uninformed" else np.linspace(hi, lo, grid)
@@ -280,10 +298,9 @@ def weak_recovery(theory, along="alpha", range=None, fixed=None, *, nodes=96, ru
                   grid=41, xtol=1e-12) -> list:
     """Where q = m = 0 stops being a stable fixed point: spectral radius of the linearized
     overlap map at zero overlaps = 1.  Only where zero overlaps are a fixed point."""
-    if theory.kind == "storage":
+    c, lo, hi, fixed = _setup(theory, along, range, fixed)
+    if c.kind == "storage":
         return []
-    lo, hi, fixed = _setup(theory, along, range, fixed)
-    c = theory.compile()
     names = [k for k in ("q", "m") if k in c.unknowns]
     if not names:
         return []
@@ -308,11 +325,12 @@ _KINDS = {"capacity": capacity, "weak_recovery": weak_recovery, "spinodal": spin
 
 def find_transitions(theory, along="alpha", range=None, fixed=None, *, kinds=None, nodes=96,
                      rule="hermite") -> list:
-    """Every transition of the kinds that apply to ``theory`` (storage: capacity; teacher-student:
+    """``theory``: a Theory, CompiledTheory, Model or built-in name.  Every transition of the kinds that apply to ``theory`` (storage: capacity; teacher-student:
     weak recovery, spinodals, first-order), sorted by value.  A kind that applies but cannot be
     located gives a record with ``"value": None`` and ``"error"``."""
     if kinds is None:
-        kinds = ["capacity"] if theory.kind == "storage" else ["weak_recovery", "spinodal", "first_order"]
+        storage = compiled_part(theory).kind == "storage"
+        kinds = ["capacity"] if storage else ["weak_recovery", "spinodal", "first_order"]
     unknown = sorted(set(kinds) - set(_KINDS))
     if unknown:
         raise ValueError(f"unknown transition kind(s) {unknown}; known: {sorted(_KINDS)}")

@@ -1,0 +1,115 @@
+"""The mpmath backend: the same outputs as scalar arbitrary-precision code, the oracle the
+NumPy backend is tested against.
+
+Each Gaussian expectation becomes ``mpmath.quad`` of the integrand times the standard normal
+density (tanh-sinh over (-inf, -6, 0, 6, inf)); Gaussian tails are evaluated directly (mpmath
+has no underflow at the working precision); a proximal map without closed form is solved by
+``mpmath.findroot``.  Scalar only and slow: meant for checking, not for grids.
+"""
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.pycode import MpmathPrinter
+
+from ..symbolic.gauss import GaussE
+from ..symbolic.moreau import Prox
+
+__all__ = ["generate_mpmath_module"]
+
+
+class _MpPrinter(MpmathPrinter):
+    def _print_GaussE(self, e):
+        from .lower import _kinks
+        f, x = e.args
+        ks = ", ".join(self._print(k) for k in _kinks(f, x))
+        return "_E(lambda %s: %s, [%s])" % (self._print(x), self._print(f), ks)
+
+    def _print_logerfc(self, e):
+        return "mpmath.log(mpmath.erfc(%s))" % self._print(e.args[0])
+
+    def _print_LogSumExp(self, e):
+        return "_lse(%s)" % ", ".join(self._print(a) for a in e.args)
+
+    def _print_Heaviside(self, e):
+        return "_heaviside(%s)" % self._print(e.args[0])
+
+    def _print_Max(self, e):
+        return "max(%s)" % ", ".join(self._print(a) for a in e.args)
+
+    def _print_Min(self, e):
+        return "min(%s)" % ", ".join(self._print(a) for a in e.args)
+
+    def _print_Prox(self, e):
+        return "%s(%s)" % (type(e).__name__, ", ".join(self._print(a) for a in e.args))
+
+    def _print_Dummy(self, e):
+        return f"_{e.name}_{e.dummy_index}"
+
+    def _print_Symbol(self, e):
+        return e.name
+
+    def _print_Piecewise(self, e):
+        out = "mpmath.nan"
+        for expr, cond in reversed(e.args):
+            out = self._print(expr) if cond is sp.true else "((%s) if (%s) else (%s))" % (
+                self._print(expr), self._print(cond), out)
+        return out
+
+    def _print_Relational(self, e):
+        return "(%s %s %s)" % (self._print(e.lhs), e.rel_op, self._print(e.rhs))
+
+    def _print_And(self, e):
+        return "(" + " and ".join(self._print(a) for a in e.args) + ")"
+
+    def _print_Or(self, e):
+        return "(" + " or ".join(self._print(a) for a in e.args) + ")"
+
+
+_PRELUDE = '''
+import mpmath
+
+
+def _E(f, kinks=()):
+    """E_t f(t), t ~ N(0,1), by tanh-sinh with the integrand's kinks as interval ends."""
+    pts = sorted(set([mpmath.mpf(-6), mpmath.mpf(0), mpmath.mpf(6)] + [mpmath.mpf(k) for k in kinks]))
+    return mpmath.quad(lambda t: f(t) * mpmath.npdf(t), [-mpmath.inf] + pts + [mpmath.inf])
+
+
+def _lse(*xs):
+    return mpmath.log(mpmath.fsum(mpmath.exp(x) for x in xs))
+
+
+def _heaviside(x):
+    return mpmath.mpf(1) if x > 0 else (mpmath.mpf(0) if x < 0 else mpmath.mpf(0.5))
+'''
+
+_PROX = '''
+
+def {name}(y, omega, chi):
+    g = lambda x: {d1} + (x - omega) / chi          # increasing in x for a convex loss
+    width = 1 + abs(omega) + chi
+    return mpmath.findroot(g, (omega - 50 * width, omega + 50 * width), solver="illinois",
+                           tol=mpmath.mpf(10) ** (-mpmath.mp.dps + 3), verify=False)
+'''
+
+
+def generate_mpmath_module(outputs: dict, arguments: list, header: str = "") -> str:
+    pr = _MpPrinter({"fully_qualified_modules": True, "allow_unknown_functions": True})
+    src = [header, _PRELUDE]
+    proxes = {}
+    for e in outputs.values():
+        for p in sp.sympify(e).atoms(Prox):
+            proxes[type(p).__name__] = type(p)
+    for name, cls in proxes.items():
+        d1 = sp.diff(cls.loss, cls.x).xreplace({cls.x: sp.Symbol("x"), cls.ysym: sp.Symbol("y")})
+        src.append(_PROX.format(name=name, d1=pr.doprint(d1)))
+    argnames = [a.name for a in arguments]
+    src.append(f"\n\ndef evaluate({', '.join(argnames)}, dps=30):")
+    src.append("    with mpmath.workdps(dps):")
+    for a in argnames:
+        src.append(f"        {a} = mpmath.mpf({a})")
+    src.append("        out = {}")
+    for name, e in outputs.items():
+        src.append(f"        out[{name!r}] = {pr.doprint(sp.sympify(e))}")
+    src.append("        return out\n")
+    return "\n".join(src)
