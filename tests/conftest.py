@@ -9,17 +9,17 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 
-def fixed_point(compiled, params, state, damping=0.5, tol=1e-13, max_iter=20000, nodes=96):
+def fixed_point(compiled, params, state, damping=0.5, tol=1e-13, max_iter=20000, nodes=96, rule="hermite"):
     """Iterate the derived maps until no order parameter moves by more than ``tol``."""
     state = {k: np.asarray(v, dtype=float) for k, v in state.items()}
     for _ in range(max_iter):
-        new = compiled.step(state, params, nodes=nodes)
+        new = compiled.step(state, params, nodes=nodes, rule=rule)
         diff = max(float(np.max(np.abs(new[k] - state[k]))) for k in state)
         if not np.isfinite(diff):
             raise RuntimeError(f"fixed-point iteration produced a non-finite value at {params}")
         state = {k: damping * state[k] + (1 - damping) * new[k] for k in state}
         if diff < tol:
-            return state, compiled.evaluate(nodes=nodes, **params, **state)
+            return state, compiled.evaluate(nodes=nodes, rule=rule, **params, **state)
     raise RuntimeError(f"no convergence at {params}: last change {diff:.2e}")
 
 

@@ -21,8 +21,8 @@ evaluates the generated code once for all of them.  Per point:
 A point converges when the Jacobi residual r = max_k |M_k(s) - s_k| / max(1, |s_k|) at the
 state s where it was measured is below ``tol``; that state, its free entropy and observables
 are returned.  A point whose every evaluation is non-finite, that never gets below ``tol``
-within ``max_iter`` iterations, or that keeps failing, is reported ``converged=False`` and its
-values are NaN.  A point whose overlap reaches its bound with a diverging conjugate
+within ``max_iter`` iterations, that makes no progress for ``patience`` iterations, or whose
+steps keep failing, is reported ``converged=False`` and its values are NaN.  A point whose overlap reaches its bound with a diverging conjugate
 (``Problem.saturated``) converges to the perfect-recovery end point q = ρ, q_hat = +inf
 (branch ``'perfect'``), whose free entropy is evaluated there.
 """
@@ -59,6 +59,8 @@ class _Iterate:
         self.ref = np.full(P, np.inf)         # residual level of the last real progress
         self.stall = np.zeros(P, int)         # iterations since then
         self.aa_off = np.zeros(P, int)        # iterations left with Anderson switched off
+        self.best = np.full(P, np.inf)        # smallest residual so far
+        self.since_best = np.zeros(P, int)    # iterations since it was (at least) halved
         self.iterations = np.zeros(P, int)
         self.done = np.zeros(P, bool)
         self.converged = np.zeros(P, bool)
@@ -209,12 +211,15 @@ def _progress(it, idx):
     it.stall[stalled] = 0
     it.ref[stalled] = np.inf
     it.hist[stalled] = 0
+    gain = it.r[idx] < 0.5 * it.best[idx]
+    it.best[idx[gain]] = it.r[idx[gain]]
+    it.since_best[idx] = np.where(gain, 0, it.since_best[idx] + 1)
 
 
 def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10,
           max_iter: int = 2000, damping="adaptive", anderson: int = 5, newton: bool = True,
           newton_switch: float = 1e-3, nodes: int = 96, rule: str = "hermite",
-          branch: str | None = None, local: bool = False) -> Solution:
+          branch: str | None = None, local: bool = False, patience: int = 400) -> Solution:
     """Solve the saddle-point equations of ``compiled`` at every point of the broadcast grid
     of ``params`` (name -> float or array; missing parameters take the model's defaults).
 
@@ -229,6 +234,8 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     nodes, rule : quadrature of the generated Gaussian expectations (``'hermite'`` or
         ``'legendre'``, see ``CompiledTheory.evaluate``).
     branch : label of the returned points (default: the name of ``init``, or ``'user'``).
+    patience : a point whose smallest residual has not halved for this many iterations stops
+        (not converged).
     local : Newton steps only (each must lower the residual; a point fails after three refused
         ones): converges to a root near ``init`` or not at all — the corrector of continuation.
     """
@@ -257,7 +264,7 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
         acc = _accept(it, idx, cand, g, rc, kind)
         _record(it, problem, idx, s, out, acc)
         _finish(it, problem, idx[acc], g[:, acc], s[:, acc], tol)
-        it.done[idx[it.fails[idx] >= _MAX_FAILS]] = True
+        it.done[idx[(it.fails[idx] >= _MAX_FAILS) | (it.since_best[idx] >= patience)]] = True
         if local:
             it.done[idx[it.newton_fails[idx] >= 3]] = True
     return _solution(problem, it, branch or (init if isinstance(init, str) else "uninformed" if init is None else "user"))
