@@ -70,10 +70,10 @@ def test_version_space_learning_curve(version_space):
     # plain Gauss-Hermite resolves the ξ-integrals of width √(1-q) to 1e-8 up to α = 5 with
     # 250 nodes; beyond, the composite Gauss-Legendre rule resolves them (α = 30: 1 - q ≈ 0.004)
     for a, tol, quad in ((1.0, 1e-9, {}), (2.0, 1e-9, {}), (5.0, 1e-8, {}),
-                         (10.0, 1e-9, {"rule": "legendre", "nodes": 4000}),
-                         (30.0, 1e-9, {"rule": "legendre", "nodes": 4000})):
+                         (10.0, 1e-9, {"rule": "legendre", "nodes": 1600}),
+                         (30.0, 1e-8, {"rule": "legendre", "nodes": 1600})):
         state, res = fixed_point(c, {"alpha": a}, state, nodes=quad.get("nodes", 250),
-                                 rule=quad.get("rule", "hermite"), tol=1e-12, damping=0.3)
+                                 rule=quad.get("rule", "hermite"), tol=1e-11 if a > 10 else 1e-12, damping=0.3)
         ref = oc.spherical_gibbs_T0(a)
         assert float(state["m"]) == pytest.approx(float(ref["R"]), abs=tol)
         assert float(res["generalization_error"]) == pytest.approx(float(ref["eps"]), abs=tol)

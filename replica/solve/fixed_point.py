@@ -13,10 +13,12 @@ evaluates the generated code once for all of them.  Per point:
   x' = x + β f - (ΔX + β ΔF) γ  (Walker & Ni 2011).  Safeguard: a candidate outside the
   domain is replaced by the damped step; one whose residual is larger than the current one
   is rejected, the history cleared, and the point takes a damped step next;
-* Newton, once the residual is below ``newton_switch``: x' = x - t J⁻¹ f with
-  J = ∂G/∂x - I by forward differences (step 1e-7 max(1,|x_k|)), all perturbed states of all
-  points in one evaluation; refused like Anderson if it does not lower the residual, the
-  length t then divided by 4 (backtracking), and abandoned for the point after three refusals.
+* Newton, once the residual is below ``newton_switch``, in the conjugates h alone (the sweep
+  depends on nothing else: overlaps are maps of the conjugates): h' = h - t J⁻¹ (T(h) - h),
+  T(h) = M_h(M_o(h)), J = ∂T/∂h - I by forward differences (step 1e-7 max(1,|h_j|)), all
+  perturbed states of all points in one sweep, and kept while steps contract the residual
+  tenfold (chord method); refused like Anderson if it does not lower the residual, the length
+  t then divided by 4 (backtracking), and abandoned for the point after three refusals.
 
 A point converges when the Jacobi residual r = max_k |M_k(s) - s_k| / max(1, |s_k|) at the
 state s where it was measured is below ``tol``; that state, its free entropy and observables
@@ -45,7 +47,7 @@ _PAUSE = 25          # ...for this many plain steps
 class _Iterate:
     """Per-point iteration state over all P points (only the active ones move)."""
 
-    def __init__(self, d, P, memory, beta0):
+    def __init__(self, d, k, P, memory, beta0):
         self.x = np.full((d, P), np.nan)      # current iterate
         self.f = np.full((d, P), np.nan)      # G(x) - x
         self.r = np.full(P, np.inf)           # relative residual of f
@@ -56,6 +58,8 @@ class _Iterate:
         self.fails = np.zeros(P, int)         # consecutive rejected steps
         self.newton_fails = np.zeros(P, int)
         self.nscale = np.ones(P)              # Newton step length (backtracking)
+        self.J = np.zeros((P, k, k))          # Jacobian of T(h) - h (Newton), and whether current
+        self.J_ok = np.zeros(P, bool)
         self.ref = np.full(P, np.inf)         # residual level of the last real progress
         self.stall = np.zeros(P, int)         # iterations since then
         self.aa_off = np.zeros(P, int)        # iterations left with Anderson switched off
@@ -96,23 +100,42 @@ def _batched_solve(A, b):
         return np.stack([np.linalg.lstsq(a, v, rcond=None)[0] for a, v in zip(A, b)])
 
 
-def _newton_step(problem: Problem, it: _Iterate, idx) -> np.ndarray:
-    """Newton candidates x - (∂G/∂x - I)⁻¹ f for the points idx (forward differences,
-    the d perturbed states of every point evaluated together)."""
-    x, f = it.x[:, idx], it.f[:, idx]
-    d, p = x.shape
-    h = 1e-7 * np.maximum(1.0, np.abs(x))                                   # (d, p)
-    X = np.repeat(x[:, None, :], d, axis=1)                                 # (d, d, p): column j perturbed
-    Xp = X + np.eye(d)[:, :, None] * h[None, :, :]
-    flat_idx = np.tile(idx, d)
-    up = problem.admissible(Xp.reshape(d, -1), flat_idx).reshape(d, p)
+def _jacobian(problem: Problem, it: _Iterate, idx) -> np.ndarray:
+    """J = ∂T/∂h - I, (p, k, k), of the conjugate map T(h) = M_h(M_o(h)) at the points idx by
+    forward differences (step 1e-7 max(1, |h_j|), backward where forward leaves the domain);
+    the k perturbed states of every point go through one sweep."""
+    n, d = len(problem.overlaps), len(problem.names)
+    k = d - n
+    x, g = it.x[:, idx], it.x[:, idx] + it.f[:, idx]
+    p = x.shape[1]
+    h = 1e-7 * np.maximum(1.0, np.abs(x[n:]))                               # (k, p)
+    flat_idx = np.tile(idx, k)
+
+    def perturbed(sign):
+        X = np.repeat(x[:, None, :], k, axis=1)                             # (d, k, p): column j moves h_j
+        X[n:] += np.eye(k)[:, :, None] * (sign * h)[None, :, :]
+        return X.reshape(d, -1)
+    up = problem.admissible(perturbed(1.0), flat_idx).reshape(k, p)
     sign = np.where(up, 1.0, -1.0)
-    Xp = X + np.eye(d)[:, :, None] * (sign * h)[None, :, :]
-    g, _, _ = problem.sweep(Xp.reshape(d, -1), flat_idx)
-    g = g.reshape(d, d, p)
-    J = (g - (x + f)[:, None, :]) / (sign * h)[None, :, :] - np.eye(d)[:, :, None]   # (d, d, p)
-    step = _batched_solve(np.moveaxis(J, 2, 0), -f.T)
-    return x + it.nscale[idx] * step.T
+    gp, _, _ = problem.sweep(perturbed(sign), flat_idx)
+    J = (gp[n:].reshape(k, k, p) - g[n:, None, :]) / (sign * h)[None, :, :] - np.eye(k)[:, :, None]
+    return np.moveaxis(J, 2, 0)
+
+
+def _newton_step(problem: Problem, it: _Iterate, idx) -> np.ndarray:
+    """Newton candidates for the points idx, in the conjugates h (the sweep recomputes the
+    overlaps from them): h' = h - t J⁻¹ (T(h) - h).  The Jacobian is kept while Newton steps
+    contract the residual at least tenfold (chord steps), recomputed otherwise."""
+    n = len(problem.overlaps)
+    stale = idx[~it.J_ok[idx]]
+    if stale.size:
+        it.J[stale] = _jacobian(problem, it, stale)
+        it.J_ok[stale] = True
+    x, f = it.x[:, idx], it.f[:, idx]
+    step = _batched_solve(it.J[idx], -f[n:].T).T
+    cand = x + f                                                            # overlaps M_o(h)
+    cand[n:] = x[n:] + it.nscale[idx] * step
+    return cand
 
 
 def _damped(it: _Iterate, idx) -> np.ndarray:
@@ -170,6 +193,7 @@ def _accept(it, idx, cand, g, rc, kind):
     finite = np.isfinite(rc)
     fc = g - cand
     damped = kind == 0
+    r_old = it.r[idx].copy()
     acc = np.where(damped, finite, finite & (rc <= it.r[idx]))
     a = idx[acc]
     if it.dX.shape[0]:
@@ -190,10 +214,14 @@ def _accept(it, idx, cand, g, rc, kind):
     rej = idx[~acc]
     it.hist[rej] = 0
     it.fails[rej] += 1
-    it.newton_fails[idx[~acc & (kind == 2)]] += 1
-    it.nscale[idx[~acc & (kind == 2)]] /= 4
-    it.newton_fails[idx[acc & (kind == 2)]] = 0
-    it.nscale[idx[acc & (kind == 2)]] = 1.0
+    nw_rej, nw_acc = idx[~acc & (kind == 2)], idx[acc & (kind == 2)]
+    it.newton_fails[nw_rej] += 1
+    it.nscale[nw_rej] /= 4
+    it.J_ok[nw_rej] = False
+    slow = nw_acc[rc[acc & (kind == 2)] > 0.1 * r_old[acc & (kind == 2)]]
+    it.J_ok[slow] = False
+    it.newton_fails[nw_acc] = 0
+    it.nscale[nw_acc] = 1.0
     return acc
 
 
@@ -243,7 +271,7 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     d, P = len(problem.names), problem.size
     adaptive = damping == "adaptive"
     beta0 = 1.0 if adaptive else 1.0 - float(damping)
-    it = _Iterate(d, P, int(anderson), beta0)
+    it = _Iterate(d, d - len(problem.overlaps), P, int(anderson), beta0)
     it.adaptive = adaptive
     all_idx = np.arange(P)
     it.x[:] = initial_state(problem, init)
