@@ -205,9 +205,6 @@ def test_ising_bayes_spinodal(theories):
     assert recs[0]["value"] == pytest.approx(_oracle(oc.ising_bayes_spinodal, 0.0), abs=1e-8)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "codegen: the generated free entropy is NaN at q = 1 for flip = 0 (Z log Z with Z = 0 from "
-    "an underflowed tail, 0 * -inf), so the perfect branch has no free entropy to compare with"))
 def test_ising_bayes_first_order_noiseless(theories):
     """Györgyi 1990: alpha_IT = 1.245; the oracle's free-entropy crossing 1.2446839899."""
     th, _ = theories("ising-bayes")
@@ -225,6 +222,15 @@ def test_ising_bayes_transitions_noisy(theories):
     assert rec["value"] == pytest.approx(_oracle(oc.ising_bayes_first_order, 0.05), abs=1e-9)
     (rec,) = spinodal(th, "alpha", (0.5, 2.5), {"flip": 0.05}, **FINE)
     assert rec["value"] == pytest.approx(_oracle(oc.ising_bayes_spinodal, 0.05), abs=1e-8)
+
+
+def test_ising_gibbs_first_order(theories):
+    """Gibbs learning of ±1 weights at T = 0.5 (Seung, Sompolinsky & Tishby 1992): the poorly
+    generalizing branch meets the frozen perfect state (oracle: brentq on its free entropy)."""
+    th, _ = theories("ising-gibbs")
+    (rec,) = first_order(th, "alpha", (1.0, 2.5), {"T": 0.5})
+    assert rec["branches"] == ["uninformed", "perfect"]
+    assert rec["value"] == pytest.approx(_oracle(oc.ising_gibbs_first_order, 0.5), abs=1e-8)
 
 
 @pytest.mark.parametrize("alpha", [1.0, 2.0, 3.0])
@@ -279,6 +285,40 @@ def test_erm_on_a_sign_teacher(theories, loss):
         ref = _oracle(orr.erm_sign, loss, a, 0.1)
         for ours, theirs in (("m", "m"), ("Q", "q"), ("chi", "V"), ("generalization_error", "eps_gen")):
             assert float(s[ours][i]) == pytest.approx(ref[theirs], abs=1e-6), (ours, a)
+
+
+class _Toy:
+    """A compiled theory written by hand (no built-in model has q = 0 as a fixed point): Gaussian
+    prior, q = q_hat/(1 + q_hat), and a symmetric-channel-like output map
+    q_hat = alpha q / (2 (1 + delta - q)), so that q = 0 loses stability at alpha = 2 (1 + delta)."""
+
+    unknowns, parameter_names, fixed, kind = ["q", "q_hat"], ["alpha", "delta"], {}, "bayes-optimal"
+    module = None
+
+    def __init__(self):
+        self.model = replica.load_model("linear-bayes")
+
+    def evaluate(self, nodes=96, rule="hermite", *, alpha, delta, q, q_hat):
+        alpha, delta, q, q_hat = np.broadcast_arrays(alpha, delta, q, q_hat)
+        return {"map_q": q_hat / (1 + q_hat), "map_q_hat": alpha * q / (2 * (1 + delta - q)),
+                "free_entropy": 0 * q}
+
+
+def test_weak_recovery_located_where_zero_overlap_turns_unstable():
+    from replica.solve import weak_recovery
+    (rec,) = weak_recovery(_Toy(), "alpha", (0.5, 5.0), {"delta": 0.5})
+    assert rec["kind"] == "weak_recovery" and rec["value"] == pytest.approx(3.0, abs=1e-8)
+    assert weak_recovery("ising-bayes", "alpha", (0.5, 2.0), {"flip": 0.1}) == []   # q_hat(q=0) > 0
+
+
+def test_parameters_are_checked(theories):
+    _, c = theories("ising-bayes")
+    with pytest.raises(replica.ParameterError, match="flip"):
+        solve(c, {"alpha": 1.0, "flip": 0.7})
+    with pytest.raises(replica.ParameterError, match="unknown"):
+        solve(c, {"alpha": 1.0, "temperature": 1.0})
+    s = solve(c, {"alpha": 1.0})                                          # flip from the defaults
+    assert float(s["flip"]) == 0.0 and bool(s.converged)
 
 
 def test_find_transitions_by_model(theories):

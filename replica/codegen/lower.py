@@ -24,7 +24,7 @@ from ..symbolic.derive import LabelIntegral
 from ..symbolic.gauss import GaussE, gauss_expect, lebesgue_integral
 from ..symbolic.moreau import Envelope, Prox
 from ..symbolic.potentials import Potential, substitute_potentials
-from ..symbolic.special import LogSumExp
+from ..symbolic.special import LogSumExp, XLogX
 
 __all__ = ["logerfc", "explicit", "stabilize", "generate_module", "LoweringError"]
 
@@ -101,7 +101,20 @@ def explicit(expr, potentials):
                       else _log_tails(body)) for k, (slots, body) in potentials.items()}
     e = substitute_potentials(e, potentials)
     e = e.replace(lambda a: isinstance(a, Envelope), lambda a: a.value())
-    return _close(e)
+    return _close(_xlogx(e))
+
+
+def _xlogx(e):
+    """Z log Z -> XLogX(Z): 0 where Z underflows, instead of 0 * (-inf)."""
+    def rule(m):
+        facs = sp.Mul.make_args(m)
+        for f in facs:
+            if isinstance(f, sp.log) and f.args[0] in facs:
+                rest = [g for g in facs if g is not f]
+                rest.remove(f.args[0])
+                return sp.Mul(*rest) * XLogX(f.args[0])
+        return m
+    return e.replace(lambda a: a.is_Mul and a.has(sp.log), rule)
 
 
 def _complement_tails(e):
@@ -146,7 +159,7 @@ def _exp_terms(d):
         if c.has(sp.exp):
             return None
         out.append((c, exps[0].args[0]))
-    if all(L == 0 for _, L in out) or any(c.could_extract_minus_sign() for c, _ in out):
+    if all(L == 0 for _, L in out) or any(c.is_negative or (c.is_number and c < 0) for c, _ in out):
         return None     # no exponential to tame, or a term that may be negative (no log of it)
     return out
 
@@ -200,6 +213,9 @@ class _Printer(NumPyPrinter):
 
     def _print_LogSumExp(self, e):
         return "_lse(%s)" % ", ".join(self._print(a) for a in e.args)
+
+    def _print_XLogX(self, e):
+        return "scipy.special.xlogy(%s, %s)" % (self._print(e.args[0]), self._print(e.args[0]))
 
     def _print_Max(self, e):
         return "_maximum(%s)" % ", ".join(self._print(a) for a in e.args)
@@ -326,7 +342,7 @@ def _top_nodes(e):
 _PRELUDE = '''
 import numpy
 import scipy.special
-from functools import reduce
+from functools import lru_cache, reduce
 
 _SQRT2 = numpy.sqrt(2.0)
 
@@ -377,6 +393,7 @@ def _kink_rule(n, breaks, nd):
     return x.reshape((x.shape[0],) + pad + S), w.reshape((w.shape[0],) + pad + S)
 
 
+@lru_cache(maxsize=32)
 def _gauss_rule(n, rule):
     """Nodes and weights of E_x f(x), x ~ N(0, 1).
 

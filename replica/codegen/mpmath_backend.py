@@ -30,6 +30,9 @@ class _MpPrinter(MpmathPrinter):
     def _print_LogSumExp(self, e):
         return "_lse(%s)" % ", ".join(self._print(a) for a in e.args)
 
+    def _print_XLogX(self, e):
+        return "_xlogx(%s)" % self._print(e.args[0])
+
     def _print_Heaviside(self, e):
         return "_heaviside(%s)" % self._print(e.args[0])
 
@@ -77,6 +80,10 @@ def _E(f, kinks=()):
 
 def _lse(*xs):
     return mpmath.log(mpmath.fsum(mpmath.exp(x) for x in xs))
+
+
+def _xlogx(x):
+    return x * mpmath.log(x) if x else mpmath.mpf(0)
 
 
 def _heaviside(x):

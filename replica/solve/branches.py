@@ -8,11 +8,12 @@ start that reaches q = ρ with a diverging conjugate is labelled ``'perfect'`` b
 Equilibrium: the branch of largest RS free entropy among the converged ones.  Our free entropy
 is Φ = lim (1/N) E log Z (log-evidence for Bayes-optimal, log partition function for Gibbs,
 log-volume for storage), which the thermodynamic state *maximizes* among the RS stationary
-points.  Checked against the oracles: for the Bayes-optimal Ising perceptron the low branch
-has Φ above the perfect one, −log 2 − α h(flip), below α_IT = 1.2447 and below it above;
-recovery is perfect beyond α_IT (Györgyi 1990) — so the maximum is the equilibrium.  Where a
-converged branch has a non-finite free entropy the equilibrium is undetermined there and no
-branch is marked.
+points.  Checked against the oracles: for the Bayes-optimal Ising perceptron the low
+branch's Φ exceeds that of the perfect one, −log 2 − α h(flip), below α_IT (1.2447 at
+flip = 0, 1.8350 at flip = 0.05) and falls below it beyond, where recovery is perfect
+(Györgyi 1990): the equilibrium is the maximum (tests/test_solver.py checks it at flip = 0.05).
+Where a converged branch has a non-finite free entropy the equilibrium is undetermined there
+and no branch is marked.
 """
 from __future__ import annotations
 
@@ -93,9 +94,9 @@ class Branches:
         return recs
 
 
-def _starts(init, storage: bool) -> dict:
+def _starts(init, single: bool) -> dict:
     if init is None or init == "all":
-        return {"uninformed": "uninformed"} if storage else {k: k for k in KINDS}
+        return {"uninformed": "uninformed"} if single else {k: k for k in KINDS}
     if isinstance(init, str):
         return {init: init}
     if isinstance(init, dict) and all(isinstance(v, dict) for v in init.values()):
@@ -105,12 +106,15 @@ def _starts(init, storage: bool) -> dict:
 
 def solve_branches(compiled, params: dict | None = None, init="all", *, merge_tol: float = 1e-6,
                    **solve_kw) -> Branches:
-    """Solve from every start of ``init`` (``'all'`` = uninformed and informed — only uninformed
-    for storage problems, which have no teacher to be informed about; a kind; a dict of values;
-    or a dict label -> dict of values), merge coinciding branches, mark the equilibrium."""
-    storage = compiled.kind.startswith(("storage", "capacity"))
+    """Solve from every start of ``init``, merge coinciding branches, mark the equilibrium.
+
+    init : ``'all'`` — uninformed and informed where there is a replica overlap q (Bayes-optimal,
+        Gibbs); uninformed only for storage problems (no teacher to be informed about) and ERM
+        (one minimizer for convex losses; ``'informed'`` can still be asked for); a kind; a dict
+        of values; or a dict label -> dict of values."""
+    single = compiled.kind.startswith(("storage", "capacity")) or "q" not in compiled.unknowns
     sols = {lab: solve(compiled, params, start, branch=lab, **solve_kw)
-            for lab, start in _starts(init, storage).items()}
+            for lab, start in _starts(init, single).items()}
     labels = list(sols)
     dup = {lab: np.zeros(sols[lab].shape, bool) for lab in labels}
     for j, b in enumerate(labels):

@@ -1,32 +1,39 @@
 """Vectorized fixed-point solver: adaptive damping, safeguarded Anderson acceleration, Newton.
 
-We solve x = G(x) with G the Gauss–Seidel sweep of the saddle-point maps (see ``problem``),
+We solve x = M(x), M the saddle-point maps of the unknowns x = (overlaps o, conjugates h),
 independently at every point of a parameter grid but in one array program: the state is an
 array (d, P) over the d unknowns and the P points still iterating, and each iteration
-evaluates the generated code once for all of them.  Per point:
+evaluates the generated code once, on the points not yet done.  One evaluation at x gives
+M(x) = (M_o(h), M_h(o)) — both halves, since overlaps are maps of the conjugates only and
+conjugates of the overlaps only — so the residual f = M(x) - x, and the free entropy and
+observables at x.  (A Gauss–Seidel sweep, ``CompiledTheory.step``, costs two evaluations and
+uses half of each; two Jacobi steps advance each half as far as one sweep.)  Per point:
 
-* damped step     x' = x + β f,   f = G(x) - x,   β ∈ [β_min, 1] adapted per point
-  (halved where the residual grows with the step reversing direction — overshoot —, and
-  where the step is not finite; grown by 1.5 after other steps);
+* damped step     x' = x + β f,   β ∈ [β_min, 1] adapted per point (halved where the residual
+  grows with the step reversing direction — overshoot — and where the step is not finite;
+  grown by 1.5 after other steps);
 * Anderson (type II, memory ``anderson``): with ΔX, ΔF the last differences of iterates and
   residuals, γ = argmin ‖W(f - ΔF γ)‖ (W = diag 1/max(1,|x|), a small ridge) and
-  x' = x + β f - (ΔX + β ΔF) γ  (Walker & Ni 2011).  Safeguard: a candidate outside the
+  x' = x + β f - (ΔX + β ΔF) γ  (Walker & Ni 2011).  Safeguards: a candidate outside the
   domain is replaced by the damped step; one whose residual is larger than the current one
-  is rejected, the history cleared, and the point takes a damped step next;
-* Newton, once the residual is below ``newton_switch``, in the conjugates h alone (the sweep
-  depends on nothing else: overlaps are maps of the conjugates): h' = h - t J⁻¹ (T(h) - h),
-  T(h) = M_h(M_o(h)), J = ∂T/∂h - I by forward differences (step 1e-7 max(1,|h_j|)), all
-  perturbed states of all points in one sweep, and kept while steps contract the residual
-  tenfold (chord method); refused like Anderson if it does not lower the residual, the length
-  t then divided by 4 (backtracking), and abandoned for the point after three refusals.
+  is refused, the history cleared, and the point takes a damped step next; where the residual
+  has not halved in 10 steps Anderson pauses for 25 (it would otherwise hold the iterate at a
+  local minimum of |f| that is no root, e.g. the ghost of a saddle-node past a spinodal);
+* Newton, once the residual is below ``newton_switch``: x' = x - t J⁻¹ f, J = ∂M/∂x - I by
+  forward differences (step 1e-7 max(1,|x_j|)).  M_o does not depend on o nor M_h on h, so
+  overlap j and conjugate j are perturbed in the same evaluation: max(#o, #h) evaluations,
+  batched over all points in one call.  J is kept while steps contract the residual tenfold
+  (chord method); a step that does not lower the residual is refused, t divided by 4
+  (backtracking), and Newton abandoned for the point after three refusals.
 
-A point converges when the Jacobi residual r = max_k |M_k(s) - s_k| / max(1, |s_k|) at the
-state s where it was measured is below ``tol``; that state, its free entropy and observables
-are returned.  A point whose every evaluation is non-finite, that never gets below ``tol``
-within ``max_iter`` iterations, that makes no progress for ``patience`` iterations, or whose
-steps keep failing, is reported ``converged=False`` and its values are NaN.  A point whose overlap reaches its bound with a diverging conjugate
-(``Problem.saturated``) converges to the perfect-recovery end point q = ρ, q_hat = +inf
-(branch ``'perfect'``), whose free entropy is evaluated there.
+A point converges when r = max_k |M_k(x) - x_k| / max(1, |x_k|) < ``tol`` at an evaluated
+state x; that state, its free entropy and observables are returned.  A point whose every
+evaluation is non-finite, that does not converge within ``max_iter`` iterations, that makes no
+progress (residual not halved) for ``patience`` iterations, or whose steps keep failing, is
+reported ``converged=False`` and its values are NaN.  A point whose overlap, as implied by its
+conjugates, reaches its bound (``Problem.saturated``) converges to the perfect-recovery end
+point q = ρ, q_hat = +inf (branch ``'perfect'``), with the free entropy evaluated there — in
+teacher-student problems; in storage problems q -> 1 is the capacity and the point fails.
 """
 from __future__ import annotations
 
@@ -39,39 +46,53 @@ from .solution import Solution
 __all__ = ["solve"]
 
 _BETA_MIN = 1.0 / 1024
-_MAX_FAILS = 40
+_MAX_FAILS = 40      # consecutive refused steps before a point is abandoned
 _STALL = 10          # Anderson is paused when the residual has not halved in this many steps...
 _PAUSE = 25          # ...for this many plain steps
+_DAMPED, _ANDERSON, _NEWTON = 0, 1, 2
 
 
 class _Iterate:
     """Per-point iteration state over all P points (only the active ones move)."""
 
-    def __init__(self, d, k, P, memory, beta0):
+    def __init__(self, d, P, memory, beta0, adaptive):
+        self.adaptive = adaptive
         self.x = np.full((d, P), np.nan)      # current iterate
-        self.f = np.full((d, P), np.nan)      # G(x) - x
+        self.f = np.full((d, P), np.nan)      # M(x) - x
         self.r = np.full(P, np.inf)           # relative residual of f
         self.beta = np.full(P, beta0)
         self.dX = np.zeros((memory, d, P))    # Anderson history, newest last
         self.dF = np.zeros((memory, d, P))
         self.hist = np.zeros(P, int)
-        self.fails = np.zeros(P, int)         # consecutive rejected steps
+        self.fails = np.zeros(P, int)
         self.newton_fails = np.zeros(P, int)
         self.nscale = np.ones(P)              # Newton step length (backtracking)
-        self.J = np.zeros((P, k, k))          # Jacobian of T(h) - h (Newton), and whether current
+        self.J = np.zeros((P, d, d))          # Jacobian of M(x) - x, and whether it is current
         self.J_ok = np.zeros(P, bool)
-        self.ref = np.full(P, np.inf)         # residual level of the last real progress
-        self.stall = np.zeros(P, int)         # iterations since then
-        self.aa_off = np.zeros(P, int)        # iterations left with Anderson switched off
-        self.best = np.full(P, np.inf)        # smallest residual so far
-        self.since_best = np.zeros(P, int)    # iterations since it was (at least) halved
+        self.ref = np.full(P, np.inf)         # stall guard: residual level of the last progress
+        self.stall = np.zeros(P, int)
+        self.aa_off = np.zeros(P, int)
+        self.best = np.full(P, np.inf)        # patience: smallest residual so far
+        self.since_best = np.zeros(P, int)
         self.iterations = np.zeros(P, int)
         self.done = np.zeros(P, bool)
         self.converged = np.zeros(P, bool)
         self.perfect = np.zeros(P, bool)
-        self.s = np.full((d, P), np.nan)      # state where the Jacobi residual was measured
-        self.res = np.full(P, np.nan)         # that residual
-        self.out = {}                         # outputs at s
+        self.out = {}                         # outputs at x (free entropy, observables)
+
+
+# -- candidates ------------------------------------------------------------------------------
+
+def _damped(it: _Iterate, idx) -> np.ndarray:
+    return it.x[:, idx] + it.beta[idx] * it.f[:, idx]
+
+
+def _batched_solve(A, b):
+    """Solve A_p y_p = b_p for every p; least squares where A_p is singular."""
+    try:
+        return np.linalg.solve(A, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return np.stack([np.linalg.lstsq(a, v, rcond=None)[0] for a, v in zip(A, b)])
 
 
 def _anderson_step(it: _Iterate, idx) -> np.ndarray:
@@ -87,64 +108,55 @@ def _anderson_step(it: _Iterate, idx) -> np.ndarray:
     scale = np.maximum(np.einsum("pii->p", A) / np.maximum(it.hist[idx], 1), 1e-300)
     eye = np.eye(m)[None]
     A = A + eye * (1e-12 * scale)[:, None, None] + eye * (~valid.T)[:, :, None]
-    gamma = _batched_solve(A, b)
-    gamma = np.where(valid.T, gamma, 0.0)
+    gamma = np.where(valid.T, _batched_solve(A, b), 0.0)
     return x + beta * f - np.einsum("idp,pi->dp", dX + beta * dF, gamma)
 
 
-def _batched_solve(A, b):
-    """Solve A_p y_p = b_p for every p; least squares where A_p is singular."""
-    try:
-        return np.linalg.solve(A, b[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        return np.stack([np.linalg.lstsq(a, v, rcond=None)[0] for a, v in zip(A, b)])
-
-
 def _jacobian(problem: Problem, it: _Iterate, idx) -> np.ndarray:
-    """J = ∂T/∂h - I, (p, k, k), of the conjugate map T(h) = M_h(M_o(h)) at the points idx by
-    forward differences (step 1e-7 max(1, |h_j|), backward where forward leaves the domain);
-    the k perturbed states of every point go through one sweep."""
+    """J = ∂M/∂x - I, shape (p, d, d), at the points idx by forward differences (backward where
+    forward leaves the domain).  Perturbation j moves overlap j and conjugate j together: M_o
+    only sees the conjugate, M_h only the overlap, so one evaluation gives both columns."""
     n, d = len(problem.overlaps), len(problem.names)
-    k = d - n
-    x, g = it.x[:, idx], it.x[:, idx] + it.f[:, idx]
+    cols = max(n, d - n)
+    x, m0 = it.x[:, idx], it.x[:, idx] + it.f[:, idx]
     p = x.shape[1]
-    h = 1e-7 * np.maximum(1.0, np.abs(x[n:]))                               # (k, p)
-    flat_idx = np.tile(idx, k)
+    step = 1e-7 * np.maximum(1.0, np.abs(x))
+    E = np.zeros((d, cols))                                                 # which unknowns move in evaluation j
+    for j in range(cols):
+        if j < n:
+            E[j, j] = 1.0
+        if j < d - n:
+            E[n + j, j] = 1.0
+    flat_idx = np.tile(idx, cols)
 
     def perturbed(sign):
-        X = np.repeat(x[:, None, :], k, axis=1)                             # (d, k, p): column j moves h_j
-        X[n:] += np.eye(k)[:, :, None] * (sign * h)[None, :, :]
-        return X.reshape(d, -1)
-    up = problem.admissible(perturbed(1.0), flat_idx).reshape(k, p)
-    sign = np.where(up, 1.0, -1.0)
-    gp, _, _ = problem.sweep(perturbed(sign), flat_idx)
-    J = (gp[n:].reshape(k, k, p) - g[n:, None, :]) / (sign * h)[None, :, :] - np.eye(k)[:, :, None]
-    return np.moveaxis(J, 2, 0)
+        return (x[:, None, :] + E[:, :, None] * (sign * step)[:, None, :]).reshape(d, -1)
+    up = problem.admissible(perturbed(1.0), flat_idx).reshape(cols, p)
+    sign = np.where(up, 1.0, -1.0)                                          # (cols, p)
+    X = x[:, None, :] + E[:, :, None] * sign[None] * step[:, None, :]
+    dM = problem.maps(problem.evaluate(X.reshape(d, -1), flat_idx)).reshape(d, cols, p) - m0[:, None, :]
+    J = np.zeros((p, d, d))
+    for j in range(cols):
+        if j < n:                                       # overlap j moved: the conjugate maps respond
+            J[:, n:, j] = (dM[n:, j, :] / (sign[j] * step[j])).T
+        if j < d - n:                                   # conjugate j moved: the overlap maps respond
+            J[:, :n, n + j] = (dM[:n, j, :] / (sign[j] * step[n + j])).T
+    return J - np.eye(d)[None]
 
 
 def _newton_step(problem: Problem, it: _Iterate, idx) -> np.ndarray:
-    """Newton candidates for the points idx, in the conjugates h (the sweep recomputes the
-    overlaps from them): h' = h - t J⁻¹ (T(h) - h).  The Jacobian is kept while Newton steps
-    contract the residual at least tenfold (chord steps), recomputed otherwise."""
-    n = len(problem.overlaps)
+    """Newton candidates x - t J⁻¹ f for the points idx, J recomputed where not current."""
     stale = idx[~it.J_ok[idx]]
     if stale.size:
         it.J[stale] = _jacobian(problem, it, stale)
         it.J_ok[stale] = True
-    x, f = it.x[:, idx], it.f[:, idx]
-    step = _batched_solve(it.J[idx], -f[n:].T).T
-    cand = x + f                                                            # overlaps M_o(h)
-    cand[n:] = x[n:] + it.nscale[idx] * step
-    return cand
-
-
-def _damped(it: _Iterate, idx) -> np.ndarray:
-    return it.x[:, idx] + it.beta[idx] * it.f[:, idx]
+    delta = _batched_solve(it.J[idx], -it.f[:, idx].T).T
+    return it.x[:, idx] + it.nscale[idx] * delta
 
 
 def _pull_into_domain(problem, it, idx, cand):
     """Candidates outside the domain become the damped step; damped steps outside it are
-    shortened (β halved) until inside (the domain is convex in every constraint used)."""
+    shortened (β halved) until inside (each constraint used defines a convex set)."""
     ok = problem.admissible(cand, idx)
     cand = np.where(ok, cand, _damped(it, idx))
     for _ in range(30):
@@ -156,45 +168,39 @@ def _pull_into_domain(problem, it, idx, cand):
     return cand
 
 
-def _record(it: _Iterate, problem: Problem, idx, s, out, mask):
-    """Store state s, its Jacobi residual and outputs for the points idx[mask]."""
-    if not mask.any():
-        return
-    sel = idx[mask]
-    res = relative_residual(problem.maps(out)[:, mask], s[:, mask])
-    it.s[:, sel] = s[:, mask]
-    it.res[sel] = res
-    for k, v in out.items():
-        if k.startswith("map_"):
-            continue
-        if k not in it.out:
-            it.out[k] = np.full(problem.size, np.nan)
-        it.out[k][sel] = np.asarray(v, float)[mask]
+def _candidates(problem, it, idx, newton, newton_switch, local):
+    """Next candidate of every active point and its kind (damped, Anderson, Newton)."""
+    kind = np.full(idx.size, _DAMPED)
+    cand = _damped(it, idx)
+    aa = (it.hist[idx] >= 1) & (it.aa_off[idx] == 0) & (not local)
+    if aa.any():
+        cand[:, aa] = _anderson_step(it, idx[aa])
+        kind[aa] = _ANDERSON
+    if newton:
+        nw = (it.r[idx] < newton_switch) & (it.newton_fails[idx] < 3)
+        if nw.any():
+            with np.errstate(all="ignore"):
+                cand[:, nw] = _newton_step(problem, it, idx[nw])
+            kind[nw] = _NEWTON
+    if local:
+        return np.where(problem.admissible(cand, idx), cand, np.nan), kind
+    fixed = _pull_into_domain(problem, it, idx, cand)
+    kind[np.any(fixed != cand, axis=0)] = _DAMPED
+    return fixed, kind
 
 
-def _finish(it: _Iterate, problem: Problem, idx, g, s, tol):
-    """Mark converged and saturated (perfect-recovery) points among idx as done."""
-    conv = it.res[idx] < tol
-    it.converged[idx[conv]] = True
-    it.done[idx[conv]] = True
-    sat = problem.saturated(s, g, idx) & ~conv
-    it.perfect[idx[sat]] = True
-    it.done[idx[sat]] = True
+# -- bookkeeping -----------------------------------------------------------------------------
 
-
-def _accept(it, idx, cand, g, rc, kind):
+def _accept(it, idx, cand, fc, rc, kind):
     """Take or refuse the candidates of the points idx; returns the mask of accepted ones.
 
     Damped steps are taken whenever finite (plain iteration converges to stable fixed points
-    even where the residual grows for a while, e.g. leaving the ghost of a saddle-node); when
-    the residual grows *and* the step reverses direction (overshoot, W f'·W f < 0) β is halved.
-    Anderson and Newton candidates are taken only if they lower the residual; a refused one
-    clears the history, and the point takes a damped step next."""
+    even where the residual grows for a while); Anderson and Newton candidates only if they
+    lower the residual."""
     finite = np.isfinite(rc)
-    fc = g - cand
-    damped = kind == 0
+    damped = kind == _DAMPED
     r_old = it.r[idx].copy()
-    acc = np.where(damped, finite, finite & (rc <= it.r[idx]))
+    acc = np.where(damped, finite, finite & (rc <= r_old))
     a = idx[acc]
     if it.dX.shape[0]:
         it.dX[:, :, a] = np.roll(it.dX[:, :, a], -1, axis=0)
@@ -204,32 +210,30 @@ def _accept(it, idx, cand, g, rc, kind):
         it.hist[a] = np.minimum(it.hist[a] + 1, it.dX.shape[0])
     if it.adaptive:
         w = 1.0 / np.maximum(1.0, np.abs(cand))
-        overshoot = damped & finite & (rc > it.r[idx]) & (np.sum(w * fc * w * it.f[:, idx], axis=0) < 0)
-        grow = damped & acc & ~overshoot
-        it.beta[idx[overshoot | (damped & ~finite)]] = np.maximum(it.beta[idx[overshoot | (damped & ~finite)]] / 2, _BETA_MIN)
-        it.beta[idx[grow]] = np.minimum(1.0, it.beta[idx[grow]] * 1.5)
+        overshoot = damped & finite & (rc > r_old) & (np.sum(w * fc * w * it.f[:, idx], axis=0) < 0)
+        shrink = idx[overshoot | (damped & ~finite)]
+        it.beta[shrink] = np.maximum(it.beta[shrink] / 2, _BETA_MIN)
+        grow = idx[damped & acc & ~overshoot]
+        it.beta[grow] = np.minimum(1.0, it.beta[grow] * 1.5)
     it.x[:, a], it.f[:, a], it.r[a] = cand[:, acc], fc[:, acc], rc[acc]
     it.fails[a] = 0
-    _progress(it, idx)
     rej = idx[~acc]
     it.hist[rej] = 0
     it.fails[rej] += 1
-    nw_rej, nw_acc = idx[~acc & (kind == 2)], idx[acc & (kind == 2)]
-    it.newton_fails[nw_rej] += 1
-    it.nscale[nw_rej] /= 4
-    it.J_ok[nw_rej] = False
-    slow = nw_acc[rc[acc & (kind == 2)] > 0.1 * r_old[acc & (kind == 2)]]
-    it.J_ok[slow] = False
-    it.newton_fails[nw_acc] = 0
-    it.nscale[nw_acc] = 1.0
+    nw = kind == _NEWTON
+    it.newton_fails[idx[nw & ~acc]] += 1
+    it.nscale[idx[nw & ~acc]] /= 4
+    it.J_ok[idx[nw & ~acc]] = False
+    it.J_ok[idx[nw & acc & (rc > 0.1 * r_old)]] = False                    # slow chord: refresh J
+    it.newton_fails[idx[nw & acc]] = 0
+    it.nscale[idx[nw & acc]] = 1.0
+    _progress(it, idx)
     return acc
 
 
 def _progress(it, idx):
-    """Stall guard: Anderson drives the residual to a local minimum of |G(x) - x| even where
-    that is no root (the ghost of a saddle-node just past a spinodal), holding the iterate
-    there; plain iteration escapes.  Where the residual has not halved in ``_STALL``
-    iterations, Anderson is paused for ``_PAUSE`` iterations."""
+    """Stall guard (Anderson paused after ``_STALL`` steps without halving the residual) and
+    patience counter (iterations since the smallest residual was last halved)."""
     it.aa_off[idx] = np.maximum(it.aa_off[idx] - 1, 0)
     better = it.r[idx] < 0.5 * it.ref[idx]
     it.ref[idx[better]] = it.r[idx[better]]
@@ -244,6 +248,34 @@ def _progress(it, idx):
     it.since_best[idx] = np.where(gain, 0, it.since_best[idx] + 1)
 
 
+def _record(it: _Iterate, problem: Problem, idx, out, mask):
+    """Store the outputs (free entropy, observables) evaluated at the points idx[mask]."""
+    sel = idx[mask]
+    for k, v in out.items():
+        if k.startswith("map_"):
+            continue
+        if k not in it.out:
+            it.out[k] = np.full(problem.size, np.nan)
+        it.out[k][sel] = np.asarray(v, float)[mask]
+
+
+def _finish(it: _Iterate, problem: Problem, idx, m, tol):
+    """Mark the converged points among idx as done, and the saturated ones (the overlaps implied
+    by the conjugates, M_o(h), at their bound): perfect recovery in teacher-student problems,
+    no solution (beyond the capacity) in storage problems."""
+    conv = it.r[idx] < tol
+    it.converged[idx[conv]] = True
+    n = len(problem.overlaps)
+    implied = it.x[:, idx].copy()
+    implied[:n] = m[:n]
+    sat = problem.saturated(implied, idx) & ~conv
+    if not problem.storage:                             # storage: q -> 1 is past the capacity
+        it.perfect[idx[sat]] = True
+    it.done[idx[conv | sat]] = True
+
+
+# -- driver ----------------------------------------------------------------------------------
+
 def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10,
           max_iter: int = 2000, damping="adaptive", anderson: int = 5, newton: bool = True,
           newton_switch: float = 1e-3, nodes: int = 96, rule: str = "hermite",
@@ -255,7 +287,7 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
         (arrays broadcast to the grid), e.g. ``Solution.state()`` (see ``initial``).
     tol : convergence threshold on max_k |M_k(x) - x_k| / max(1, |x_k|).
     damping : ``'adaptive'`` (β per point, starting at 1) or a fixed weight d ∈ [0, 1) of the
-        old iterate, x' = d x + (1 - d) G(x) (then no adaptation).
+        old iterate, x' = d x + (1 - d) M(x) (then no adaptation).
     anderson : Anderson memory (0: plain damped iteration).
     newton : Newton steps with a finite-difference Jacobian once the residual is below
         ``newton_switch``.
@@ -270,63 +302,42 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     problem = Problem(compiled, params or {}, nodes=nodes, rule=rule)
     d, P = len(problem.names), problem.size
     adaptive = damping == "adaptive"
-    beta0 = 1.0 if adaptive else 1.0 - float(damping)
-    it = _Iterate(d, d - len(problem.overlaps), P, int(anderson), beta0)
-    it.adaptive = adaptive
-    all_idx = np.arange(P)
+    it = _Iterate(d, P, int(anderson), 1.0 if adaptive else 1.0 - float(damping), adaptive)
+    switch = np.inf if local else newton_switch
+    idx = np.arange(P)
     it.x[:] = initial_state(problem, init)
-    g, s, out = problem.sweep(it.x, all_idx)
-    it.f[:] = g - it.x
-    it.r[:] = np.nan_to_num(relative_residual(g, it.x), nan=np.inf)
-    _record(it, problem, all_idx, s, out, np.ones(P, bool))
-    _finish(it, problem, all_idx, g, s, tol)
+    m, out = problem.jacobi(it.x, idx)
+    it.f[:] = m - it.x
+    it.r[:] = np.nan_to_num(relative_residual(m, it.x), nan=np.inf)
+    _record(it, problem, idx, out, np.ones(P, bool))
+    _finish(it, problem, idx, m, tol)
     it.done |= ~np.isfinite(it.r)
     for _ in range(max_iter):
         idx = np.flatnonzero(~it.done)
         if idx.size == 0:
             break
         it.iterations[idx] += 1
-        cand, kind = _candidates(problem, it, idx, newton, np.inf if local else newton_switch, local)
-        g, s, out = problem.sweep(cand, idx)
-        rc = np.nan_to_num(relative_residual(g, cand), nan=np.inf)
-        acc = _accept(it, idx, cand, g, rc, kind)
-        _record(it, problem, idx, s, out, acc)
-        _finish(it, problem, idx[acc], g[:, acc], s[:, acc], tol)
-        it.done[idx[(it.fails[idx] >= _MAX_FAILS) | (it.since_best[idx] >= patience)]] = True
+        cand, kind = _candidates(problem, it, idx, newton, switch, local)
+        m, out = problem.jacobi(cand, idx)
+        rc = np.nan_to_num(relative_residual(m, cand), nan=np.inf)
+        acc = _accept(it, idx, cand, m - cand, rc, kind)
+        _record(it, problem, idx, out, acc)
+        _finish(it, problem, idx[acc], m[:, acc], tol)
+        quit_ = (it.fails[idx] >= _MAX_FAILS) | (it.since_best[idx] >= patience)
         if local:
-            it.done[idx[it.newton_fails[idx] >= 3]] = True
-    return _solution(problem, it, branch or (init if isinstance(init, str) else "uninformed" if init is None else "user"))
-
-
-def _candidates(problem, it, idx, newton, newton_switch, local=False):
-    """Next candidate of every active point and its kind: 0 damped, 1 Anderson, 2 Newton."""
-    kind = np.zeros(idx.size, int)
-    cand = _damped(it, idx)
-    aa = (it.hist[idx] >= 1) & (it.aa_off[idx] == 0) & (not local)
-    if aa.any():
-        cand[:, aa] = _anderson_step(it, idx[aa])
-        kind[aa] = 1
-    if newton:
-        nw = (it.r[idx] < newton_switch) & (it.newton_fails[idx] < 3)
-        if nw.any():
-            with np.errstate(all="ignore"):
-                cand[:, nw] = _newton_step(problem, it, idx[nw])
-            kind[nw] = 2
-    if local:
-        ok = problem.admissible(cand, idx)
-        return np.where(ok, cand, np.nan), kind
-    fixed = _pull_into_domain(problem, it, idx, cand)
-    kind[np.any(fixed != cand, axis=0)] = 0
-    return fixed, kind
+            quit_ |= it.newton_fails[idx] >= 3
+        it.done[idx[quit_]] = True
+    label = branch or (init if isinstance(init, str) else "uninformed" if init is None else "user")
+    return _solution(problem, it, label)
 
 
 def _solution(problem: Problem, it: _Iterate, label: str) -> Solution:
     """Package the iteration state: NaN for points that did not converge, the q = ρ end point
     for the perfect ones."""
     conv = it.converged.copy()
-    values = np.where(conv, it.s, np.nan)
+    values = np.where(conv, it.x, np.nan)
     branch = np.full(problem.size, label, dtype=object)
-    residual = it.res.copy()
+    residual = np.where(np.isfinite(it.r), it.r, np.nan)
     outputs = {k: np.where(conv, v, np.nan) for k, v in it.out.items()}
     if it.perfect.any():
         pidx = np.flatnonzero(it.perfect)

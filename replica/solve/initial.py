@@ -4,15 +4,18 @@
   conjugates from the output-side maps at those overlaps (hence small);
 * ``informed``: q = Q(1 - 1e-6), m = ρ(1 - 1e-6) (Q = ρ, chi = 1) and, where there is a
   replica overlap q (Bayes-optimal, Gibbs), the conjugates that drive them, q_hat and m_hat,
-  at 1e6 (the others from the maps; ERM: all conjugates from the maps).  The first sweep recomputes
-  the overlaps from the conjugates: q = q_hat/(1 + q_hat) = 1 - 1e-6 for a Gaussian prior,
-  q = ρ to machine precision for a discrete one (the perfect-recovery end, where the output
-  maps at q = ρ would be evaluated at a degenerate Gaussian integral);
-* a dict name -> value (a warm start, e.g. ``Solution.state()``): when every conjugate is given
-  they are the start (the first sweep recomputes the overlaps from them, as
-  ``CompiledTheory.step`` does); otherwise the overlaps are, missing ones uninformed, and the
-  conjugates follow from them.  NaN entries (points that did not converge) fall back to
-  ``uninformed`` at those points.
+  at 1e6 (the others from the maps; ERM: all conjugates from the maps).  The overlaps implied
+  by these conjugates are q = q_hat/(1 + q_hat) = 1 - 1e-6 for a Gaussian prior, q = ρ to
+  machine precision for a discrete one (the perfect-recovery end, where the output maps at
+  q = ρ would be evaluated at a degenerate Gaussian integral);
+* a dict name -> value (a warm start, e.g. ``Solution.state()``): when every conjugate is given,
+  missing overlaps are the prior-side maps of the conjugates; otherwise missing overlaps are
+  uninformed and missing conjugates the output-side maps of the overlaps.  NaN entries (points
+  that did not converge) fall back to ``uninformed`` at those points.
+
+Each evaluation gives both halves of the maps at once (``fixed_point``), so the iteration is
+two interleaved chains, o -> h -> o ... and h -> o -> h ...; a start whose missing half is the
+map of the given half makes them one chain, half a step apart.
 """
 from __future__ import annotations
 
@@ -26,22 +29,16 @@ _LARGE = 1e6
 
 
 def _overlaps(problem, kind: str) -> np.ndarray:
-    """Overlaps (and placeholder conjugates = 1) of a built-in start, shape (d, P)."""
-    P = problem.size
-    idx = np.arange(P)
+    """Overlaps of a built-in start (conjugates 1, placeholders), shape (d, P): Q = ρ, chi = 1,
+    m = eps ρ, q = eps Q (eps = 1e-6 uninformed, 1 - 1e-6 informed)."""
     rho = problem.rho
-    x = np.ones((len(problem.names), P))
     eps = _SMALL if kind == "uninformed" else 1 - _SMALL
-    for i, k in enumerate(problem.names[:len(problem.overlaps)]):
-        if k == "Q":
-            x[i] = rho
-        elif k == "chi":
-            x[i] = 1.0
-        elif k == "m":
-            x[i] = eps * rho
+    x = np.ones((len(problem.names), problem.size))
+    at = {"Q": rho, "chi": np.ones_like(rho), "m": eps * rho}
     for i, k in enumerate(problem.overlaps):
-        if k == "q":
-            x[i] = eps * problem.cap(x, idx)
+        x[i] = at.get(k, x[i])
+    if "q" in problem.overlaps:
+        x[problem.names.index("q")] = eps * problem.cap(x, np.arange(problem.size))
     return x
 
 
@@ -82,17 +79,24 @@ def initial_state(problem, init) -> np.ndarray:
     unknown = sorted(set(init) - set(problem.names) - set(problem.fixed))
     if unknown:
         raise ValueError(f"initial values for unknown order parameters {unknown}; the unknowns are {problem.names}")
-    base = initial_state(problem, "uninformed")
     given = {k: _on_grid(v, problem) for k, v in init.items() if k in problem.names}
     x = _overlaps(problem, "uninformed")
     for k, v in given.items():
         x[problem.names.index(k)] = v
-    if not all(k in given for k in problem.hats):
-        n = len(problem.overlaps)
+    n = len(problem.overlaps)
+    if all(k in given for k in problem.hats):
+        if not all(k in given for k in problem.overlaps):   # overlaps implied by the conjugates
+            with np.errstate(all="ignore"):
+                o = problem.maps(problem.evaluate(x, np.arange(problem.size)))[:n]
+            for j, k in enumerate(problem.overlaps):
+                if k not in given:
+                    x[j] = o[j]
+    else:
         hats = _conjugates_from_overlaps(problem, x, False)[n:]
         for j, k in enumerate(problem.hats):
             if k not in given:
                 x[n + j] = hats[j]
     bad = ~np.all(np.isfinite(x), axis=0)
-    x[:, bad] = base[:, bad]
+    if bad.any():
+        x[:, bad] = initial_state(problem, "uninformed")[:, bad]
     return x

@@ -1,18 +1,16 @@
 """A compiled theory bound to a flat grid of parameter points: the fixed-point map, its domain.
 
 The saddle-point equations come as maps ``x = M(x)`` over the order parameters
-x = (overlaps, conjugates).  Overlaps are functions of the conjugates (prior side), conjugates
-functions of the overlaps (output side).  One *sweep* is the Gauss–Seidel map
+x = (overlaps o, conjugates h): overlaps are functions of the conjugates (prior side),
+conjugates functions of the overlaps (output side), so one evaluation of the generated code at
+x gives M(x) = (M_o(h), M_h(o)), the residual
 
-    G(x):  o' = M_o(x),   h' = M_h(o', h)          (what ``CompiledTheory.step`` does)
+    r(x) = max_k |M_k(x) - x_k| / max(1, |x_k|)
 
-and every evaluation of the second half also gives the Jacobi residual at s = (o', h):
-
-    r(s) = max_k |M_k(s) - s_k| / max(1, |s_k|)
-
-(absolute for order parameters below 1, relative above), together with the free entropy and
-the observables at s.  The solver works on a flat axis of P points; ``Problem`` broadcasts the
-user's parameter arrays to that axis and evaluates any subset of it.
+(absolute for order parameters below 1, relative above), the free entropy and the observables
+at x.  The solver works on a flat axis of P points; ``Problem`` broadcasts the user's
+parameter arrays to that axis, evaluates any subset of it, and knows the physical domain of
+the order parameters.
 """
 from __future__ import annotations
 
@@ -55,16 +53,6 @@ def _lambdified(expr):
     return [s.name for s in syms], sp.lambdify(syms, expr, "numpy")
 
 
-def _cache_quadrature(module) -> None:
-    """Stopgap until the code generator caches its rules: the generated ``evaluate`` rebuilds
-    its Gauss–Hermite nodes (an eigenvalue problem, 6 ms at 96 nodes, 20 ms at 250) on every
-    call, most of a solve's time.  Wrap the module's ``_gauss_rule(n, rule)`` — a pure function
-    of its arguments whose arrays the generated code only reads — in an LRU cache, once."""
-    rule = getattr(module, "_gauss_rule", None)
-    if rule is not None and not hasattr(rule, "cache_info"):
-        module._gauss_rule = functools.lru_cache(maxsize=16)(rule)
-
-
 class Problem:
     """``compiled`` (a CompiledTheory) at the parameter values ``params`` (name -> array or float,
     broadcast together to ``shape``; missing ones taken from the model's defaults)."""
@@ -75,7 +63,6 @@ class Problem:
         self.kind = compiled.kind
         self.nodes = int(nodes)
         self.rule = rule
-        _cache_quadrature(compiled.module)
         self.names = list(compiled.unknowns)
         n = len(self.names) // 2
         self.overlaps, self.hats = self.names[:n], self.names[n:]
@@ -134,19 +121,11 @@ class Problem:
     def maps(self, out: dict) -> np.ndarray:
         return np.stack([np.asarray(out["map_" + k], float) for k in self.names])
 
-    def sweep(self, x: np.ndarray, idx):
-        """One Gauss–Seidel sweep G(x) (overlaps from the conjugates, then conjugates from the new
-        overlaps).  Returns (G(x), s, out) with s = (new overlaps, old conjugates) and ``out``
-        every output evaluated at s (``maps(out) - s`` is the Jacobi residual at s)."""
-        n = len(self.overlaps)
-        s = x.copy()
-        if n:
-            first = self.maps(self.evaluate(x, idx))
-            s[:n] = first[:n]
-        out = self.evaluate(s, idx)
-        g = s.copy()
-        g[n:] = self.maps(out)[n:]
-        return g, s, out
+    def jacobi(self, x: np.ndarray, idx):
+        """(M(x), outputs) at the states x of the points idx: both halves of the maps —
+        overlaps from the conjugates, conjugates from the overlaps — in one evaluation."""
+        out = self.evaluate(x, idx)
+        return self.maps(out), out
 
     # -- domain --------------------------------------------------------------------------
     def cap(self, x: np.ndarray, idx) -> np.ndarray:
@@ -178,14 +157,15 @@ class Problem:
                     ok &= v[k] >= 0
         return ok
 
-    def saturated(self, s: np.ndarray, g: np.ndarray, idx) -> np.ndarray:
-        """Points at the perfect-recovery limit q -> ρ, q_hat -> ∞: the overlaps q (and m) within
-        1e-12 of their bound.  The conjugate has then diverged on the prior side (q = ρ(1 - 1e-12)
+    def saturated(self, s: np.ndarray, idx) -> np.ndarray:
+        """Points at the perfect-recovery limit q -> ρ, q_hat -> ∞: the overlaps q (and m) of
+        the state s — the solver passes those implied by the conjugates, M_o(h) — within 1e-12
+        of their bound.  The conjugate has then diverged on the prior side (q = ρ(1 - 1e-12)
         takes q_hat ≈ 2 log 1e12 ≈ 55 for ±1 weights, q_hat = 1e12 for Gaussian ones), while the
-        output-side integrals, Gaussians of width √(1 - q/ρ) ≤ 1e-6, are beyond any quadrature:
-        their value there (``g``) is not used.  Only teacher-student theories with a replica
-        overlap q have this branch (for storage q -> 1 is the capacity, not a solution)."""
-        if self.storage or "q" not in self.names:
+        output-side integrals, Gaussians of width √(1 - q/ρ) ≤ 1e-6, are beyond any quadrature
+        and are not consulted.  For storage problems q -> 1 is the capacity: there the solver
+        reports no solution rather than a perfect branch."""
+        if "q" not in self.names:
             return np.zeros(len(idx), bool)
         ok = s[self.names.index("q")] >= self.cap(s, idx) * (1 - _EDGE)
         if "m" in self.names:
@@ -193,16 +173,13 @@ class Problem:
         return ok
 
     def perfect_state(self, idx, big: float = 1e4) -> np.ndarray:
-        """The q = m = ρ end point with the conjugates at ``big`` (the free entropy converges
-        exponentially in q_hat for discrete priors; rounding there is ~ big * 1e-16)."""
-        x = np.zeros((len(self.names), len(idx)))
+        """The end point q = Q (fixed or ρ), m = Q = ρ, conjugates at ``big`` (the free entropy
+        converges exponentially in q_hat for discrete priors; rounding there is ~ big · 1e-16);
+        any other overlap NaN (no perfect-recovery value is known for it)."""
+        rho = self.rho[idx]
+        at = {"Q": rho, "m": rho, "q": self.fixed["Q"][idx] if "Q" in self.fixed else rho}
+        x = np.full((len(self.names), len(idx)), big)
         for i, k in enumerate(self.names):
-            if k in ("q", "m"):
-                x[i] = self.rho[idx] if k == "m" else self.cap(x, idx)
-            elif k == "Q":
-                x[i] = self.rho[idx]
-            else:
-                x[i] = big
-        if "q" in self.names and "Q" in self.names:
-            x[self.names.index("q")] = x[self.names.index("Q")]
+            if k in self.overlaps:
+                x[i] = at.get(k, np.nan)
         return x

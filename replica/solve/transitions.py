@@ -15,7 +15,9 @@ Which kinds apply to which models
   absent (no record) where the branch continues through the range (ERM, linear regression,
   spherical perceptrons).
 * ``first_order`` — where the free entropies of the uninformed and informed branches cross,
-  inside the range where both exist and differ (``ising-bayes``: Györgyi's α_IT).
+  inside the range where both exist and differ (``ising-bayes``: Györgyi's α_IT).  Only for
+  teacher-student theories with a replica overlap q (not storage, not ERM, whose convex
+  problems have one branch); the informed branch's spinodal likewise.
 * ``weak_recovery`` — where the uninformative fixed point (zero overlaps) loses stability: the
   largest eigenvalue of the linearized overlap map at q = m = 0 crosses 1; only where q = m = 0
   is a fixed point (symmetric channels; none of the sign/linear built-ins, where the output
@@ -55,7 +57,7 @@ def compiled_part(spec, part: str = "main"):
     if isinstance(spec, Theory):
         th = spec.capacity if part == "capacity" else spec
         return None if th is None else th.compile()
-    if isinstance(spec, CompiledTheory):
+    if isinstance(spec, CompiledTheory) or hasattr(spec, "evaluate") and hasattr(spec, "unknowns"):
         if part == "main" or spec.kind.startswith("capacity"):
             return spec
         spec = spec.model
@@ -90,18 +92,32 @@ def _setup(spec, along, range, fixed):
     return c, lo, hi, fixed
 
 
-def _root(f_grid, f_point, grid, xtol):
-    """Roots of f along ``grid``: brentq on every bracket (consecutive finite values of
-    opposite sign) of the vectorized f_grid(grid); f_point evaluates one value."""
-    vals = np.asarray(f_grid(grid), float)
+def _roots(values, grid, f_point, xtol) -> list:
+    """Roots of f along ``grid`` from its values there: brentq on f_point (one value) in every
+    bracket (consecutive finite values of opposite sign); exact zeros of the grid kept."""
     roots = []
     for i in range(len(grid) - 1):
-        a, b = vals[i], vals[i + 1]
-        if np.isfinite(a) and np.isfinite(b) and a * b < 0:
+        a, b = values[i], values[i + 1]
+        if np.isfinite(a) and np.isfinite(b) and np.sign(a) * np.sign(b) < 0:
             roots.append(optimize.brentq(f_point, grid[i], grid[i + 1], xtol=xtol, rtol=1e-15, maxiter=200))
         elif a == 0:
             roots.append(float(grid[i]))
     return roots
+
+
+def _output_along(c, key, along, fixed, opts):
+    """v (array) -> output ``key`` on the uninformed branch at along = v (NaN where the solve
+    does not converge)."""
+    def f(v):
+        s = solve(c, {**fixed, along: np.atleast_1d(v)}, "uninformed", **opts)
+        return np.where(s.converged, s[key], np.nan)
+    return f
+
+
+def _two_starts(c) -> bool:
+    """Whether uninformed and informed starts differ in meaning: teacher-student theories with a
+    replica overlap q (Bayes-optimal, Gibbs); not storage, not ERM (see ``solve_branches``)."""
+    return c.kind != "storage" and "q" in c.unknowns
 
 
 def _discrete_prior(c) -> bool:
@@ -109,14 +125,10 @@ def _discrete_prior(c) -> bool:
     return getattr(p, "density", 1) == 0 and bool(getattr(p, "atoms", ()))
 
 
-def _scalar(sol, key):
-    return float(np.asarray(sol[key]).reshape(-1)[0])
-
-
 # -- capacity --------------------------------------------------------------------------------
 
 def capacity(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", grid=41,
-             xtol=1e-12, tol=1e-12) -> list:
+             xtol=1e-12, tol=1e-10) -> list:
     """Storage capacity: Φ0(α) = 0 of the q -> 1 theory (continuous weights), or the zero of the
     RS entropy (discrete weights; with the q -> 1 point reported as ``q_to_one``)."""
     c, lo, hi, fixed = _setup(theory, along, range, fixed)
@@ -127,56 +139,51 @@ def capacity(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="h
     out = []
     cap = compiled_part(theory, "capacity")
     if cap is not None:
-
-        def phi0(v):
-            s = solve(cap, {**fixed, along: v}, "uninformed", **opts)
-            return np.where(s.converged, s.free_entropy, np.nan)
+        phi0 = _output_along(cap, "free_entropy", along, fixed, opts)
         kind = "q_to_one" if _discrete_prior(c) else "capacity"
-        for r in _root(phi0, lambda v: float(phi0(v)), xs, xtol):
+        for r in _roots(phi0(xs), xs, lambda v: float(phi0(v)[0]), xtol):
             out.append({"kind": kind, "value": r, "criterion": "free entropy of the q -> 1 theory = 0"})
     if _discrete_prior(c):
-        key = "entropy" if "entropy" in c.module.OUTPUTS else "free_entropy"
-
-        def ent(v):
-            s = solve(c, {**fixed, along: v}, "uninformed", **opts)
-            return np.where(s.converged, s[key], np.nan)
-        for r in _root(ent, lambda v: float(ent(v)), xs, xtol):
-            s = solve(c, {**fixed, along: r}, "uninformed", **opts)
-            out.append({"kind": "capacity", "value": r, "criterion": "RS entropy = 0",
-                        "q": _scalar(s, "q")})
+        ent = _output_along(c, "entropy" if "entropy" in c.module.OUTPUTS else "free_entropy", along, fixed, opts)
+        q = _output_along(c, "q", along, fixed, opts)
+        for r in _roots(ent(xs), xs, lambda v: float(ent(v)[0]), xtol):
+            out.append({"kind": "capacity", "value": r, "criterion": "RS entropy = 0", "q": float(q(r)[0])})
     return out
 
 
 # -- first-order -----------------------------------------------------------------------------
 
 def first_order(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", grid=41,
-                xtol=1e-12, tol=1e-12) -> list:
+                xtol=1e-12, tol=1e-10) -> list:
     """Crossings of the free entropies of the uninformed and informed branches, where both exist
     and differ; Φ at the crossing and the overlap on each side in the record."""
     c, lo, hi, fixed = _setup(theory, along, range, fixed)
+    if not _two_starts(c):
+        return []
     opts = dict(nodes=nodes, rule=rule, tol=tol)
     xs = np.linspace(lo, hi, grid)
 
     def both(v):
-        b = solve_branches(c, {**fixed, along: v}, "all", **opts)
-        return b.solutions["uninformed"], b.solutions["informed"], b.distinct("informed") & b.solutions["uninformed"].converged
+        """(uninformed, informed, mask where both converged, to different states)."""
+        b = solve_branches(c, {**fixed, along: np.atleast_1d(v)}, "all", **opts)
+        u, i = b.solutions["uninformed"], b.solutions["informed"]
+        return u, i, u.converged & b.distinct("informed")
 
     u, i, coexist = both(xs)
     bad = coexist & ~(np.isfinite(u.free_entropy) & np.isfinite(i.free_entropy))
     if bad.any():
-        v = xs[np.flatnonzero(bad)[0]]
-        which = "informed" if not np.isfinite(i.free_entropy[bad][0]) else "uninformed"
-        raise TransitionError(f"first_order: the {which} branch ({i.branch[bad][0] if which == 'informed' else 'uninformed'}) "
-                              f"has a non-finite free entropy at {along} = {v:g}; branches cannot be compared")
+        j = np.flatnonzero(bad)[0]
+        sol = u if not np.isfinite(u.free_entropy[j]) else i
+        raise TransitionError(f"first_order: the {sol.branch[j]} branch has a non-finite free entropy "
+                              f"at {along} = {xs[j]:g}; the branches cannot be compared")
 
-    def delta_grid(v):
+    def delta(v):
         uu, ii, co = both(v)
-        return np.where(co, ii.free_entropy - uu.free_entropy, np.nan)
+        return float(np.where(co, ii.free_entropy - uu.free_entropy, np.nan)[0])
 
     out = []
-    for r in _root(lambda v: np.where(coexist, i.free_entropy - u.free_entropy, np.nan),
-                   lambda v: float(delta_grid(np.array([v]))[0]), xs, xtol):
-        uu, ii, co = both(np.array([r]))
+    for r in _roots(np.where(coexist, i.free_entropy - u.free_entropy, np.nan), xs, delta, xtol):
+        uu, ii, _ = both(r)
         out.append({"kind": "first_order", "value": r, "free_entropy": float(uu.free_entropy[0]),
                     "branches": ["uninformed", str(ii.branch[0])],
                     "q_uninformed": float(uu["q"][0]) if "q" in uu.values else None,
@@ -205,6 +212,23 @@ def _follow_to_end(c, along, fixed, start, v0, v_end, h0, *, opts, xtol):
     return v, state, h
 
 
+_FOLD_GAP = 1e-3
+
+
+def _jacobian_gap(c, params, state, opts) -> float:
+    """Smallest |eigenvalue| of J = ∂M/∂x - I at one state (forward differences): 0 at a
+    saddle-node, where the branch ends; O(1) where a branch merely stops being computable."""
+    from .problem import Problem
+    p = Problem(c, {k: np.atleast_1d(v) for k, v in params.items()}, nodes=opts["nodes"], rule=opts["rule"])
+    x = np.array([np.asarray(state[k], float).reshape(-1)[0] for k in p.names])[:, None]
+    d = len(x)
+    step = 1e-7 * np.maximum(1.0, np.abs(x[:, 0]))
+    X = np.concatenate([x, x + np.diag(step)], axis=1)
+    m, _ = p.jacobi(X, np.zeros(d + 1, int))
+    J = (m[:, 1:] - m[:, :1]) / step[None, :] - np.eye(d)
+    return float(np.min(np.abs(np.linalg.eigvals(J)))) if np.all(np.isfinite(J)) else np.nan
+
+
 def _end_bracket(c, along, fixed, xs, lab, opts):
     """First grid interval [xs[i], xs[i+1]] (xs ordered in the direction of travel) across which
     the branch reached from the start ``lab`` at xs[0] does not continue: the solution at xs[i]
@@ -227,7 +251,7 @@ def _end_bracket(c, along, fixed, xs, lab, opts):
 
 
 def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", grid=41,
-             xtol=1e-10, tol=1e-12, branches=("uninformed", "informed")) -> list:
+             xtol=1e-10, tol=1e-10, branches=("uninformed", "informed")) -> list:
     """Ends of branches inside the range: the uninformed branch followed upward from ``lo``, the
     informed branch downward from ``hi`` (not when that is the perfect end point q = ρ, which
     exists at every value).  A grid scan brackets the end (``_end_bracket``), continuation with
@@ -236,7 +260,7 @@ def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="h
     c, lo, hi, fixed = _setup(theory, along, range, fixed)
     opts = dict(nodes=nodes, rule=rule, tol=tol)
     out = []
-    for lab in branches:
+    for lab in branches if _two_starts(c) else ("uninformed",):
         xs = np.linspace(lo, hi, grid) if lab == "uninformed" else np.linspace(hi, lo, grid)
         if lab != "uninformed":
             s0 = solve(c, {**fixed, along: xs[:1]}, lab, **opts)
@@ -250,6 +274,12 @@ def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="h
                                      opts=opts, xtol=xtol)
         if h >= xtol:
             continue                                    # the corrector only needed shorter steps
+        gap = _jacobian_gap(c, {**fixed, along: v}, state, opts)
+        if not gap < _FOLD_GAP:
+            raise TransitionError(
+                f"spinodal: the {lab} branch cannot be followed beyond {along} = {v:.10g}, where "
+                f"it has no saddle-node (smallest |eigenvalue| of the Jacobian {gap:.2g}): the "
+                f"generated maps are not finite there, or too noisy to converge to tol = {tol:g}")
         rec = {"kind": "spinodal", "value": float(v), "branch": lab}
         if "q" in state:
             rec["q"] = float(np.asarray(state["q"]).reshape(-1)[0])
@@ -281,21 +311,29 @@ def _overlap_map(p, x, zero):
     return p.maps(p.evaluate(y, idx))[zero]
 
 
-def _growth(c, params, names, quad, eps=1e-7):
-    """(|T(0)|, spectral radius of ∂T/∂o at o = 0) by one-sided differences."""
+def _growth(c, params, names, quad, eps=1e-6):
+    """(|T(0)|, spectral radius of ∂T/∂o at o = 0): one-sided differences (overlaps are >= 0)
+    with Richardson extrapolation, D = 2 D(eps/2) - D(eps), exact to O(eps²)."""
     p, x, zero = _zero_state(c, params, names, quad)
     t0 = _overlap_map(p, x, zero)
-    J = np.empty((len(zero), len(zero), p.size))
-    for j, i in enumerate(zero):
-        y = x.copy()
-        y[i] += eps
-        J[:, j] = (_overlap_map(p, y, zero) - t0) / eps
-    lam = np.max(np.abs(np.linalg.eigvals(np.moveaxis(J, 2, 0))), axis=1)
+
+    def diff(e):
+        J = np.empty((len(zero), len(zero), p.size))
+        for j, i in enumerate(zero):
+            y = x.copy()
+            y[i] += e
+            J[:, j] = (_overlap_map(p, y, zero) - t0) / e
+        return J
+    J = np.moveaxis(2 * diff(eps / 2) - diff(eps), 2, 0)
+    ok = np.all(np.isfinite(J), axis=(1, 2))
+    lam = np.full(p.size, np.nan)
+    if ok.any():
+        lam[ok] = np.max(np.abs(np.linalg.eigvals(J[ok])), axis=1)
     return np.max(np.abs(t0), axis=0), lam
 
 
 def weak_recovery(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite",
-                  grid=41, xtol=1e-12) -> list:
+                  grid=41, xtol=1e-10) -> list:
     """Where q = m = 0 stops being a stable fixed point: spectral radius of the linearized
     overlap map at zero overlaps = 1.  Only where zero overlaps are a fixed point."""
     c, lo, hi, fixed = _setup(theory, along, range, fixed)
@@ -314,7 +352,7 @@ def weak_recovery(theory, along="alpha", range=None, fixed=None, *, nodes=96, ru
         return _growth(c, {**fixed, along: np.atleast_1d(v)}, names, quad)[1] - 1.0
     return [{"kind": "weak_recovery", "value": r,
              "criterion": "spectral radius of the linearized overlap map at q = 0 equals 1"}
-            for r in _root(lambda v: lam - 1.0, lambda v: float(g(v)[0]), xs, xtol)]
+            for r in _roots(lam - 1.0, xs, lambda v: float(g(v)[0]), xtol)]
 
 
 # -- all -------------------------------------------------------------------------------------

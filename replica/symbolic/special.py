@@ -1,7 +1,7 @@
 """Special functions the derivations produce, with their calculus, kept stable for numerics."""
 import sympy as sp
 
-__all__ = ["LogSumExp"]
+__all__ = ["LogSumExp", "XLogX"]
 
 
 class LogSumExp(sp.Function):
@@ -33,3 +33,16 @@ class LogSumExp(sp.Function):
     def _latex(self, printer, exp=None):
         s = r"\log\left(%s\right)" % " + ".join(r"e^{%s}" % printer._print(a) for a in self.args)
         return s if exp is None else r"\left(%s\right)^{%s}" % (s, exp)
+
+
+class XLogX(sp.Function):
+    """x log x with the limit 0 at x = 0 (Z log Z of a Bayes-optimal output whose tail underflows)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.log(self.args[0]) + 1
+
+    def _latex(self, printer, exp=None):
+        a = printer._print(self.args[0])
+        return r"\left(%s\right)\log\left(%s\right)" % (a, a)
