@@ -175,10 +175,13 @@ def _model_blocks(th):
     sprior = model.student_prior or prior
     if model.student_prior is not None:
         out.append(("p", f"**Student prior**: `{model.student_prior!r}`."))
-    if sprior.fixed_norm is not None:
+    if sprior._fixed_norm is not None:
         out.append(("p", "The student's norm is fixed, $Q = |w|^2/N = %s$, by a Lagrange multiplier "
                          "(spherical weights: log-volumes are fractions of the sphere)."
                     % expr_latex(sprior.fixed_norm)))
+    elif sprior.fixed_norm is not None:
+        out.append(("p", "Every weight has $w^2 = %s$, so $Q = |w|^2/N = %s$ exactly and its conjugate drops out."
+                    % (expr_latex(sprior.fixed_norm), expr_latex(sprior.fixed_norm))))
     ch = model.teacher
     labels = "y \\in \\mathbb{R}" if ch.continuous else "y \\in \\{%s\\}" % ", ".join(str(o) for o in ch.outputs)
     if ch.random_labels:
