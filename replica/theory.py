@@ -207,20 +207,22 @@ def _observables(d: Derivation) -> dict:
     rho = d.rho
     obs = {}
     Qv = d.fixed.get(S.Q, S.Q)
+    noise = None if d.channel.classification else d.channel.noise_form()
+    linear_teacher = noise is not None and noise[0] == S.z   # regression error E(ŷ - z)² in closed form
     if d.storage:
         pass
     elif d.bayes:
         obs["mse"] = rho - S.q
         if d.channel.classification:
             obs["generalization_error"] = sp.acos(sp.sqrt(S.q / rho)) / sp.pi
-        else:
-            obs["generalization_error"] = rho - S.q if d.channel.noise_form() and d.channel.noise_form()[0] == S.z else None
+        elif linear_teacher:
+            obs["generalization_error"] = rho - S.q
     else:
         Qs = Qv
         obs["mse"] = (S.q if not d.zero else Qs) - 2 * S.m + rho
         if d.channel.classification:
             obs["generalization_error"] = sp.acos(S.m / sp.sqrt(Qs * rho)) / sp.pi
-        elif d.channel.noise_form() and d.channel.noise_form()[0] == S.z:
+        elif linear_teacher:
             obs["generalization_error"] = Qs - 2 * S.m + rho
     if d.zero and not d.storage:
         # the ERM estimator's pre-activation on a training example is prox(y, ω, χ), ω = √Q ξ

@@ -21,7 +21,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from ..symbolic.derive import LabelIntegral
-from ..symbolic.gauss import GaussE, gauss_expect, lebesgue_integral
+from ..symbolic.gauss import GaussE, lebesgue_integral, reclose
 from ..symbolic.moreau import Envelope, Prox
 from ..symbolic.potentials import Potential, substitute_potentials
 from ..symbolic.special import LogSumExp, XLogX
@@ -81,13 +81,6 @@ def _label_integrals(e, potentials):
     return e.replace(lambda n: isinstance(n, LabelIntegral), rule)
 
 
-def _close(e):
-    def rule(node):
-        f, x = node.args
-        return gauss_expect(sp.expand_log(f, force=True), x)
-    return e.replace(lambda n: isinstance(n, GaussE), rule)
-
-
 def _log_tails(e):
     """Tails in log space: complements first (1 - erfc(u)/2 = erfc(-u)/2), then erfc -> exp(logerfc)."""
     e = _complement_tails(e)
@@ -101,7 +94,7 @@ def explicit(expr, potentials):
                       else _log_tails(body)) for k, (slots, body) in potentials.items()}
     e = substitute_potentials(e, potentials)
     e = e.replace(lambda a: isinstance(a, Envelope), lambda a: a.value())
-    return _close(_xlogx(e))
+    return reclose(_xlogx(e))
 
 
 def _xlogx(e):

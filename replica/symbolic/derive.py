@@ -29,7 +29,7 @@ import sympy as sp
 from .. import symbols as S
 from ..learning import ERM, BayesOptimal, Gibbs, Volume
 from ..params import NONNEGATIVE, Domain
-from .gauss import GaussE, H, gauss_expect, stein
+from .gauss import GaussE, H, gauss_expect, reclose, stein
 from .moreau import moreau, projection_envelope
 from .potentials import potential
 
@@ -249,7 +249,7 @@ class Derivation:
         rest, dep = sp.expand(phi, deep=False).as_independent(hat, as_Add=True)
         defs = {k: v for k, v in self.potentials.items() if k == "Zw"}
         explicit = sp.expand_log(substitute_potentials(dep, defs), force=True)
-        explicit = _close_expectations(explicit)
+        explicit = reclose(explicit, expand=True)
         if not explicit.has(hat):   # the norm is implied by the prior (±1 weights): nothing to solve
             self.limits.append(r"$Q = %s$ on the support of the prior: $%s$ drops out" % (sp.latex(norm), sp.latex(hat)))
             return rest + explicit
@@ -387,14 +387,6 @@ def _tidy(e):
         return sp.simplify(sp.powsimp(e, combine="exp"))
     except Exception:  # pragma: no cover - simplification is cosmetic
         return e
-
-
-def _close_expectations(e):
-    """Re-try closed forms of every node after substitutions (log of Gaussians, etc.)."""
-    def rule(node):
-        f, x = node.args
-        return gauss_expect(sp.expand(sp.expand_log(f, force=True)), x)
-    return e.replace(lambda n: isinstance(n, GaussE), rule)
 
 
 def derive_model(model):

@@ -23,7 +23,7 @@ import sympy as sp
 
 __all__ = [
     "H", "Npdf", "GaussE", "gaussian_integral", "gauss_expect", "lebesgue_integral",
-    "stein", "expand_indicators",
+    "stein", "reclose", "expand_indicators",
 ]
 
 _SQ2 = sp.sqrt(2)
@@ -348,6 +348,16 @@ def gauss_expect(f, x):
 
 
 _NONSMOOTH = (sp.Heaviside, sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.sign, sp.DiracDelta)
+
+
+def reclose(expr, expand=False):
+    """Re-try closed forms of every expectation node after a substitution (logarithms split first;
+    ``expand``: also multiply out the integrand, for small prior-side expressions)."""
+    def rule(node):
+        f, x = node.args
+        f = sp.expand_log(f, force=True)
+        return gauss_expect(sp.expand(f) if expand else f, x)
+    return expr.replace(lambda n: isinstance(n, GaussE), rule)
 
 
 def stein(expr):
