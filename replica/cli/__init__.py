@@ -1,0 +1,11 @@
+"""The ``replica`` command line.
+
+``_base`` holds the command group, the one place where input errors become
+``replica: error: <message>`` with exit code 2, and the parsing of ``--set`` / ``--sweep`` /
+``--range`` values (numbers only: nothing from the command line is ever evaluated).  Each
+further module registers its commands on :data:`main`.
+"""
+from ._base import main
+from . import info  # noqa: F401  (list, derive)
+
+__all__ = ["main"]
