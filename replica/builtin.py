@@ -16,6 +16,21 @@ def _m(name, prior, teacher, setting, defaults, description):
     return make
 
 
+def _committee(name, prior, description):
+    """A committee built-in: K (default 2) hidden units, sign of the sum of the K signs (a tie,
+    for even K, is the label 0), Bayes-optimal; ``K`` is a parameter (``--set K=3`` rebuilds
+    the model with that many units, see ``replica.committee.with_hidden_units``)."""
+    def make():
+        from .committee import committee_model
+        m = committee_model(2, prior, "sign", name=name)
+        m.description = description
+        return m
+    make.description = description
+    make.defaults = {"alpha": 1.0, "K": 2}
+    make.committee = True          # tests that need the perceptron interface can filter on it
+    return make
+
+
 BUILTINS = {
     "gardner": _m("gardner", priors.Spherical, channels.RandomLabels,
                   lambda: learning.Volume(margin="kappa"), {"alpha": 1.0, "kappa": 0.0},
@@ -47,4 +62,12 @@ BUILTINS = {
     "hinge": _m("hinge", lambda: priors.Gaussian(1), lambda: channels.Sign(flip="flip"),
                 lambda: learning.ERM(losses.Hinge(), ridge="lam"), {"alpha": 1.0, "flip": 0.0, "lam": 0.1},
                 "support-vector machine (hinge loss, ridge penalty) on a sign teacher (Aubin et al. 2020)"),
+    "committee-bayes": _committee(
+        "committee-bayes", "gaussian",
+        "committee machine of K hidden units with Gaussian weights, label the sign of the sum of "
+        "the K signs (0 on a tie), Bayes-optimal (Aubin et al. 2018; Schwarze & Hertz 1993)"),
+    "committee-ising-bayes": _committee(
+        "committee-ising-bayes", "ising",
+        "committee machine of K hidden units with binary (±1) weights, label the sign of the sum "
+        "of the K signs (0 on a tie), Bayes-optimal (Aubin et al. 2018)"),
 }

@@ -9,6 +9,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+def pytest_configure(config):
+    """One torch thread for the whole session, set once before any tensor work: the tests'
+    tensors are small, two threads contending on a 2-core machine are orders of magnitude
+    slower, and changing the thread count after torch has run can stall its thread pool."""
+    import torch
+    torch.set_num_threads(1)
+
+
 def fixed_point(compiled, params, state, damping=0.5, tol=1e-13, max_iter=20000, nodes=96, rule="hermite"):
     """Iterate the derived maps until no order parameter moves by more than ``tol``."""
     state = {k: np.asarray(v, dtype=float) for k, v in state.items()}

@@ -23,9 +23,10 @@ TOL = 1e-10
 FINE = dict(nodes=400, rule="legendre")
 
 
-def jacobi_residual(c, sol, nodes=96):
-    """max_k |M_k(x) - x_k| / max(1, |x_k|), recomputed from the generated maps at the answer."""
-    out = c.evaluate(nodes=nodes, **sol.params, **sol.values)
+def jacobi_residual(c, sol, nodes=400, rule="legendre"):
+    """max_k |M_k(x) - x_k| / max(1, |x_k|), recomputed from the generated maps at the answer
+    (with the quadrature the solver ends with: the default 'auto' polishes with 400-node Legendre)."""
+    out = c.evaluate(nodes=nodes, rule=rule, **sol.params, **sol.values)
     return max(np.max(np.abs(out["map_" + k] - sol.values[k]) / np.maximum(1.0, np.abs(sol.values[k])))
                for k in c.unknowns)
 
@@ -298,7 +299,7 @@ class _Toy:
     def __init__(self):
         self.model = replica.load_model("linear-bayes")
 
-    def evaluate(self, nodes=96, rule="hermite", *, alpha, delta, q, q_hat):
+    def evaluate(self, nodes=96, rule="hermite", want=None, *, alpha, delta, q, q_hat):
         alpha, delta, q, q_hat = np.broadcast_arrays(alpha, delta, q, q_hat)
         return {"map_q": q_hat / (1 + q_hat), "map_q_hat": alpha * q / (2 * (1 + delta - q)),
                 "free_entropy": 0 * q}

@@ -7,5 +7,8 @@ further module registers its commands on :data:`main`.
 """
 from ._base import main
 from . import info  # noqa: F401  (list, derive)
+from . import phase  # noqa: F401
+from . import solving  # noqa: F401  (solve, transition)
+from . import sims  # noqa: F401  (simulate, verify)
 
 __all__ = ["main"]

@@ -14,9 +14,12 @@
 """
 from __future__ import annotations
 
+import cmath
 import hashlib
 import itertools
+import random
 
+import mpmath
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
@@ -87,14 +90,79 @@ def _log_tails(e):
     return e.replace(lambda a: isinstance(a, sp.erfc), lambda a: sp.exp(logerfc(a.args[0])))
 
 
-def explicit(expr, potentials):
-    """Substitute the potentials' definitions (tails already in log space) and re-close the expectations."""
+def explicit(expr, potentials, close: bool = True):
+    """Substitute the potentials' definitions (tails already in log space) and re-close the
+    expectations (``close``: try their closed forms again; off for quantities, like the
+    replicon, whose squared log-derivatives have none, where the attempt only costs time)."""
     e = _label_integrals(_fubini(expr), potentials)
     potentials = {k: (slots, {o: _log_tails(v) for o, v in body.items()} if isinstance(body, dict)
                       else _log_tails(body)) for k, (slots, body) in potentials.items()}
     e = substitute_potentials(e, potentials)
     e = e.replace(lambda a: isinstance(a, Envelope), lambda a: a.value())
-    return reclose(_xlogx(e))
+    e = _xlogx(e)
+    return fold_mirrors(reclose(e) if close else e)
+
+
+def _numeric_form(e):
+    """``e`` with the code generator's own functions written with SymPy's (for evalf)."""
+    return e.replace(lambda a: isinstance(a, logerfc), lambda a: sp.log(sp.erfc(a.args[0]))) \
+            .replace(lambda a: isinstance(a, XLogX), lambda a: a.args[0] * sp.log(a.args[0])) \
+            .replace(lambda a: isinstance(a, LogSumExp), lambda a: sp.log(sp.Add(*[sp.exp(t) for t in a.args])))
+
+
+#: integrands larger than this are not checked for mirror symmetry (printing them costs more
+#: than the folding saves: piecewise integrands of kinked losses)
+_MIRROR_MAX_OPS = 1000
+
+
+def _mirror_equal(f, g, x, trials=3) -> bool:
+    """Whether g(-x) = f(x) identically, checked at random points to 25 digits (a sum over the
+    labels y = ±1, or over the atoms w* = ±1, of a symmetric channel or prior)."""
+    if f.has(GaussE, Prox) or g.has(GaussE, Prox) or sp.count_ops(f) > _MIRROR_MAX_OPS:
+        return False
+    f, g = _numeric_form(f), _numeric_form(g).xreplace({x: -x})
+    syms = sorted((f.free_symbols | g.free_symbols) - {x}, key=str)
+    rng = random.Random(20261127)
+    try:
+        fl, gl = (sp.lambdify(syms + [x], h, modules="mpmath") for h in (f, g))
+    except Exception:                              # pragma: no cover - not printable: no folding
+        return False
+    with mpmath.workdps(30):
+        for _ in range(trials):
+            vals = [rng.uniform(0.9, 1.2) if s.name == "Q" else rng.uniform(0.1, 0.4) for s in syms]
+            vals.append(rng.uniform(-2.0, 2.0))
+            try:
+                a, b = complex(fl(*map(mpmath.mpf, vals))), complex(gl(*map(mpmath.mpf, vals)))
+            except (TypeError, ValueError, ZeroDivisionError):
+                return False
+            if not (cmath.isfinite(a) and cmath.isfinite(b)) or abs(a.imag) > 1e-20 or abs(b.imag) > 1e-20:
+                return False
+            if abs(a - b) > 1e-18 * max(1.0, abs(a)):
+                return False
+    return True
+
+
+def fold_mirrors(e):
+    """E_x[f] + E_x[g] -> 2 E_x[f] where g(-x) = f(x): the two labels of a symmetric channel, or
+    the two atoms ±1 of a symmetric prior, give mirror images of one integrand.  Exact for
+    the quadrature too (its nodes are symmetric), at half the cost."""
+    def rule(a):
+        terms = list(a.args)
+        done = False
+        for i in range(len(terms)):
+            ci, ni = terms[i].as_independent(GaussE, as_Add=False)
+            if not isinstance(ni, GaussE):
+                continue
+            for j in range(i + 1, len(terms)):
+                cj, nj = terms[j].as_independent(GaussE, as_Add=False)
+                if isinstance(nj, GaussE) and ci == cj and ni.args[1] == nj.args[1] \
+                        and _mirror_equal(ni.args[0], nj.args[0], ni.args[1]):
+                    terms[i], terms[j] = 2 * ci * ni, sp.S.Zero
+                    done = True
+                    break
+        return sp.Add(*terms) if done else a
+    return e.replace(lambda a: a.is_Add and sum(isinstance(t.as_independent(GaussE, as_Add=False)[1], GaussE)
+                                                for t in a.args) >= 2, rule)
 
 
 def _xlogx(e):
@@ -204,6 +272,13 @@ class _Printer(NumPyPrinter):
                 out = "numpy.where(%s, %s, %s)" % (self._print(cond), self._print(expr), out)
         return out
 
+    def _print_exp(self, e):
+        # e^{log erfc u} alone is erfc u, which underflows exactly where e^{log erfc u} does
+        # (scipy's erfc keeps full relative precision in the tail) and costs a third of log_ndtr
+        if isinstance(e.args[0], logerfc):
+            return "scipy.special.erfc(%s)" % self._print(e.args[0].args[0])
+        return "numpy.exp(%s)" % self._print(e.args[0])
+
     def _print_LogSumExp(self, e):
         return "_lse(%s)" % ", ".join(self._print(a) for a in e.args)
 
@@ -236,6 +311,11 @@ def _name(s):
 
 
 class _Emitter:
+    #: how a backend sums a quadrature node (weights w, integrand body) and what it passes on
+    #: to its ``_kink_rule``
+    node_sum = "numpy.sum({w} * ({body}), axis=0)"
+    kink_extra = ""
+
     def __init__(self):
         self.lines: list[str] = []
         self.printer = _Printer({"fully_qualified_modules": True, "allow_unknown_functions": True})
@@ -269,12 +349,12 @@ class _Emitter:
             # composite Gauss-Legendre on each piece — exact to rounding for each smooth piece
             codes = [self.cse(k) for k in kinks]
             wname = f"_W{next(self.counter)}"
-            self.lines.append(f"    {xs}, {wname} = _kink_rule(4 * nodes, [{', '.join(codes)}], {depth} + _G)")
+            self.lines.append(f"    {xs}, {wname} = _kink_rule(4 * nodes, [{', '.join(codes)}], {depth} + _G{self.kink_extra})")
         else:
             wname = f"_GHW.reshape((-1,) + (1,) * ({depth} + _G))"
             self.lines.append(f"    {xs} = _GHX.reshape((-1,) + (1,) * ({depth} + _G))")
         body = self.expr(f, depth + 1)
-        self.lines.append(f"    {name} = numpy.sum({wname} * ({body}), axis=0)")
+        self.lines.append(f"    {name} = " + self.node_sum.format(w=wname, body=body))
         return name
 
 
@@ -341,8 +421,14 @@ _SQRT2 = numpy.sqrt(2.0)
 
 
 def _logerfc(u):
-    """log erfc(u) for any real u, via log_ndtr."""
-    return scipy.special.log_ndtr(-_SQRT2 * u) + numpy.log(2.0)
+    """log erfc(u) for any real u: the log of erfc, which keeps full relative precision in its
+    tail, up to u = 26 where it would underflow; log_ndtr beyond (3.5x slower)."""
+    u = numpy.asarray(u, dtype=float)
+    out = numpy.log(scipy.special.erfc(numpy.minimum(u, 26.0)))
+    far = u > 26.0
+    if far.any():
+        out = numpy.where(far, scipy.special.log_ndtr(-_SQRT2 * u) + numpy.log(2.0), out)
+    return out
 
 
 def _lse(*xs):
@@ -447,41 +533,52 @@ def {name}(y, omega, chi):
 '''
 
 
-def generate_module(outputs: dict, arguments: list, header: str = "") -> str:
-    """Python source of a module with ``evaluate(args..., nodes=96) -> dict`` computing ``outputs``.
+def lower_outputs(em, outputs: dict, arguments: list, src: list, prox_template: str) -> tuple:
+    """What every backend's module shares: each output lowered by the emitter ``em`` into its
+    own block of lines (so that a module can compute only the outputs asked for), the
+    arguments checked, the proximal maps' Newton solvers appended to ``src`` from
+    ``prox_template``, and the ARGUMENTS / OUTPUTS constants.
 
-    ``outputs``: name -> SymPy expression (already explicit);  ``arguments``: symbols, in order."""
-    em = _Emitter()
-    body = {}
+    Returns (src, argument names, name -> code of the output, name -> its block of lines)."""
+    body, blocks = {}, {}
     for name, e in outputs.items():
-        e = stabilize(sp.sympify(e))
-        body[name] = em.expr(e, 0)
+        start = len(em.lines)
+        body[name] = em.expr(stabilize(sp.sympify(e)), 0)
+        blocks[name] = em.lines[start:]
     argnames = [_name(a) for a in arguments]
     missing = set().union(*[sp.sympify(e).free_symbols for e in outputs.values()]) - set(arguments)
     missing = {s for s in missing if not isinstance(s, sp.Dummy)}
     if missing:
         raise LoweringError(f"symbols {sorted(map(str, missing))} are not among the arguments {argnames}")
-    src = [header, _PRELUDE]
-    printer = em.printer
     for name, cls in em.prox.items():
         d1 = sp.diff(cls.loss, cls.x).xreplace({cls.x: sp.Symbol("x"), cls.ysym: sp.Symbol("y")})
         d2 = sp.diff(cls.loss, cls.x, 2).xreplace({cls.x: sp.Symbol("x"), cls.ysym: sp.Symbol("y")})
-        src.append(_PROX_TEMPLATE.format(name=name, d1=printer.doprint(stabilize(d1)),
-                                         d2=printer.doprint(stabilize(d2))))
+        src.append(prox_template.format(name=name, d1=em.printer.doprint(stabilize(d1)),
+                                        d2=em.printer.doprint(stabilize(d2))))
     src.append("\n\nARGUMENTS = %r\nOUTPUTS = %r\n" % (argnames, list(outputs)))
-    src.append(f"\n\ndef evaluate({', '.join(argnames)}, nodes=96, rule='hermite'):")
-    src.append(f'    """Evaluate {", ".join(outputs)} at broadcastable arrays of ({", ".join(argnames)})."""')
+    return src, argnames, body, blocks
+
+
+def generate_module(outputs: dict, arguments: list, header: str = "") -> str:
+    """Python source of a module with ``evaluate(args..., nodes=96) -> dict`` computing ``outputs``.
+
+    ``outputs``: name -> SymPy expression (already explicit);  ``arguments``: symbols, in order."""
+    src, argnames, body, blocks = lower_outputs(_Emitter(), outputs, arguments, [header, _PRELUDE],
+                                                _PROX_TEMPLATE)
+    src.append(f"\n\ndef evaluate({', '.join(argnames)}, nodes=96, rule='hermite', want=None):")
+    src.append(f'    """Evaluate {", ".join(outputs)} at broadcastable arrays of ({", ".join(argnames)});'
+               '\n    ``want``: the names to compute (default all)."""')
     src.append(f"    {', '.join(argnames)}{',' if len(argnames) == 1 else ''} = numpy.broadcast_arrays("
                + ", ".join(f"numpy.asarray({a}, dtype=float)" for a in argnames) + ")")
     src.append(f"    _G = numpy.ndim({argnames[0]})")
     src.append("    _GHX, _GHW = _gauss_rule(nodes, rule)")
     src.append("    with numpy.errstate(divide='ignore', invalid='ignore', over='ignore', under='ignore'):")
-    inner = [ln.replace("    ", "        ", 1) for ln in em.lines]
-    src.extend(inner)
-    src.append("        _out = {")
+    src.append("        _out = {}")
     for name, code in body.items():
-        src.append(f"            {name!r}: numpy.broadcast_to({code}, numpy.shape({argnames[0]})),")
-    src.append("        }")
+        # each output's own block of lines (no sharing between outputs), run only when wanted
+        src.append(f"        if want is None or {name!r} in want:")
+        src.extend(ln.replace("    ", "            ", 1) for ln in blocks[name])
+        src.append(f"            _out[{name!r}] = numpy.broadcast_to({code}, numpy.shape({argnames[0]}))")
     src.append("    return _out\n")
     return "\n".join(src)
 

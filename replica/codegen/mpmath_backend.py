@@ -111,12 +111,13 @@ def generate_mpmath_module(outputs: dict, arguments: list, header: str = "") -> 
         d1 = sp.diff(cls.loss, cls.x).xreplace({cls.x: sp.Symbol("x"), cls.ysym: sp.Symbol("y")})
         src.append(_PROX.format(name=name, d1=pr.doprint(d1)))
     argnames = [a.name for a in arguments]
-    src.append(f"\n\ndef evaluate({', '.join(argnames)}, dps=30):")
+    src.append(f"\n\ndef evaluate({', '.join(argnames)}, dps=30, want=None):")
     src.append("    with mpmath.workdps(dps):")
     for a in argnames:
         src.append(f"        {a} = mpmath.mpf({a})")
     src.append("        out = {}")
     for name, e in outputs.items():
-        src.append(f"        out[{name!r}] = {pr.doprint(sp.sympify(e))}")
+        src.append(f"        if want is None or {name!r} in want:")
+        src.append(f"            out[{name!r}] = {pr.doprint(sp.sympify(e))}")
     src.append("        return out\n")
     return "\n".join(src)

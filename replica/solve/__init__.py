@@ -12,8 +12,8 @@ from .branches import Branches, solve_branches
 from .continuation import sweep
 from .fixed_point import solve
 from .solution import Solution
-from .transitions import (TransitionError, capacity, find_transitions, first_order, spinodal,
-                          weak_recovery)
+from .transitions import (TransitionError, capacity, find_transitions, first_order, rs_instability,
+                          spinodal, weak_recovery)
 
 __all__ = ["solve", "Solution", "solve_branches", "Branches", "sweep", "find_transitions",
-           "capacity", "first_order", "spinodal", "weak_recovery", "TransitionError"]
+           "capacity", "first_order", "spinodal", "weak_recovery", "rs_instability", "TransitionError"]

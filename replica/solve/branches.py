@@ -112,6 +112,8 @@ def solve_branches(compiled, params: dict | None = None, init="all", *, merge_to
         Gibbs); uninformed only for storage problems (no teacher to be informed about) and ERM
         (one minimizer for convex losses; ``'informed'`` can still be asked for); a kind; a dict
         of values; or a dict label -> dict of values."""
+    if getattr(compiled, "solver", None) is not None:   # its own state evolution (committee machines)
+        return compiled.solver.solve_branches(params, init, merge_tol=merge_tol, **solve_kw)
     single = compiled.kind.startswith(("storage", "capacity")) or "q" not in compiled.unknowns
     sols = {lab: solve(compiled, params, start, branch=lab, **solve_kw)
             for lab, start in _starts(init, single).items()}

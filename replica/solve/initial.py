@@ -49,7 +49,8 @@ def _conjugates_from_overlaps(problem, x: np.ndarray, informed: bool) -> np.ndar
     if len(problem.hats) == 0:
         return x
     with np.errstate(all="ignore"):
-        h = problem.maps(problem.evaluate(x, np.arange(problem.size)))[n:]
+        out = problem.evaluate(x, np.arange(problem.size), want=["map_" + k for k in problem.hats])
+        h = np.stack([np.asarray(out["map_" + k], float) for k in problem.hats])
     x = x.copy()
     x[n:] = h
     if informed and "q" in problem.names:

@@ -53,16 +53,28 @@ def _lambdified(expr):
     return [s.name for s in syms], sp.lambdify(syms, expr, "numpy")
 
 
+#: nodes per Gaussian expectation when none are given
+DEFAULT_NODES = {"hermite": 96, "legendre": 400}
+
+
+def quadrature(nodes, rule: str) -> tuple:
+    """(nodes, rule) of a direct evaluation: ``'auto'`` evaluates with composite Gauss–Legendre
+    (the accurate rule; ``solve`` first converges with Gauss–Hermite, see there)."""
+    rule = "legendre" if rule == "auto" else rule
+    if rule not in DEFAULT_NODES:
+        raise ValueError(f"unknown quadrature rule {rule!r}; use 'auto', 'hermite' or 'legendre'")
+    return (DEFAULT_NODES[rule] if nodes is None else int(nodes)), rule
+
+
 class Problem:
     """``compiled`` (a CompiledTheory) at the parameter values ``params`` (name -> array or float,
     broadcast together to ``shape``; missing ones taken from the model's defaults)."""
 
-    def __init__(self, compiled, params: dict, nodes: int = 96, rule: str = "hermite"):
+    def __init__(self, compiled, params: dict, nodes: int | None = None, rule: str = "auto"):
         self.compiled = compiled
         self.model = compiled.model
         self.kind = compiled.kind
-        self.nodes = int(nodes)
-        self.rule = rule
+        self.nodes, self.rule = quadrature(nodes, rule)
         self.names = list(compiled.unknowns)
         n = len(self.names) // 2
         self.overlaps, self.hats = self.names[:n], self.names[n:]
@@ -113,10 +125,12 @@ class Problem:
         return {k: v[idx] for k, v in self.flat.items()}
 
     # -- evaluation ----------------------------------------------------------------------
-    def evaluate(self, x: np.ndarray, idx) -> dict:
-        """All generated outputs at the states x (shape (d, len(idx))) of the points ``idx``."""
+    def evaluate(self, x: np.ndarray, idx, want=None) -> dict:
+        """The generated outputs (all, or those named in ``want``) at the states x (shape
+        (d, len(idx))) of the points ``idx``."""
         state = {k: x[i] for i, k in enumerate(self.names)}
-        return self.compiled.evaluate(nodes=self.nodes, rule=self.rule, **self.param(idx), **state)
+        extra = {} if want is None else {"want": want}
+        return self.compiled.evaluate(nodes=self.nodes, rule=self.rule, **extra, **self.param(idx), **state)
 
     def maps(self, out: dict) -> np.ndarray:
         return np.stack([np.asarray(out["map_" + k], float) for k in self.names])
@@ -124,7 +138,7 @@ class Problem:
     def jacobi(self, x: np.ndarray, idx):
         """(M(x), outputs) at the states x of the points idx: both halves of the maps —
         overlaps from the conjugates, conjugates from the overlaps — in one evaluation."""
-        out = self.evaluate(x, idx)
+        out = self.evaluate(x, idx, want=["map_" + k for k in self.names])
         return self.maps(out), out
 
     # -- domain --------------------------------------------------------------------------

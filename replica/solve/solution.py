@@ -71,6 +71,16 @@ class Solution:
         """Order parameters as an ``init`` for another solve (warm start)."""
         return {k: v.copy() for k, v in self.values.items()}
 
+    def where(self, mask, other: "Solution") -> "Solution":
+        """This solution with the points of ``mask`` taken from ``other`` (same grid)."""
+        m = np.broadcast_to(mask, self.shape)
+        pick = lambda a, b: {k: np.where(m, b[k], v) for k, v in a.items()}  # noqa: E731
+        return Solution(self.model, self.names, dict(self.params), pick(self.values, other.values),
+                        dict(self.fixed), pick(self.outputs, other.outputs),
+                        np.where(m, other.converged, self.converged), np.where(m, other.residual, self.residual),
+                        np.where(m, other.iterations, self.iterations), np.where(m, other.branch, self.branch),
+                        pick(self.last, other.last))
+
     def take(self, index) -> "Solution":
         """The sub-grid ``index`` (anything that indexes a numpy array of ``shape``)."""
         def t(d):

@@ -22,7 +22,8 @@ Which kinds apply to which models
   largest eigenvalue of the linearized overlap map at q = m = 0 crosses 1; only where q = m = 0
   is a fixed point (symmetric channels; none of the sign/linear built-ins, where the output
   maps give q_hat > 0 at q = 0) — skipped otherwise.
-* ``rs_instability`` is not computed here (the generated code has no replicon yet).
+* ``rs_instability`` — where the replicon (de Almeida–Thouless) eigenvalue of a branch crosses 1
+  (finite-temperature and Bayes-optimal theories; at the Nishimori line it stays below 1).
 
 Every function returns a list of records ``{"kind", "value", ...}``.  Failures to compute a
 transition that applies (a branch with a non-finite free entropy, a solve that does not
@@ -39,7 +40,7 @@ from scipy import optimize
 from .branches import same_point, solve_branches
 from .fixed_point import solve
 
-__all__ = ["capacity", "first_order", "spinodal", "weak_recovery", "find_transitions",
+__all__ = ["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability", "find_transitions",
            "default_range", "compiled_part", "TransitionError"]
 
 
@@ -127,7 +128,7 @@ def _discrete_prior(c) -> bool:
 
 # -- capacity --------------------------------------------------------------------------------
 
-def capacity(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", grid=41,
+def capacity(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule="auto", grid=41,
              xtol=1e-12, tol=1e-10) -> list:
     """Storage capacity: Φ0(α) = 0 of the q -> 1 theory (continuous weights), or the zero of the
     RS entropy (discrete weights; with the q -> 1 point reported as ``q_to_one``)."""
@@ -153,7 +154,7 @@ def capacity(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="h
 
 # -- first-order -----------------------------------------------------------------------------
 
-def first_order(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", grid=41,
+def first_order(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule="auto", grid=41,
                 xtol=1e-12, tol=1e-10) -> list:
     """Crossings of the free entropies of the uninformed and informed branches, where both exist
     and differ; Φ at the crossing and the overlap on each side in the record."""
@@ -250,7 +251,7 @@ def _end_bracket(c, along, fixed, xs, lab, opts):
     return None, s
 
 
-def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite", grid=41,
+def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule="auto", grid=41,
              xtol=1e-10, tol=1e-10, branches=("uninformed", "informed")) -> list:
     """Ends of branches inside the range: the uninformed branch followed upward from ``lo``, the
     informed branch downward from ``hi`` (not when that is the perfect end point q = ρ, which
@@ -332,7 +333,7 @@ def _growth(c, params, names, quad, eps=1e-6):
     return np.max(np.abs(t0), axis=0), lam
 
 
-def weak_recovery(theory, along="alpha", range=None, fixed=None, *, nodes=96, rule="hermite",
+def weak_recovery(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule="auto",
                   grid=41, xtol=1e-10) -> list:
     """Where q = m = 0 stops being a stable fixed point: spectral radius of the linearized
     overlap map at zero overlaps = 1.  Only where zero overlaps are a fixed point."""
@@ -355,20 +356,58 @@ def weak_recovery(theory, along="alpha", range=None, fixed=None, *, nodes=96, ru
             for r in _roots(lam - 1.0, xs, lambda v: float(g(v)[0]), xtol)]
 
 
+# -- RS instability --------------------------------------------------------------------------
+
+def rs_instability(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule="auto",
+                   grid=41, xtol=1e-12, tol=1e-10) -> list:
+    """The de Almeida–Thouless point: where the replicon eigenvalue of a branch,
+    λ = α E[(∂²_ω log Z_out)²] E[(∂²_b log Z_w)²] (the generated output ``replicon``), crosses 1.
+    Searched on the uninformed branch, and on the informed one where there are two starts;
+    the record says which branch and on which side RS is stable.  Theories without a replicon
+    (zero temperature: ERM of convex losses, where RS is exact) have none."""
+    c, lo, hi, fixed = _setup(theory, along, range, fixed)
+    if "replicon" not in c.module.OUTPUTS:
+        return []
+    opts = dict(nodes=nodes, rule=rule, tol=tol)
+    xs = np.linspace(lo, hi, grid)
+    out = []
+    for start in (("uninformed", "informed") if _two_starts(c) else ("uninformed",)):
+        def f(v, start=start):
+            sol = solve(c, {**fixed, along: np.atleast_1d(v)}, start, **opts)
+            ok = sol.converged & (sol.branch == start)
+            return np.where(ok, sol["replicon"] - 1.0, np.nan)
+        vals = f(xs)
+        for r in _roots(vals, xs, lambda v: float(f(v)[0]), xtol):
+            right = float(f(min(hi, r + 1e-6 * max(1.0, abs(r))))[0])
+            rec = {"kind": "rs_instability", "value": r, "branch": start,
+                   "criterion": "replicon eigenvalue = 1",
+                   "unstable": "above" if right > 0 else "below"}
+            if not any(same_value(rec, o) for o in out):
+                out.append(rec)
+    return out
+
+
+def same_value(a: dict, b: dict, tol: float = 1e-8) -> bool:
+    return abs(a["value"] - b["value"]) <= tol * max(1.0, abs(a["value"]))
+
+
 # -- all -------------------------------------------------------------------------------------
 
 _KINDS = {"capacity": capacity, "weak_recovery": weak_recovery, "spinodal": spinodal,
-          "first_order": first_order}
+          "first_order": first_order, "rs_instability": rs_instability}
 
 
-def find_transitions(theory, along="alpha", range=None, fixed=None, *, kinds=None, nodes=96,
-                     rule="hermite") -> list:
+def find_transitions(theory, along="alpha", range=None, fixed=None, *, kinds=None, nodes=None,
+                     rule="auto") -> list:
     """``theory``: a Theory, CompiledTheory, Model or built-in name.  Every transition of the kinds that apply to ``theory`` (storage: capacity; teacher-student:
     weak recovery, spinodals, first-order), sorted by value.  A kind that applies but cannot be
     located gives a record with ``"value": None`` and ``"error"``."""
+    c = compiled_part(theory)
+    if getattr(c, "solver", None) is not None:         # its own transitions (committee machines)
+        return c.solver.find_transitions(along, range, fixed, kinds=kinds, nodes=nodes, rule=rule)
     if kinds is None:
-        storage = compiled_part(theory).kind == "storage"
-        kinds = ["capacity"] if storage else ["weak_recovery", "spinodal", "first_order"]
+        storage = c.kind == "storage"
+        kinds = (["capacity"] if storage else ["weak_recovery", "spinodal", "first_order"]) + ["rs_instability"]
     unknown = sorted(set(kinds) - set(_KINDS))
     if unknown:
         raise ValueError(f"unknown transition kind(s) {unknown}; known: {sorted(_KINDS)}")

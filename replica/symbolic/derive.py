@@ -219,6 +219,13 @@ class Derivation:
             (S.alpha, Zout(S.y, omega, Vv), out_avg),
         ])
         self.replicated = G
+        # replicon (de Almeida–Thouless) eigenvalue of the RS saddle point: the product of the
+        # output and prior susceptibilities; RS is locally stable where it is below 1
+        d2out = sp.diff(sp.log(Zout(S.y, S.omega, S.V)), S.omega, 2).subs({S.omega: omega, S.V: Vv})
+        d2w = sp.diff(sp.log(Zw(S.b, S.A)), S.b, 2).subs({S.b: bfield, S.A: afield})
+        # squares multiplied out: every term a monomial in the potentials, whose denominators
+        # the code generator merges in log space
+        replicon = S.alpha * out_avg(sp.expand(d2out**2)) * prior_avg(sp.expand(d2w**2))
         self.limits.append(r"$n \to 0$: $\Phi = \lim_{n\to 0} G(n)/n$, each $\mathbb{E}[X^n]$ expanded in $n$")
         pairs = [(qv, qh)]
         if teacher:
@@ -228,16 +235,20 @@ class Derivation:
             sub = {Qv: self.rho, Qh: 0, mv: qv, mh: qh}
             phi_rs = phi_rs.subs(sub)
             phi_rs = phi_rs.replace(lambda e: isinstance(e, Zstar), lambda e: Zout(*e.args))
+            replicon = replicon.subs(sub).replace(lambda e: isinstance(e, Zstar), lambda e: Zout(*e.args))
             self.potentials.pop("Zstar", None)
             pairs = [(qv, qh)]
             self.limits.append(r"Bayes-optimal (Nishimori): $Q = \rho$, $\hat Q = 0$, $m = q$, $\hat m = \hat q$, $Z^*_{\rm out} = Z_{\rm out}$")
         elif self.sprior.fixed_norm is not None:
             fixed[Qv] = self.sprior.fixed_norm
             phi_rs = phi_rs.subs(Qv, self.sprior.fixed_norm)
+            replicon = replicon.subs(Qv, self.sprior.fixed_norm)
             if phi_rs.has(Qh):
                 phi_rs = self.eliminate(phi_rs, Qh, self.sprior.fixed_norm)
+            replicon = replicon.subs(self.eliminated)
         else:
             pairs.insert(0, (Qv, Qh))
+        self.replicon = replicon
         if self.storage:
             self.limits.append(r"storage: labels independent of the inputs, no teacher ($m = \hat m = 0$)")
         self.finish(phi_rs, pairs, fixed)
@@ -250,6 +261,9 @@ class Derivation:
         defs = {k: v for k, v in self.potentials.items() if k == "Zw"}
         explicit = sp.expand_log(substitute_potentials(dep, defs), force=True)
         explicit = reclose(explicit, expand=True)
+        # w² constant on the support: Z_w(b, A) = e^{-A norm/2} Z_w(b, 0), so b-derivatives of
+        # log Z_w (the replicon's) do not see the conjugate either
+        self.eliminated = {hat: 0}
         if not explicit.has(hat):   # the norm is implied by the prior (±1 weights): nothing to solve
             self.limits.append(r"$Q = %s$ on the support of the prior: $%s$ drops out" % (sp.latex(norm), sp.latex(hat)))
             return rest + explicit
@@ -264,6 +278,7 @@ class Derivation:
                 good.append(s)
         if len(good) != 1:
             raise DerivationError(f"cannot eliminate {hat} for the fixed norm Q = {norm}: roots {sols}")
+        self.eliminated = {hat: good[0]}
         self.limits.append(r"spherical constraint $Q = %s$: $%s$ eliminated by its stationarity condition"
                            % (sp.latex(norm), sp.latex(hat)))
         return rest + sp.simplify(explicit.subs(hat, good[0]))

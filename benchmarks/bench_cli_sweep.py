@@ -1,0 +1,49 @@
+"""The 20,000-point sweep of the solver issue, through the command line, against the per-point
+quad baseline — both in this one command.
+
+    replica solve ising-bayes --sweep alpha=0.5:1.2:20000 --set flip=0 --init uninformed --json
+
+is run as a subprocess (wall time including start-up, the cached-module load, the solve and the
+JSON output); the baseline (benchmarks/baseline_quad.py: scipy.integrate.quad in a damped loop,
+one point at a time) solves a sample of the same grid's points in this process.  Prints the
+time per point of each, the ratio, and the largest |q - q_baseline| on the sampled points.
+
+    python benchmarks/bench_cli_sweep.py [N_POINTS] [N_BASELINE] [NODES]
+"""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import baseline_quad  # noqa: E402
+
+
+def main(n=20000, n_base=12, nodes=96):
+    grid = np.linspace(0.5, 1.2, n)
+    pick = np.linspace(0, n - 1, n_base).round().astype(int)
+    t = time.perf_counter()
+    base = baseline_quad.sweep(grid[pick])
+    t_base = (time.perf_counter() - t) / n_base
+
+    cmd = [sys.executable, "-m", "replica", "solve", "ising-bayes", "--sweep", f"alpha=0.5:1.2:{n}",
+           "--set", "flip=0", "--init", "uninformed", "--nodes", str(nodes), "--json"]
+    # the compiled module is cached on disk after the first use: time the warm command
+    subprocess.run(cmd[:5] + ["--set", "alpha=1"], check=True, capture_output=True)
+    t = time.perf_counter()
+    r = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    t_cli = (time.perf_counter() - t) / n
+    pts = json.loads(r.stdout)["points"]
+    assert len(pts) == n and all(p["converged"] for p in pts), "some points did not converge"
+    diff = max(abs(pts[i]["q"] - b["q"]) for i, b in zip(pick, base))
+    print(" ".join(cmd[1:]))
+    print(f"baseline (quad, per point): {1e3 * t_base:8.2f} ms/point  ({n_base} points)")
+    print(f"replica solve --json:       {1e6 * t_cli:8.1f} us/point  ({n} points, one command, wall time)")
+    print(f"ratio: {t_base / t_cli:8.1f}x   max |q - q_baseline| = {diff:.1e}")
+
+
+if __name__ == "__main__":
+    main(*[int(a) for a in sys.argv[1:]])

@@ -1,0 +1,62 @@
+"""Phase diagram of the Bayes-optimal binary perceptron with label noise (ising-bayes) on an
+N x N grid, in this process and on a local Dask cluster of 2 workers, against the per-point
+quad baseline (benchmarks/baseline_quad.py: scipy.integrate.quad inside a damped loop, the
+uninformed start only) timed on a sample of the same grid points, in the same process.
+
+The phase diagram does more per point than the baseline: two starts (uninformed, informed),
+the equilibrium, and the transition lines (first-order and spinodal located by root finding at
+every row, plus rows inserted to follow them).  Printed: seconds in all, time per grid point,
+the baseline's time per point, and their ratios; the lines' largest difference between the two
+runs; |q - q_baseline| on the sample.
+
+    python benchmarks/bench_phase.py [N] [SAMPLE]
+"""
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import baseline_quad  # noqa: E402
+
+from replica.phase import lines, phase_diagram  # noqa: E402
+from replica.theory import load_compiled  # noqa: E402
+
+
+def main(n=100, sample=6):
+    alphas, flips = np.linspace(0.8, 2.5, n), np.linspace(0.0, 0.1, n)
+    load_compiled("ising-bayes")                       # derivation out of the timings
+    rng = np.random.default_rng(0)
+    pts = [(alphas[i], flips[j]) for i, j in zip(rng.integers(0, n, sample), rng.integers(0, n, sample))]
+    t = time.perf_counter()
+    base = [baseline_quad.solve_point(a, flip=f) for a, f in pts]
+    t_base = (time.perf_counter() - t) / sample
+
+    runs = {}
+    for label, kw in (("in process", {}), ("dask, 2 workers", {"workers": 2})):
+        t = time.perf_counter()
+        ds = phase_diagram("ising-bayes", ("alpha", alphas), ("flip", flips), **kw)
+        runs[label] = (time.perf_counter() - t, ds)
+
+    ds = runs["in process"][1]
+    uni = ds.sel(branch="uninformed")
+    dq = max(abs(float(uni["q"].sel(alpha=a, flip=f)) - b["q"]) for (a, f), b in zip(pts, base)
+             if b["converged"] and uni["label"].sel(alpha=a, flip=f) == "uninformed")
+    la, lb = lines(runs["in process"][1]), lines(runs["dask, 2 workers"][1])
+    same = [(l["kind"], l["y"]) for l in la] == [(l["kind"], l["y"]) for l in lb]
+    dline = max((float(np.max(np.abs(np.subtract(a["x"], b["x"])))) for a, b in zip(la, lb)), default=0.0)
+    print(f"grid {n} x {n} = {n * n} points, alpha in [0.8, 2.5], flip in [0, 0.1]; "
+          f"{sum(len(l['x']) for l in la)} line points in {len(la)} lines")
+    print(f"baseline (quad, per point, uninformed start only): {1e3 * t_base:9.2f} ms/point  ({sample} points)")
+    for label, (secs, _) in runs.items():
+        per = secs / (n * n)
+        print(f"phase diagram, {label:>15}: {secs:7.1f} s = {1e3 * per:7.3f} ms/point   "
+              f"ratio to baseline {t_base / per:7.1f}x")
+    print(f"in process / dask time ratio: {runs['in process'][0] / runs['dask, 2 workers'][0]:.2f}")
+    print(f"lines identical in kind and rows: {same}; max |x_inproc - x_dask| = {dline:.1e}")
+    print(f"max |q - q_baseline| on the sample (uninformed branch): {dq:.1e}")
+
+
+if __name__ == "__main__":
+    main(*[int(a) for a in sys.argv[1:]])

@@ -1,0 +1,117 @@
+"""``replica phase-diagram``: a 2-D grid solved from every start, transition lines traced,
+NetCDF / JSON / plot output, in this process or on Dask."""
+from __future__ import annotations
+
+from collections import Counter
+
+import click
+import numpy as np
+
+from ._base import (CLIInputError, _emit_json, _quiet, main, model_values, parse_assignments,
+                    parse_grid_axis)
+
+
+def _axis(text: str, option: str, scale: str) -> tuple:
+    name, values = parse_grid_axis(text, option)
+    if scale == "log" and values.size > 1:
+        if values[0] <= 0:
+            raise CLIInputError(f"{option} {name}: a log-spaced axis needs START > 0, got {values[0]:g}")
+        values = np.geomspace(values[0], values[-1], values.size)
+    return name, values
+
+
+@main.command("phase-diagram")
+@click.argument("model")
+@click.option("--x", "x_text", required=True, metavar="NAME=LO:HI:NUM",
+              help="Horizontal axis: NUM values of parameter NAME from LO to HI.")
+@click.option("--y", "y_text", required=True, metavar="NAME=LO:HI:NUM", help="Vertical axis, likewise.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Fix another parameter (repeatable; the model's defaults otherwise).")
+@click.option("--xscale", type=click.Choice(["linear", "log"]), default="linear", show_default=True,
+              help="Spacing of the x values (log: geometric from LO to HI).")
+@click.option("--yscale", type=click.Choice(["linear", "log"]), default="linear", show_default=True,
+              help="Spacing of the y values.")
+@click.option("--kinds", default=None, metavar="KIND,...",
+              help="Transition kinds to trace, e.g. first_order,spinodal (default: all that apply).")
+@click.option("--refine", type=click.IntRange(0, 8), default=2, show_default=True,
+              help="Rounds of rows inserted where a line is steep or ends, to follow it.")
+@click.option("--nodes", type=click.IntRange(8, 20000), default=400, show_default=True,
+              help="Quadrature nodes of the generated code.")
+@click.option("--rule", type=click.Choice(["legendre", "hermite"]), default="legendre", show_default=True,
+              help="Quadrature rule (composite Gauss-Legendre resolves q -> 1).")
+@click.option("--workers", type=click.IntRange(1, 4096), default=None,
+              help="Run on a new local Dask cluster of N worker processes.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on an existing Dask cluster, e.g. tcp://10.0.0.1:8786.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, metavar="F.nc",
+              help="Write the grid, branches, phases and lines as NetCDF.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="F.png|.pdf|.svg",
+              help="Draw the diagram (phases as regions, lines with a legend).")
+@click.option("--color", default=None, metavar="VARIABLE",
+              help="In the plot, colour the grid by this variable (e.g. generalization_error) instead of phases.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (lines, grid, phases).")
+def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, nodes, rule, workers,
+                  scheduler, out, plot_path, color, quiet, as_json):
+    """Phase diagram of MODEL (a built-in name or FILE.py[:VARIABLE]) over two parameters.
+
+    Every grid point is solved from every initial condition (equilibrium and metastable
+    branches, phase labels); the transition lines (first-order, spinodal, capacity, weak
+    recovery, ...) are located by root finding along x at each row and followed between rows.
+
+    \b
+    Example:
+      replica phase-diagram ising-bayes --x alpha=0.8:2.0:25 --y flip=0:0.1:6 \\
+          --out pd.nc --plot pd.png
+    """
+    from ..model import load_model
+    from ..phase import phase_diagram as run, plot, save, to_json
+    if workers is not None and scheduler is not None:
+        raise CLIInputError("give --workers (a new local cluster) or --scheduler (an existing one), not both")
+    if plot_path is not None and not plot_path.lower().endswith((".png", ".pdf", ".svg")):
+        raise CLIInputError(f"--plot: the file name must end in .png, .pdf or .svg, got {plot_path!r}")
+    xs = _axis(x_text, "--x", xscale)
+    ys = _axis(y_text, "--y", yscale)
+    kind_list = None if kinds is None else [k.strip() for k in kinds.split(",") if k.strip()]
+    with _quiet(as_json):
+        m = load_model(model)
+        fixed = model_values(m, parse_assignments(sets), free=(xs[0], ys[0]))
+        try:
+            ds = run(m, xs, ys, fixed, kinds=kind_list, nodes=nodes, rule=rule, refine=refine,
+                     workers=workers, scheduler=scheduler, progress=not (quiet or as_json))
+        except ValueError as e:
+            if "transition kind" in str(e):
+                raise CLIInputError(str(e)) from None
+            raise
+        if out is not None:
+            save(ds, out)
+        if plot_path is not None:
+            plot(ds, plot_path, color=color)
+    doc = to_json(ds)
+    doc.update(out=out, plot=plot_path)
+    if as_json:
+        _emit_json(doc)
+    elif not quiet:
+        _summary(doc, ds)
+
+
+def _summary(doc, ds):
+    from ..phase import PHASES
+    x, y = doc["x"], doc["y"]
+    gx, gy = doc["grid"][x], doc["grid"][y]
+    click.echo(f"{doc['model']}: {len(gx)} x {len(gy)} grid, {x} in [{gx[0]:g}, {gx[-1]:g}], "
+               f"{y} in [{gy[0]:g}, {gy[-1]:g}]" + (f", {doc['parameters']}" if doc["parameters"] else ""))
+    counts = Counter(int(c) for row in doc["phase"] for c in row)
+    click.echo("phases: " + ", ".join(f"{PHASES[c]} {n}" for c, n in sorted(counts.items())))
+    conv = ds["converged"].sel(branch="equilibrium")
+    if not bool(conv.all()):
+        click.echo(f"not converged: {int((~conv).sum())} points")
+    for line in doc["lines"]:
+        name = line["kind"] + (f" ({line['branch']})" if line.get("branch") else "")
+        click.echo(f"{name}: {len(line['x'])} points, from ({x}={line['x'][0]:.10g}, {y}={line['y'][0]:.6g}) "
+                   f"to ({x}={line['x'][-1]:.10g}, {y}={line['y'][-1]:.6g})")
+    for e in doc["errors"]:
+        click.echo(f"warning: {e['kind']} at {y}={e[y]:g} not located: {e['error']}")
+    for k in ("out", "plot"):
+        if doc[k]:
+            click.echo(f"wrote {doc[k]}")

@@ -1,0 +1,201 @@
+"""``replica solve`` and ``replica transition``: the generated solver from the shell.
+
+Values on the command line are numbers only (``float()`` syntax); nothing is evaluated.  The
+compiled theory comes from the on-disk cache when it is there (no derivation), so a warm
+``replica solve`` spends its time solving.
+"""
+from __future__ import annotations
+
+import math
+
+import click
+import numpy as np
+
+from ._base import (CLIInputError, _emit_json, _fail, _quiet, main, model_values,
+                    parse_assignments, parse_range, parse_sweep)
+
+_QUAD = [
+    click.option("--nodes", type=click.IntRange(4, 100000), default=None,
+                 help="Quadrature nodes per Gaussian expectation [default: 96 Gauss-Hermite, 400 "
+                      "Gauss-Legendre; Gauss-Hermite at most 300]."),
+    click.option("--rule", type=click.Choice(["auto", "hermite", "legendre"]), default="auto",
+                 show_default=True,
+                 help="Quadrature rule: 'auto' converges with Gauss-Hermite, then polishes with "
+                      "composite Gauss-Legendre (accurate to ~1e-10, also as q -> 1); 'hermite' "
+                      "alone is fastest and accurate where integrands are smooth and broad."),
+]
+
+
+def _quadrature(f):
+    for opt in reversed(_QUAD):
+        f = opt(f)
+    return f
+
+
+def _check_quadrature(nodes, rule):
+    if rule == "hermite" and nodes is not None and nodes > 300:
+        raise CLIInputError(f"--nodes {nodes}: Gauss-Hermite weights overflow beyond 300 nodes; "
+                            "use --rule legendre for more")
+
+
+def _quadrature_doc(nodes, rule) -> dict:
+    from ..solve.problem import quadrature
+    n, concrete = quadrature(nodes, rule)
+    return {"rule": rule, "nodes": n} if rule != "auto" else {
+        "rule": "auto", "nodes": n, "stages": ["hermite 96", f"legendre {n}"]}
+
+
+def _load(spec):
+    from ..model import load_model
+    from ..theory import load_compiled
+    model = load_model(spec)
+    return model, load_compiled(model)
+
+
+def _grid(sweeps: list, sets: dict) -> tuple:
+    """The parameter grid: every ``--sweep`` an axis (outer product, in the order given)."""
+    names = [n for n, _ in sweeps]
+    for n in names:
+        if names.count(n) > 1:
+            raise CLIInputError(f"--sweep gives {n!r} twice")
+        if n in sets:
+            raise CLIInputError(f"{n!r} is given both by --set and by --sweep")
+    axes = np.meshgrid(*[v for _, v in sweeps], indexing="ij") if sweeps else []
+    return dict(zip(names, axes))
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if isinstance(v, float):
+        return f"{v:.10g}"
+    return str(v)
+
+
+def _table(records: list, columns: list) -> str:
+    rows = [[_fmt(r.get(c)) for c in columns] for r in records]
+    width = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
+    line = lambda cells: "  ".join(x.rjust(w) for x, w in zip(cells, width))
+    return "\n".join([line(columns)] + [line(r) for r in rows])
+
+
+@main.command()
+@click.argument("model")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="A parameter value (repeatable); others take the model's defaults.")
+@click.option("--sweep", "sweeps", multiple=True, metavar="NAME=START:STOP:NUM",
+              help="Solve on NUM evenly spaced values (repeatable: an outer-product grid).")
+@click.option("--init", type=click.Choice(["uninformed", "informed", "all"]), default="all",
+              show_default=True,
+              help="Initial condition; 'all' solves from every start, keeps the distinct branches "
+                   "and marks the equilibrium (largest free entropy).")
+@_quadrature
+@click.option("--tol", type=click.FloatRange(1e-15, 1e-2), default=1e-10, show_default=True,
+              help="Convergence threshold on the relative fixed-point residual.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def solve(model, sets, sweeps, init, nodes, rule, tol, as_json):
+    """Solve the saddle-point equations of MODEL (a built-in name or FILE.py[:VARIABLE]).
+
+    Points that do not converge are reported with "converged": false and null values."""
+    from ..solve import solve as solve_points
+    from ..solve import solve_branches
+    _check_quadrature(nodes, rule)
+    values = parse_assignments(sets)
+    sweeps = [parse_sweep(s) for s in sweeps]
+    with _quiet(as_json):
+        m, c = _load(model)
+        grid = _grid(sweeps, values)
+        params = model_values(m, {**values, **grid})
+        if init == "all":
+            records = solve_branches(c, params, "all", tol=tol, nodes=nodes, rule=rule).to_records()
+        else:
+            records = solve_points(c, params, init, tol=tol, nodes=nodes, rule=rule).to_records()
+    failed = sum(not r["converged"] for r in records)
+    doc = {
+        "model": m.name,
+        "parameters": {k: (float(v) if np.ndim(v) == 0 else None) for k, v in params.items()},
+        "sweep": {n: {"start": float(v[0]), "stop": float(v[-1]), "num": int(v.size)} for n, v in sweeps},
+        "init": init,
+        "quadrature": _quadrature_doc(nodes, rule),
+        "tol": tol,
+        "converged": len(records) - failed,
+        "failed": failed,
+        "points": records,
+    }
+    doc["parameters"] = {k: v for k, v in doc["parameters"].items() if v is not None}
+    if as_json:
+        _emit_json(doc)
+    else:
+        order = [s for s in c.unknowns] + [str(k) for k in c.fixed]
+        cols = [n for n, _ in sweeps] + ["branch"] + (["equilibrium"] if init == "all" else [])
+        cols += order + ["free_entropy"] + [k for k in records[0] if k not in cols + order
+                                          + ["free_entropy", "converged", "residual", *params]]
+        cols += ["converged", "residual"]
+        fixed = ", ".join(f"{k} = {v:g}" for k, v in doc["parameters"].items())
+        click.echo(f"{m.name}  ({fixed})" if fixed else m.name)
+        click.echo(_table(records, cols))
+    if failed:
+        click.echo(f"replica: warning: {failed} of {len(records)} solutions did not converge "
+                   "(reported as not converged, values null)", err=True)
+
+
+@main.command()
+@click.argument("model")
+@click.option("--along", required=True, metavar="NAME", help="The parameter to search along.")
+@click.option("--range", "range_", metavar="LO:HI",
+              help="Search interval (default: the parameter's declared domain, infinite ends cut at 10×).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Values of the other parameters (repeatable); others take the defaults.")
+@click.option("--kind", "kinds", multiple=True,
+              type=click.Choice(["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability"]),
+              help="Only these kinds (repeatable; default: every kind that applies to the model).")
+@_quadrature
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def transition(model, along, range_, sets, kinds, nodes, rule, as_json):
+    """Locate the transitions of MODEL along one parameter: capacity, first-order, spinodal,
+    weak recovery and RS instability, each by root finding."""
+    from ..solve import find_transitions
+    from ..solve.transitions import default_range
+    _check_quadrature(nodes, rule)
+    values = parse_assignments(sets)
+    if along in values:
+        raise CLIInputError(f"{along!r} is searched along; do not also --set it")
+    rng = parse_range(range_) if range_ else None
+    with _quiet(as_json):
+        m, c = _load(model)
+        if along not in m.parameter_names():
+            model_values(m, {along: 0.0})          # raises the unknown-parameter error
+        fixed = model_values(m, values, free=(along,))
+        if rng is not None:
+            model_values(m, {along: np.array(rng)})  # both ends inside the domain
+        else:
+            rng = default_range(c, along)
+        found = find_transitions(m, along, rng, fixed, kinds=list(kinds) or None, nodes=nodes, rule=rule)
+    doc = {"model": m.name, "parameter": along, "range": list(rng),
+           "parameters": {k: float(v) for k, v in fixed.items()},
+           "quadrature": _quadrature_doc(nodes, rule),
+           "transitions": [{k: _json_value(v) for k, v in t.items()} for t in found]}
+    if as_json:
+        _emit_json(doc)
+        return
+    fixed_txt = ", ".join(f"{k} = {v:g}" for k, v in doc["parameters"].items())
+    click.echo(f"{m.name}: transitions along {along} in [{rng[0]:g}, {rng[1]:g}]"
+               + (f"  ({fixed_txt})" if fixed_txt else ""))
+    if not found:
+        click.echo("  none found")
+    for t in found:
+        extra = ", ".join(f"{k} = {_fmt(_json_value(v))}" for k, v in t.items() if k not in ("kind", "value"))
+        val = "not located" if t["value"] is None else f"{t['value']:.10g}"
+        click.echo(f"  {t['kind']:<15} {along} = {val}" + (f"   ({extra})" if extra else ""))
+
+
+def _json_value(v):
+    if isinstance(v, (np.floating, float)):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v

@@ -1,0 +1,329 @@
+"""The torch backend: the NumPy backend's lowered code, printed for torch.
+
+The lowering is :mod:`replica.codegen.lower`'s, unchanged — potentials made explicit with
+Gaussian tails in log space (``logerfc`` through ``torch.special.log_ndtr``), ratios of tails
+merged into single exponentials, logarithms of sums as log-sum-exp, ``Z log Z`` as
+``torch.special.xlogy``, Piecewise as nested ``torch.where``, Gaussian expectations as
+Gauss–Hermite (or kink-split Gauss–Legendre) sums over a new leading axis, proximal maps by a
+safeguarded Newton iteration.  Only the printing differs:
+
+* the NumPy printer's module names are mapped to torch (``numpy.exp`` → ``torch.exp``,
+  ``scipy.special.xlogy`` → ``torch.special.xlogy``, ...) through one explicit table
+  (:data:`TORCH_NAMES`); a function with no torch counterpart is a :class:`LoweringError` at
+  generation time, not a failure at run time;
+* numeric constants (√2, π, log 2, ...) are printed as float literals, so no torch function
+  is ever called on a Python number;
+* the run-time helpers (``_logerfc``, ``_lse``, ``_kink_rule``, ``_gauss_rule``, ...) are the
+  functions of this module, imported by the generated code.
+
+Generated modules compute in float64 on the device of their tensor inputs (or ``device=``),
+CPU or CUDA, and are differentiable by autograd wherever the maths is.
+"""
+from __future__ import annotations
+
+import math
+import re
+import types
+from functools import lru_cache, reduce
+
+import numpy as np
+import sympy as sp
+import torch
+
+from ..symbolic.moreau import Prox
+from . import lower
+from .lower import LoweringError, _Emitter, lower_outputs
+
+__all__ = ["generate_torch_module", "module_from_source", "TORCH_NAMES", "DTYPE"]
+
+DTYPE = torch.float64
+
+#: NumPy-printer names -> torch code (the only module-level names generated code may use)
+TORCH_NAMES = {
+    # elementwise functions
+    "sqrt": "torch.sqrt", "exp": "torch.exp", "log": "_log", "log1p": "torch.log1p",
+    "expm1": "torch.expm1", "log2": "torch.log2", "log10": "torch.log10",
+    "sin": "torch.sin", "cos": "torch.cos", "tan": "torch.tan",
+    "arcsin": "torch.arcsin", "arccos": "torch.arccos", "arctan": "torch.arctan",
+    "arctan2": "torch.atan2", "sinh": "torch.sinh", "cosh": "torch.cosh", "tanh": "torch.tanh",
+    "arcsinh": "torch.arcsinh", "arccosh": "torch.arccosh", "arctanh": "torch.arctanh",
+    "abs": "torch.abs", "fabs": "torch.abs", "sign": "torch.sign", "floor": "torch.floor",
+    "ceil": "torch.ceil", "erf": "torch.special.erf", "erfc": "torch.special.erfc",
+    "erfcx": "torch.special.erfcx", "log_ndtr": "torch.special.log_ndtr", "ndtr": "torch.special.ndtr",
+    "xlogy": "torch.special.xlogy", "lgamma": "torch.lgamma", "gammaln": "torch.lgamma",
+    "heaviside": "_heaviside", "maximum": "_maximum", "minimum": "_minimum",
+    # logic and selection
+    "where": "torch.where", "less": "torch.less", "greater": "torch.greater",
+    "less_equal": "torch.less_equal", "greater_equal": "torch.greater_equal",
+    "equal": "torch.eq", "not_equal": "torch.ne", "logical_and": "torch.logical_and",
+    "logical_or": "torch.logical_or", "logical_not": "torch.logical_not",
+    # reductions (quadrature sums)
+    "sum": "torch.sum",
+    # constants
+    "pi": repr(math.pi), "e": repr(math.e), "nan": "math.nan", "inf": "math.inf",
+}
+
+_QUALIFIED = re.compile(r"(?<![\w.])(numpy|scipy\.special|math)\.([A-Za-z_]\w*)(\.\w+)?")
+
+
+def _translate(code: str) -> str:
+    """NumPy-printed code -> torch code, name by name through :data:`TORCH_NAMES`."""
+    def sub(m):
+        name = m.group(2)
+        if name not in TORCH_NAMES or m.group(3):
+            raise LoweringError(f"the torch backend has no counterpart of {m.group(0)}")
+        return TORCH_NAMES[name]
+    return _QUALIFIED.sub(sub, code)
+
+
+def _floats(e):
+    """Irrational numeric constants (√2, π, log 2, e^{-1/2}, ...) as Floats: printed as literals,
+    so that no torch function receives a Python number."""
+    return e.replace(lambda a: a.is_number and not a.is_Rational and not a.is_Float
+                     and a.is_finite is not False and a.is_real,
+                     lambda a: sp.Float(float(a)))
+
+
+class _TorchPrinter(lower._Printer):
+    """The NumPy backend's printer, its module names translated to torch."""
+
+    def _print_Float(self, e):
+        v = float(e)
+        if math.isfinite(v):
+            return repr(v)
+        return "math.nan" if math.isnan(v) else ("math.inf" if v > 0 else "-math.inf")
+
+    def _print(self, expr, **kwargs):
+        # a numeric subexpression anywhere (also one a printing method builds, like log(2) in a
+        # log-sum-exp) is a float literal: torch functions do not take Python numbers
+        if isinstance(expr, sp.Expr) and not expr.is_Number and expr.is_number:
+            v = complex(expr.evalf(20))
+            if v.imag == 0:
+                return self._print_Float(sp.Float(v.real))
+        return super()._print(expr, **kwargs)
+
+    def _print_Function(self, e):
+        # a function the NumPy printer does not know would be printed as a bare name: an error
+        # here, at generation time, rather than a NameError when the module runs
+        if isinstance(e, Prox):           # SymPy skips _print_Prox for subclasses with other names
+            return self._print_Prox(e)
+        if type(e).__name__ in self.known_functions:
+            return super()._print_Function(e)
+        raise LoweringError(f"the torch backend has no counterpart of the function {type(e).__name__}")
+
+    def _print_And(self, e):
+        return reduce(lambda a, b: f"torch.logical_and({a}, {b})", [self._print(a) for a in e.args])
+
+    def _print_Or(self, e):
+        return reduce(lambda a, b: f"torch.logical_or({a}, {b})", [self._print(a) for a in e.args])
+
+    def doprint(self, expr, assign_to=None):
+        return _translate(super().doprint(_floats(sp.sympify(expr)), assign_to))
+
+
+class _TorchEmitter(_Emitter):
+    """``lower._Emitter`` with the torch printer; expectation nodes summed with ``torch.sum``."""
+
+    node_sum = "torch.sum({w} * ({body}), 0)"
+    kink_extra = ", _GHX"
+
+    def __init__(self):
+        super().__init__()
+        self.printer = _TorchPrinter({"fully_qualified_modules": True, "allow_unknown_functions": True})
+
+    def cse(self, e):
+        return super().cse(_floats(e))
+
+
+# ------------------------------------------------------------------------------------------
+# run-time helpers (imported by generated modules)
+# ------------------------------------------------------------------------------------------
+_SQRT2 = math.sqrt(2.0)
+_LOG2 = math.log(2.0)
+
+
+def _ref(xs):
+    return next((x for x in xs if torch.is_tensor(x)), None)
+
+
+def _tensors(xs, ref=None):
+    """The arguments as float64 tensors on the device of the first tensor among them."""
+    ref = _ref(xs) if ref is None else ref
+    dev = ref.device if ref is not None else None
+    return [x if torch.is_tensor(x) else torch.as_tensor(x, dtype=DTYPE, device=dev) for x in xs]
+
+
+def _logerfc(u):
+    """log erfc(u) for any real u: log_ndtr(-√2 u) + log 2."""
+    return torch.special.log_ndtr(-_SQRT2 * u) + _LOG2
+
+
+def _log(x):
+    """log of a tensor, or of a number (a constant term of a log-sum-exp)."""
+    if torch.is_tensor(x):
+        return torch.log(x)
+    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
+def _logerfcx(u):
+    """log erfcx(u) = u² + log erfc(u) without cancelling the two: log(erfcx u) for u > 0,
+    the sum for u ≤ 0 (where erfcx overflows and erfc is near 2)."""
+    return torch.where(u > 0, torch.log(torch.special.erfcx(u)), _logerfc(u) + u * u)
+
+
+def _lse(*xs):
+    """log Σ e^{x_i}, pairwise by ``torch.logaddexp`` (−∞ terms drop out)."""
+    xs = _tensors(xs)
+    return reduce(torch.logaddexp, xs)
+
+
+def _maximum(*xs):
+    return reduce(torch.maximum, _tensors(xs))
+
+
+def _minimum(*xs):
+    return reduce(torch.minimum, _tensors(xs))
+
+
+def _heaviside(x, half=0.5):
+    """Θ(x) with Θ(0) = ½."""
+    (x,) = _tensors([x])
+    return torch.heaviside(x, torch.tensor(half, dtype=x.dtype, device=x.device))
+
+
+def _inputs(*xs, device=None):
+    """Arguments as broadcast float64 tensors on ``device`` (default: that of the tensor inputs, else CPU)."""
+    if device is None:
+        ref = _ref(xs)
+        device = ref.device if ref is not None else torch.device("cpu")
+    ts = [torch.as_tensor(x, dtype=DTYPE, device=device) for x in xs]
+    return torch.broadcast_tensors(*ts)
+
+
+def _full(x, ref):
+    """``x`` (tensor or number) broadcast to the shape of ``ref``."""
+    return torch.as_tensor(x, dtype=DTYPE, device=ref.device).broadcast_to(ref.shape)
+
+
+_NUMPY_RUNTIME: dict = {}
+
+
+@lru_cache(maxsize=64)
+def _gauss_rule(n, rule, device):
+    """The NumPy backend's quadrature rule (``lower``'s ``_gauss_rule``), as tensors on ``device``."""
+    if not _NUMPY_RUNTIME:
+        exec(compile(lower._PRELUDE, "<replica numpy runtime>", "exec"), _NUMPY_RUNTIME)
+    x, w = _NUMPY_RUNTIME["_gauss_rule"](int(n), rule)
+    return (torch.as_tensor(x, dtype=DTYPE, device=device), torch.as_tensor(w, dtype=DTYPE, device=device))
+
+
+@lru_cache(maxsize=8)
+def _legendre8(device):
+    t, v = np.polynomial.legendre.leggauss(8)
+    return torch.as_tensor(t, dtype=DTYPE, device=device), torch.as_tensor(v, dtype=DTYPE, device=device)
+
+
+def _kink_rule(n, breaks, nd, like):
+    """E_x f(x) nodes and weights for f smooth between the points ``breaks`` — the torch twin of
+    the NumPy runtime's ``_kink_rule``: the line (cut at ±12) split at the sorted points, each
+    piece with composite 8-point Gauss–Legendre panels, about n nodes in all.  Shapes
+    (M,) + (1,)*k + broadcast(breaks) with nd dimensions after the first."""
+    L = 12.0
+    bs = torch.broadcast_tensors(*_tensors(breaks, like))
+    B = torch.clamp(torch.sort(torch.stack(bs), dim=0).values, -L, L)
+    S = B.shape[1:]
+    edges = torch.cat([torch.full((1,) + S, -L, dtype=DTYPE, device=like.device), B,
+                       torch.full((1,) + S, L, dtype=DTYPE, device=like.device)])
+    a, b = edges[:-1], edges[1:]
+    K = a.shape[0]
+    t, v = _legendre8(like.device)
+    P = max(1, -(-n // (8 * K)))
+    s0 = (torch.arange(P, dtype=DTYPE, device=like.device) / P).reshape((1, P) + (1,) * len(S))
+    h = ((b - a) / (2 * P))[:, None]
+    mids = a[:, None] + (b - a)[:, None] * s0 + h
+    tt = t.reshape((1, 1, 8) + (1,) * len(S))
+    x = mids[:, :, None] + h[:, :, None] * tt
+    w = (h[:, :, None] * v.reshape((1, 1, 8) + (1,) * len(S))).broadcast_to(x.shape).reshape((-1,) + S)
+    x = x.reshape((-1,) + S)
+    w = w * torch.exp(-x**2 / 2) / math.sqrt(2.0 * math.pi)
+    pad = (1,) * (nd - len(S))
+    return x.reshape((x.shape[0],) + pad + S), w.reshape((w.shape[0],) + pad + S)
+
+
+_PRELUDE = '''
+import math
+import torch
+from replica.codegen.torch_backend import (_log, _logerfc, _logerfcx, _lse, _maximum, _minimum,
+                                           _heaviside, _kink_rule, _gauss_rule, _inputs, _full, _tensors)
+'''
+
+_PROX_TEMPLATE = '''
+
+def {name}(y, omega, chi):
+    """argmin_x loss(y, x) + (x - omega)^2 / (2 chi): safeguarded Newton (bracketed by bisection)."""
+    y, omega, chi = torch.broadcast_tensors(*_tensors([y, omega, chi]))
+    def g(x):
+        return {d1} + (x - omega) / chi
+    def dg(x):
+        return {d2} + 1.0 / chi
+    lo = omega - 1.0
+    hi = omega + 1.0
+    for _ in range(200):
+        bad = g(lo) > 0
+        if not bool(torch.any(bad)):
+            break
+        lo = torch.where(bad, omega - 2.0 * (omega - lo), lo)
+    for _ in range(200):
+        bad = g(hi) < 0
+        if not bool(torch.any(bad)):
+            break
+        hi = torch.where(bad, omega + 2.0 * (hi - omega), hi)
+    x = 0.5 * (lo + hi)
+    for _ in range(100):
+        gx = g(x)
+        lo = torch.where(gx < 0, x, lo)
+        hi = torch.where(gx > 0, x, hi)
+        step = x - gx / dg(x)
+        inside = (step > lo) & (step < hi)
+        x_new = torch.where(inside, step, 0.5 * (lo + hi))
+        if bool(torch.all(torch.abs(x_new - x) <= 1e-15 * (1.0 + torch.abs(x)))):
+            x = x_new
+            break
+        x = x_new
+    return x
+'''
+
+
+def generate_torch_module(outputs: dict, arguments: list, header: str = "") -> str:
+    """Python source of a torch module with ``evaluate(args..., nodes=96, rule='hermite',
+    want=None, device=None) -> dict`` of float64 tensors: :func:`replica.codegen.lower.generate_module`'s
+    lowering, printed for torch.
+
+    ``outputs``: name -> SymPy expression (already explicit);  ``arguments``: symbols, in order."""
+    src, argnames, body, blocks = lower_outputs(_TorchEmitter(), outputs, arguments, [header, _PRELUDE],
+                                                _PROX_TEMPLATE)
+    first = argnames[0]
+    src.append(f"\n\ndef evaluate({', '.join(argnames)}, nodes=96, rule='hermite', want=None, device=None):")
+    src.append(f'    """Evaluate {", ".join(outputs)} at broadcastable ({", ".join(argnames)}): float64 tensors '
+               'on ``device``\n    (default: the device of the tensor inputs, else the CPU); ``want``: the names '
+               'to compute (default all)."""')
+    args = ", ".join(argnames)
+    src.append(f"    {args}{',' if len(argnames) == 1 else ''} = _inputs({args}, device=device)")
+    src.append(f"    _G = {first}.dim()")
+    src.append(f"    _GHX, _GHW = _gauss_rule(nodes, rule, {first}.device)")
+    src.append("    _out = {}")
+    for name, code in body.items():
+        # each output's own block of lines, run only when wanted (as in the NumPy backend)
+        src.append(f"    if want is None or {name!r} in want:")
+        src.extend(_translate(ln.replace("    ", "        ", 1)) for ln in blocks[name])
+        src.append(f"        _out[{name!r}] = _full({code}, {first})")
+    src.append("    return _out\n")
+    return "\n".join(src)
+
+
+def module_from_source(source: str, name: str = "replica_generated_torch") -> types.ModuleType:
+    """Execute generated source as a fresh module."""
+    mod = types.ModuleType(name)
+    exec(compile(source, f"<{name}>", "exec"), mod.__dict__)
+    return mod
+

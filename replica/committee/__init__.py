@@ -1,0 +1,39 @@
+"""Committee machines (issue 6): K hidden units, fully connected, Bayes-optimal.
+
+The public paths are those of every model: the built-ins ``committee-bayes`` (Gaussian
+weights) and ``committee-ising-bayes`` (±1 weights), label the sign of the sum of the K
+signs, parameters ``alpha`` and ``K`` (an integer ≥ 1, default 2)::
+
+    >>> import replica
+    >>> from replica.solve import solve
+    >>> th = replica.derive("committee-bayes")          # a CommitteeTheory (K = 2)
+    >>> sol = solve(th.compile(), {"alpha": [1.0, 3.0], "K": 2})
+    >>> sol["q_d"], sol["generalization_error"]
+
+and on the command line ``replica solve committee-bayes --set K=3 --sweep alpha=1:4:7``,
+``replica transition committee-ising-bayes --along alpha --set K=2``.  ``replica.derive``
+sends a model whose teacher is a :class:`CommitteeRule` (or with ``hidden_units > 1``) here;
+``replica.solve.solve``, ``solve_branches`` and ``find_transitions`` hand the theory to its
+``solver`` (:class:`CommitteeSolver`); ``K`` other than the model's own is solved by the
+theory of that K (``with_hidden_units``).  Custom rules::
+
+    >>> from replica.committee import committee_model, hidden_fields
+    >>> h = hidden_fields(2)
+    >>> th = replica.derive(committee_model(2, "gaussian", sympy.sign(h[0]) * sympy.sign(h[1])))
+
+Modules: ``models`` (CommitteeRule, constructors, the K domain), ``ansatz`` (the
+permutation-symmetric algebra d I + (a/K) J), ``derive`` (free entropy and maps from the
+components; output-side quadrature), ``orthant`` and ``quadrature`` (K-dimensional Gaussian
+expectations: product, graded line and slab rules), ``solve`` (state evolution, branches,
+transitions, the shared-solver adapter).
+"""
+from .derive import CommitteeTheory, derive_committee
+from .models import (CommitteeRule, IntegerDomain, committee_bayes, committee_ising_bayes,
+                     committee_model, hidden_fields, parity_bayes, with_hidden_units)
+from .solve import (CommitteeSolution, CommitteeSolver, committee_transitions, solve_branches,
+                    solve_committee, stability)
+
+__all__ = ["committee_model", "committee_bayes", "committee_ising_bayes", "parity_bayes",
+           "CommitteeRule", "IntegerDomain", "hidden_fields", "with_hidden_units", "derive_committee",
+           "CommitteeTheory", "solve_committee", "solve_branches", "committee_transitions", "stability",
+           "CommitteeSolution", "CommitteeSolver"]

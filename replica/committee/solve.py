@@ -1,0 +1,390 @@
+"""Vectorized solution of the committee saddle point under the permutation-symmetric ansatz.
+
+On the Nishimori line the saddle point is the fixed point of the state-evolution map of the
+overlaps alone,  q ↦ M(q) = prior_side(α · output_side(q))  (q = (q_d, q_a)), iterated at
+every α of a grid at once.  Plain iteration from a start, then Newton steps on M(q) − q with a
+forward-difference Jacobian (batched over the points; backtracking; refused steps fall back to
+iteration).  A point converges when max |M(q) − q| < ``tol``; one that does not is reported
+``converged=False`` with NaN values.  A discrete prior can reach perfect recovery (q = ρ I,
+conjugates infinite, reported as branch ``"perfect"`` with the free entropy −K H(P₀) and zero
+errors).
+
+Branches: ``unspecialized`` (the invariant subspace q_d = 0), ``uninformed`` (q_d, q_a at
+1e-6 ρ: lands on the specialized branch where the unspecialized one is unstable to
+specialization), ``informed`` (q = ρ(1 − 1e-4) I).  ``solve_branches`` returns them all and
+the equilibrium (largest free entropy).  Transitions (``committee_transitions``):
+``specialization`` — where the unspecialized fixed point loses stability in the q_d direction,
+λ(α) = ∂M_d/∂q_d|_{q_d=0} = 1 (a continuous transition when the specialized branch grows out
+of it); ``first_order`` — where the free entropies of the unspecialized and the specialized
+(or perfect) branch cross; ``spinodal`` — where the uninformed start (the state evolution of
+AMP from no information) leaves the branch it was on: the unspecialized one (other than by
+a continuous specialization) or a specialized one, for perfect recovery (AMP's algorithmic
+threshold).
+
+A point that converges within ``tol`` of the invariant subspace q_d = 0 is put on it (and its
+observables evaluated with the one-dimensional rule there).  :class:`CommitteeSolver` is what
+``replica.solve.solve`` / ``solve_branches`` / ``find_transitions`` call for a committee
+theory: it groups the points of a parameter grid by ``K`` and returns the shared ``Solution``,
+``Branches`` and transition records.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+from ..params import ParameterError
+from .derive import OBSERVABLES, default_nodes
+
+__all__ = ["CommitteeSolution", "solve_committee", "solve_branches", "stability", "committee_transitions"]
+
+_PERFECT = 1e-9
+
+
+@dataclass
+class CommitteeSolution:
+    alpha: np.ndarray
+    values: dict          # q_d, q_a, q_hat_d, q_hat_a
+    outputs: dict         # free_entropy, mse, generalization_error
+    converged: np.ndarray
+    residual: np.ndarray
+    branch: np.ndarray
+
+    def __getitem__(self, k):
+        return self.values[k] if k in self.values else self.outputs[k]
+
+    def to_records(self):
+        recs = []
+        for i in range(len(self.alpha)):
+            r = {"alpha": float(self.alpha[i]), "branch": str(self.branch[i]),
+                 "converged": bool(self.converged[i]), "residual": float(self.residual[i])}
+            for d in (self.values, self.outputs):
+                for k, v in d.items():
+                    r[k] = float(v[i]) if self.converged[i] else None
+            recs.append(r)
+        return recs
+
+
+def _map(theory, alpha, q_d, q_a, nodes):
+    """(M_d, M_a, q_hat_d, q_hat_a) at the overlaps."""
+    gd, ga = theory.output_side(q_d, q_a, nodes)[:2]
+    hd, ha = alpha * gd, alpha * ga
+    md, ma, _ = theory.prior_side(hd, ha, nodes)
+    return md, ma, hd, ha
+
+
+def _start(theory, init, n):
+    rho = theory.rho
+    if init == "informed":
+        return np.full(n, rho * (1 - 1e-4)), np.zeros(n)
+    if init == "uninformed":
+        return np.full(n, 1e-6 * rho), np.full(n, 1e-6 * rho)
+    if init == "unspecialized":
+        return np.zeros(n), np.full(n, 1e-6 * rho)
+    if isinstance(init, dict):
+        return (np.broadcast_to(np.asarray(init["q_d"], float), (n,)).copy(),
+                np.broadcast_to(np.asarray(init["q_a"], float), (n,)).copy())
+    raise ValueError(f"unknown start {init!r}; use 'unspecialized', 'uninformed', 'informed' or a dict")
+
+
+def solve_committee(theory, alpha, init="uninformed", *, tol: float = 1e-9, max_iter: int = 3000,
+                    nodes: int | None = None, newton_switch: float = 1e-4) -> CommitteeSolution:
+    """Fixed points of the committee state evolution at every ``alpha`` (array)."""
+    alpha = np.atleast_1d(np.asarray(alpha, float)).ravel()
+    if np.any(alpha < 0) or not np.all(np.isfinite(alpha)):
+        raise ParameterError("parameter 'alpha' must be finite and >= 0")
+    nodes = default_nodes(theory.K, nodes)
+    K, rho = theory.K, theory.rho
+    n = alpha.size
+    sub = init == "unspecialized" or K == 1          # q_d held at 0
+    qd, qa = _start(theory, init, n)
+    done = np.zeros(n, bool)
+    conv = np.zeros(n, bool)
+    perfect = np.zeros(n, bool)
+    res = np.full(n, np.inf)
+    prior = theory.model.prior
+    if init == "informed" and prior.density == 0 and prior.atoms:
+        # a discrete prior and a deterministic rule: q = ρ I is a fixed point at every α
+        # (V = 0 makes r̂ infinite, which pins the posterior on the teacher)
+        perfect[:] = done[:] = True
+    for _ in range(max_iter):
+        a = np.flatnonzero(~done)
+        if a.size == 0:
+            break
+        # states at the perfect-recovery bound (teacher fields determined: V's smaller
+        # eigenvalue ρ - q_d - q_a below 1e-9 ρ) end there
+        at_bound = (rho - qd[a] - qa[a] <= _PERFECT * rho) & (qd[a] + qa[a] / K >= rho * (1 - 1e-6))
+        perfect[a[at_bound]] = True
+        done[a[at_bound]] = True
+        a = a[~at_bound]
+        if a.size == 0:
+            break
+        md, ma, _, _ = _map(theory, alpha[a], qd[a], qa[a], nodes)
+        if sub:
+            md = np.zeros_like(md)
+        r = np.maximum(np.abs(md - qd[a]), np.abs(ma - qa[a]))
+        res[a] = r
+        fin = np.isfinite(r)
+        # perfect recovery: the mapped overlaps at ρ; for a discrete prior already within 1e-6
+        # (1 - q decays like e^{-r̂/2} while r̂ grows like V^{-1/2}: from there the approach
+        # to q = ρ I is faster than exponential, and beyond the quadrature's resolution)
+        edge = 1e-6 if (prior.density == 0 and prior.atoms) else _PERFECT
+        near = (rho - md - ma <= edge * rho) & ((rho - md <= edge * rho) if (K > 1 and not sub) else True)
+        sat = fin & near
+        ok = fin & (r < tol)
+        conv[a[ok]] = True
+        perfect[a[sat & ~ok]] = True
+        done[a[ok | sat | ~fin]] = True
+        step = a[fin & ~ok & ~sat]
+        if step.size == 0:
+            continue
+        nw = res[step] < newton_switch
+        plain = step[~nw]
+        sel = np.isin(a, plain)
+        qd[plain], qa[plain] = md[sel], ma[sel]
+        if nw.any():
+            _newton(theory, alpha, qd, qa, step[nw], md[np.isin(a, step[nw])], ma[np.isin(a, step[nw])], nodes, sub)
+    # a point converged to within tol of the invariant subspace q_d = 0 is on it (the
+    # unspecialized fixed point); evaluated there, with the one-dimensional rule
+    qd = np.where(conv & (np.abs(qd) < tol * rho), 0.0, qd)
+    return _package(theory, alpha, qd, qa, conv, perfect, res, init if isinstance(init, str) else "user", nodes)
+
+
+def _newton(theory, alpha, qd, qa, idx, md, ma, nodes, sub):
+    """One Newton step on F(q) = M(q) − q at the points idx (forward-difference Jacobian);
+    refused (plain iteration taken) where it does not lower the residual."""
+    f0 = np.stack([md - qd[idx], ma - qa[idx]])
+    h = 1e-7
+    if sub:
+        _, ma1, _, _ = _map(theory, alpha[idx], qd[idx], qa[idx] + h, nodes)
+        J = (ma1 - ma) / h - 1.0
+        dd = np.zeros(idx.size)
+        da = -f0[1] / J
+    else:
+        md1, ma1, _, _ = _map(theory, alpha[idx], qd[idx] + h, qa[idx], nodes)
+        md2, ma2, _, _ = _map(theory, alpha[idx], qd[idx], qa[idx] + h, nodes)
+        J = np.empty((idx.size, 2, 2))
+        J[:, 0, 0] = (md1 - md) / h - 1
+        J[:, 1, 0] = (ma1 - ma) / h
+        J[:, 0, 1] = (md2 - md) / h
+        J[:, 1, 1] = (ma2 - ma) / h - 1
+        with np.errstate(all="ignore"):
+            step = -np.linalg.solve(J, f0.T[..., None])[..., 0]
+        dd, da = step[:, 0], step[:, 1]
+    cd, ca = qd[idx] + dd, qa[idx] + da
+    mc_d, mc_a, _, _ = _map(theory, alpha[idx], cd, ca, nodes)
+    if sub:
+        mc_d = np.zeros_like(mc_d)
+    rc = np.maximum(np.abs(mc_d - cd), np.abs(mc_a - ca))
+    r0 = np.max(np.abs(f0), axis=0)
+    good = np.isfinite(rc) & (rc < r0)
+    qd[idx] = np.where(good, cd, md)
+    qa[idx] = np.where(good, ca, ma)
+
+
+def _package(theory, alpha, qd, qa, conv, perfect, res, label, nodes):
+    n = alpha.size
+    vals = {k: np.full(n, np.nan) for k in ("q_d", "q_a", "q_hat_d", "q_hat_a")}
+    outs = {k: np.full(n, np.nan) for k in OBSERVABLES}
+    c = np.flatnonzero(conv)
+    if c.size:
+        _, _, hd, ha = _map(theory, alpha[c], qd[c], qa[c], nodes)
+        ev = theory.evaluate(nodes=nodes, alpha=alpha[c], q_d=qd[c], q_a=qa[c], q_hat_d=hd, q_hat_a=ha)
+        for k, v in (("q_d", qd[c]), ("q_a", qa[c]), ("q_hat_d", hd), ("q_hat_a", ha)):
+            vals[k][c] = v
+        for k in outs:
+            outs[k][c] = ev[k]
+    branch = np.full(n, label, dtype=object)
+    p = np.flatnonzero(perfect)
+    if p.size:
+        vals["q_d"][p], vals["q_a"][p] = theory.rho, 0.0
+        vals["q_hat_d"][p], vals["q_hat_a"][p] = np.inf, 0.0
+        outs["free_entropy"][p] = -theory.K * float(theory.model.prior.shannon_entropy())
+        outs["mse"][p] = outs["generalization_error"][p] = outs["gibbs_error"][p] = 0.0
+        outs["q_diag"][p], outs["q_off"][p] = theory.rho, 0.0
+        branch[p] = "perfect"
+        res[p] = 0.0
+    return CommitteeSolution(alpha=alpha, values=vals, outputs=outs, converged=conv | perfect,
+                             residual=np.where(conv | perfect, res, np.nan), branch=branch)
+
+
+def solve_branches(theory, alpha, inits=("unspecialized", "uninformed", "informed"), **kw):
+    """Every branch from every start, and the equilibrium (largest free entropy) per point:
+    returns (dict start -> CommitteeSolution, equilibrium start name per point)."""
+    sols = {s: solve_committee(theory, alpha, s, **kw) for s in inits}
+    phi = np.stack([np.where(sols[s].converged, sols[s]["free_entropy"], -np.inf) for s in inits])
+    best = np.array(inits, dtype=object)[np.argmax(phi, axis=0)]
+    return sols, best
+
+
+def stability(theory, alpha, nodes=None, h: float = 1e-6):
+    """λ(α) = ∂M_d/∂q_d at the unspecialized fixed point (q_d = 0): the unspecialized branch is
+    stable to specialization where λ < 1."""
+    alpha = np.atleast_1d(np.asarray(alpha, float))
+    un = solve_committee(theory, alpha, "unspecialized", nodes=nodes)
+    nodes = default_nodes(theory.K, nodes)
+    md, _, _, _ = _map(theory, alpha, np.full(alpha.size, h), un["q_a"], nodes)
+    return md / h
+
+
+def committee_transitions(theory, lo: float, hi: float, num: int = 9, nodes=None, xtol: float = 1e-4,
+                          spinodal_xtol: float = 1e-3, spinodal_iter: int = 600):
+    """Transitions in α ∈ [lo, hi] from a scan of ``num`` points: ``specialization`` (λ(α) = 1,
+    by brentq to ``xtol``), ``first_order`` (free entropies of the unspecialized and the
+    informed branch cross, brentq), ``spinodal`` (the uninformed start leaves its branch,
+    by bisection to ``spinodal_xtol``: the state evolution slows down at a saddle-node, so
+    each bisection step is a solve of up to ``spinodal_iter`` iterations).  Each a dict
+    {"kind", "value", ...}."""
+    out = []
+    grid = np.linspace(lo, hi, num)
+    lam = stability(theory, grid, nodes)
+    for i in range(num - 1):
+        if np.isfinite(lam[i]) and np.isfinite(lam[i + 1]) and (lam[i] - 1) * (lam[i + 1] - 1) < 0:
+            v = brentq(lambda a: stability(theory, a, nodes)[0] - 1, grid[i], grid[i + 1], xtol=xtol)
+            out.append({"kind": "specialization", "value": float(v), "criterion": "lambda = 1"})
+    sols, _ = solve_branches(theory, grid, nodes=nodes)
+    un, inf_ = sols["unspecialized"], sols["informed"]
+    d = un["free_entropy"] - inf_["free_entropy"]
+    distinct = np.abs(un["q_d"] - inf_["q_d"]) > 1e-4
+
+    def gap(a):
+        u = solve_committee(theory, a, "unspecialized", nodes=nodes)
+        f = solve_committee(theory, a, "informed", nodes=nodes)
+        return float(u["free_entropy"][0] - f["free_entropy"][0])
+    for i in range(num - 1):
+        if (distinct[i] and distinct[i + 1] and np.isfinite(d[i]) and np.isfinite(d[i + 1])
+                and d[i] * d[i + 1] < 0):
+            out.append({"kind": "first_order", "value": float(brentq(gap, grid[i], grid[i + 1], xtol=xtol))})
+    # spinodals: where the uninformed start (the state evolution of AMP from no information)
+    # leaves the unspecialized branch, and where it leaves a specialized one for perfect recovery
+    def stage(a, below):
+        # near a saddle-node the iteration crawls past the ghost of the vanished fixed point:
+        # a start still crawling after ``spinodal_iter`` steps has left the branch ``below``
+        s = solve_committee(theory, a, "uninformed", nodes=nodes, max_iter=spinodal_iter)
+        st = np.where(s.branch == "perfect", 2, np.where(s["q_d"] > 1e-3, 1, 0))
+        return np.where(s.converged, st, below + 1)
+    ui = sols["uninformed"]
+    st = np.where(ui.branch == "perfect", 2, np.where(ui["q_d"] > 1e-3, 1, 0))
+    for i in range(num - 1):
+        if not st[i] < st[i + 1]:
+            continue
+        if st[i] == 0 and st[i + 1] == 1 and any(t["kind"] == "specialization" and grid[i] <= t["value"] <= grid[i + 1]
+                                                 for t in out):
+            continue                         # continuous: the specialized branch grows out of it
+        a, b = grid[i], grid[i + 1]
+        while b - a > spinodal_xtol:
+            m = 0.5 * (a + b)
+            a, b = (a, m) if stage(m, st[i])[0] > st[i] else (m, b)
+        out.append({"kind": "spinodal", "value": float(0.5 * (a + b)), "xtol": spinodal_xtol,
+                    "branch": ("unspecialized", "specialized")[st[i]],
+                    "to": ("unspecialized", "specialized", "perfect")[st[i + 1]]})
+    return sorted(out, key=lambda t: t["value"])
+
+
+# -- the shared interface: replica.solve.solve / solve_branches / find_transitions ---------------
+
+#: the starts of ``init="all"``, in order (the equilibrium is the largest free entropy)
+STARTS = ("unspecialized", "uninformed", "informed")
+
+
+class CommitteeSolver:
+    """The committee state evolution behind ``replica.solve``'s public functions.
+
+    ``replica.solve.solve``, ``solve_branches`` and ``find_transitions`` hand a theory that
+    has a ``solver`` to it (a committee's fixed points live on the permutation-symmetric
+    ansatz, with the unspecialized subspace q_d = 0 and the perfect-recovery end q = ρ I,
+    which the generic solver's starts and domain do not know).  Results come back as the
+    shared :class:`~replica.solve.Solution` and :class:`~replica.solve.Branches`, so records,
+    JSON and equilibria are those of every other model.  Parameters: ``alpha`` (array) and
+    ``K`` (array of integers: points are grouped by K, each group solved by the theory of
+    that K)."""
+
+    def __init__(self, theory):
+        self.theory = theory
+
+    def grid(self, params: dict | None) -> tuple:
+        """(shape, {name: flat array}) of the broadcast parameters, defaults filled in and
+        every value checked against its domain."""
+        model = self.theory.model
+        params = dict(params or {})
+        names = self.theory.parameter_names
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise ParameterError(f"unknown parameter(s) {unknown} for model {model.name!r}; "
+                                 f"its parameters are {names}")
+        for k in names:
+            if k not in params:
+                if k not in model.defaults:
+                    raise ParameterError(f"parameter {k!r} needs a value (model {model.name!r} has no default)")
+                params[k] = model.defaults[k]
+        domains = {s.name: d for s, d in model.parameters.items()}
+        arrs = np.broadcast_arrays(*[np.asarray(params[k], float) for k in names])
+        for k, a in zip(names, arrs):
+            for v in np.unique(a):
+                domains[k].check(k, v)
+        return arrs[0].shape, {k: a.reshape(-1).copy() for k, a in zip(names, arrs)}
+
+    def solve(self, params=None, init=None, *, tol: float = 1e-10, nodes=None, branch=None, **_):
+        """Fixed points at every point of the grid from one start (``'uninformed'`` by default,
+        ``'unspecialized'``, ``'informed'`` or a dict with ``q_d``, ``q_a``) as a Solution."""
+        from ..solve.solution import Solution
+        shape, flat = self.grid(params)
+        init = "uninformed" if init is None else init
+        n = flat["alpha"].size
+        values = {k: np.full(n, np.nan) for k in self.theory.unknowns}
+        outputs = {k: np.full(n, np.nan) for k in OBSERVABLES}
+        conv, res, lab = np.zeros(n, bool), np.full(n, np.nan), np.full(n, "", dtype=object)
+        for K in np.unique(flat["K"]):
+            sel = np.flatnonzero(flat["K"] == K)
+            start = init
+            if isinstance(init, dict):
+                start = {k: np.broadcast_to(np.asarray(v, float), shape).reshape(-1)[sel]
+                         for k, v in init.items() if k in ("q_d", "q_a")}
+            s = solve_committee(self.theory.at_K(K), flat["alpha"][sel], start, tol=tol,
+                                nodes=None if nodes is None else int(nodes))
+            for d_out, d_in in ((values, s.values), (outputs, s.outputs)):
+                for k in d_out:
+                    d_out[k][sel] = d_in[k]
+            conv[sel], res[sel], lab[sel] = s.converged, s.residual, s.branch
+        if branch is not None:
+            lab[lab != "perfect"] = branch
+        rs = lambda a: a.reshape(shape)
+        return Solution(model=self.theory.model.name, names=list(self.theory.unknowns),
+                        params={k: rs(v) for k, v in flat.items()},
+                        values={k: rs(v) for k, v in values.items()}, fixed={},
+                        outputs={k: rs(v) for k, v in outputs.items()}, converged=rs(conv),
+                        residual=rs(res), iterations=rs(np.zeros(n, int)), branch=rs(lab),
+                        last={k: rs(v) for k, v in values.items()})
+
+    def solve_branches(self, params=None, init="all", *, merge_tol: float = 1e-6, **kw):
+        """Every start of ``init`` (``'all'``: unspecialized, uninformed, informed), coinciding
+        branches merged, the equilibrium marked (the shared ``Branches``)."""
+        from ..solve.branches import Branches, _equilibrium, same_point
+        if init is None or init == "all":
+            starts = {k: k for k in STARTS}
+        elif isinstance(init, str):
+            starts = {init: init}
+        elif all(isinstance(v, dict) for v in init.values()):
+            starts = dict(init)
+        else:
+            starts = {"user": init}
+        sols = {lab: self.solve(params, start, branch=lab, **kw) for lab, start in starts.items()}
+        labels = list(sols)
+        dup = {lab: np.zeros(sols[lab].shape, bool) for lab in labels}
+        for j, b in enumerate(labels):
+            for a in labels[:j]:
+                dup[b] |= same_point(sols[a], sols[b], merge_tol) & ~dup[a]
+        return Branches(sols, dup, _equilibrium(sols, dup))
+
+    def find_transitions(self, along="alpha", range=None, fixed=None, *, kinds=None, nodes=None, **_):
+        """``committee_transitions`` along ``alpha`` at the K of ``fixed`` (default the
+        model's): ``specialization``, ``first_order``, ``spinodal`` records."""
+        if along != "alpha":
+            raise ParameterError(f"committee machines: transitions are searched along 'alpha', not {along!r}")
+        fixed = {k: v for k, v in (fixed or {}).items() if k != "alpha"}
+        _, flat = self.grid({**fixed, "alpha": 1.0})
+        lo, hi = (0.01, 10.0) if range is None else map(float, range)
+        found = committee_transitions(self.theory.at_K(flat["K"][0]), lo, hi, num=17,
+                                      nodes=None if nodes is None else int(nodes))
+        return [t for t in found if kinds is None or t["kind"] in kinds]

@@ -1,0 +1,108 @@
+"""``phase_diagram``: a 2-D grid solved from every start, with its transition lines traced."""
+from __future__ import annotations
+
+
+from ..params import ParameterError
+from . import dataset as D
+from .distributed import executor, progress_bar
+from .grid import TheoryRef, axis, solve_row, transitions_row
+from .tracing import assemble, refine_rows
+
+__all__ = ["phase_diagram"]
+
+
+def _check(model, x_name, xs, y_name, ys, fixed) -> dict:
+    """The fixed parameters as floats, after checking every name and value against the model."""
+    names = model.parameter_names()
+    if x_name == y_name:
+        raise ParameterError(f"x and y are both {x_name!r}; choose two different parameters")
+    for n in (x_name, y_name, *fixed):
+        if n not in names:
+            raise ParameterError(f"unknown parameter {n!r} for model {model.name!r}; "
+                                 f"its parameters are {', '.join(names)}")
+    for n in (x_name, y_name):
+        if n in fixed:
+            raise ParameterError(f"{n!r} is an axis of the diagram and cannot also be fixed")
+    fixed = {k: float(v) for k, v in fixed.items()}
+    doms = {s.name: d for s, d in model.parameters.items()}
+    for n, vals in ((x_name, xs), (y_name, ys), *((k, [v]) for k, v in fixed.items())):
+        for v in vals:
+            doms[n].check(n, float(v))
+    return fixed
+
+
+def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes: int = 400,
+                  rule: str = "legendre", refine: int = 2, workers: int | None = None,
+                  scheduler: str | None = None, progress: bool = False):
+    """Phase diagram of ``theory`` over the grid ``x`` × ``y``.
+
+    Parameters
+    ----------
+    theory : a built-in model name, ``"file.py[:variable]"``, a Model, Theory or CompiledTheory.
+    x, y : ``(name, values)`` or ``{name: values}`` — the two axes (values strictly increasing).
+    fixed : the other parameters (the model's defaults for those not given).
+    kinds : transition kinds to trace (``find_transitions``'s; default: all that apply).
+    nodes, rule : quadrature of the generated code (default composite Gauss–Legendre, 400
+        nodes: it resolves the output integrands as q -> 1, where 96-node Gauss–Hermite
+        does not).
+    refine : rounds of row insertion that follow steep stretches and ends of lines
+        (:func:`replica.phase.tracing.refine_rows`); 0 for grid rows only.
+    workers, scheduler : run the rows on a new local Dask cluster of ``workers`` processes, or
+        on the Dask scheduler at ``scheduler``; in this process when neither is given.  The
+        numbers are the same either way (each row is one task, computed identically).
+    progress : show a tqdm progress bar (stderr).
+
+    Returns
+    -------
+    xarray.Dataset — see :mod:`replica.phase.dataset`: order parameters, free entropy,
+    observables, convergence and residual per branch (equilibrium and each start), the phase
+    code per point, the traced lines (``replica.phase.lines(ds)``) and provenance attributes.
+
+    Every point of a line is a transition located by root finding along x at that line's y
+    (:func:`replica.solve.find_transitions`), not a pixel edge.
+    """
+    from ..solve.transitions import compiled_part
+    compiled = compiled_part(theory)
+    x_name, xs = axis(x, "x")
+    y_name, ys = axis(y, "y")
+    fixed = _check(compiled.model, x_name, xs, y_name, ys, dict(fixed or {}))
+    if compiled.kind == "storage":
+        compiled_part(compiled, "capacity")          # derived and cached here, not in every worker
+    opts = {"nodes": int(nodes), "rule": str(rule)}
+    ref = TheoryRef(compiled)
+    track = xs.size > 1
+    x_range = (float(xs[0]), float(xs[-1]))
+    dx = (xs[-1] - xs[0]) / max(xs.size - 1, 1)
+    dy = (ys[-1] - ys[0]) / max(ys.size - 1, 1)
+
+    calls = [(solve_row, (ref, x_name, xs, y_name, float(v), fixed, opts)) for v in ys]
+    if track:
+        calls += [(transitions_row, (ref, x_name, x_range, y_name, float(v), fixed, kinds, opts)) for v in ys]
+    bar = progress_bar(len(calls), progress, f"{compiled.model.name}: {y_name} rows")
+    try:
+        with executor(workers, scheduler) as ex:
+            results = ex.map(_call, calls, bar)
+            rows = results[:ys.size]
+            found = dict(zip(map(float, ys), results[ys.size:]))
+            for _ in range(refine if track and ys.size > 1 else 0):
+                new = [v for v in refine_rows(found, dx, dy) if v not in found]
+                if not new:
+                    break
+                if bar is not None:
+                    bar.total += len(new)
+                    bar.refresh()
+                more = ex.map(_call, [(transitions_row, (ref, x_name, x_range, y_name, v, fixed, kinds, opts))
+                                      for v in new], bar)
+                found.update(zip(new, more))
+    finally:
+        if bar is not None:
+            bar.close()
+    errors = [{"kind": r["kind"], y_name: r["y"], "error": r.get("error", "")}
+              for recs in found.values() for r in recs if r.get("value") is None] if track else []
+    line_list = assemble(found, x_range[1] - x_range[0]) if track else []
+    return D.build_dataset(compiled, x_name, xs, y_name, ys, fixed, rows, line_list, opts=opts,
+                           kinds=kinds, errors=errors)
+
+
+def _call(fn, args):
+    return fn(*args)

@@ -1,0 +1,172 @@
+"""Publication plots of a phase diagram (matplotlib, mathtext: no LaTeX installation needed).
+
+Phases are filled regions (from the per-point phase code of the equilibrium branch) — or, with
+``color=<variable>`` or for theories with a single branch, a heat map of an observable — and
+each traced transition line is drawn on top in the style of its kind, with a legend.  Line
+points are root-found positions, so lines are exact where the region edges are pixels.
+"""
+from __future__ import annotations
+
+
+import numpy as np
+
+from .dataset import PHASES, lines as _lines
+
+__all__ = ["plot", "SYMBOLS", "LINE_STYLES", "PHASE_COLORS"]
+
+#: axis labels of the usual parameters (mathtext); others are typeset as the name in italics
+SYMBOLS = {
+    "alpha": r"sample ratio $\alpha = P/N$",
+    "flip": r"label-flip probability $\epsilon$",
+    "T": r"temperature $T$",
+    "kappa": r"margin $\kappa$",
+    "lam": r"ridge $\lambda$",
+    "delta": r"noise variance $\Delta$",
+    "K": r"hidden units $K$",
+}
+
+#: variable name -> label for colour bars
+QUANTITIES = {
+    "generalization_error": r"generalization error $\varepsilon_g$",
+    "mse": r"MSE $\frac{1}{N}\|\hat w - w^*\|^2$",
+    "free_entropy": r"free entropy $\Phi$",
+    "entropy": r"entropy $s$",
+    "training_error": r"training error $\varepsilon_t$",
+    "training_loss": "training loss",
+    "q": r"overlap $q$",
+    "m": r"overlap $m$",
+}
+
+#: line style of each kind (kinds not listed get the next style of ``_EXTRA``)
+LINE_STYLES = {
+    "first_order": dict(color="black", ls="-", lw=2.0, label="first-order transition"),
+    "spinodal": dict(color="#b2182b", ls="--", lw=1.8, label="spinodal (end of the uninformed branch)"),
+    "weak_recovery": dict(color="#2166ac", ls="-.", lw=1.8, label="weak recovery"),
+    "capacity": dict(color="black", ls="-", lw=2.2, label=r"capacity $\alpha_c$"),
+    "q_to_one": dict(color="0.45", ls=":", lw=1.6, label=r"RS $q \to 1$ (not the capacity)"),
+    "rs_instability": dict(color="#1b7837", ls=":", lw=2.0, label="RS instability (AT)"),
+}
+_EXTRA = [dict(color=c, ls=s, lw=1.8) for c, s in zip(
+    ["#762a83", "#e08214", "#35978f", "#8c510a"], ["-", "--", "-.", ":"])]
+
+#: fill colour of each phase code
+PHASE_COLORS = {
+    0: "#ffffff",
+    1: "#d9d9d9",
+    2: "#fddbc7",
+    3: "#fee08b",
+    4: "#d1e5f0",
+    5: "#d9f0d3",
+    6: "#f4cccc",
+    7: "#eeeeee",
+}
+
+
+def axis_label(name: str) -> str:
+    if name in SYMBOLS:
+        return SYMBOLS[name]
+    import sympy as sp
+    return f"${sp.latex(sp.Symbol(name))}$"
+
+
+def _style(kind: str, branch, extra: dict) -> dict:
+    if kind in LINE_STYLES:
+        st = dict(LINE_STYLES[kind])
+    else:
+        if kind not in extra:
+            extra[kind] = dict(_EXTRA[len(extra) % len(_EXTRA)], label=kind.replace("_", " "))
+        st = dict(extra[kind])
+    if branch and kind == "spinodal" and branch != "uninformed":
+        st.update(ls=(0, (1.5, 1.5)), label=f"spinodal (end of the {branch} branch)")
+    return st
+
+
+def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=None, log_color=None,
+         title: str | None = None, legend_loc="best"):
+    """Draw the phase diagram ``ds`` (from :func:`replica.phase_diagram` or ``load``).
+
+    color : None — phases as regions when the theory has several phases, else a heat map of
+        ``generalization_error`` (or the free entropy); a variable name — its equilibrium value
+        as a heat map.
+    log_x, log_y, log_color : logarithmic axes / colour scale (default: log when the grid is
+        geometric and positive).
+    path : save the figure there (``.png`` at 200 dpi, ``.pdf``, ``.svg``).
+    Returns the matplotlib Figure."""
+    import matplotlib
+    if path is not None and ax is None:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    xn, yn = ds.attrs["x"], ds.attrs["y"]
+    X, Y = ds[xn].values, ds[yn].values
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 4.4), layout="constrained")
+    else:
+        fig = ax.figure
+    log_x = _geometric(X) if log_x is None else log_x
+    log_y = _geometric(Y) if log_y is None else log_y
+    codes = ds["phase"].values
+    present = [c for c in sorted(PHASES) if np.any(codes == c)]
+    handles = []
+    heat = color is not None or set(present) <= {0, 7}
+    if heat:
+        eq = ds.sel(branch="equilibrium")
+        name = color or ("generalization_error" if "generalization_error" in eq else "free_entropy")
+        if name not in eq:
+            raise ValueError(f"no variable {name!r} to colour by; have {sorted(eq.data_vars)}")
+        Z = np.where(eq["converged"].values, eq[name].values, np.nan)
+        positive = np.nanmin(Z) > 0 if np.isfinite(Z).any() else False
+        use_log = positive and (np.nanmax(Z) / np.nanmin(Z) > 20) if log_color is None else log_color
+        norm = LogNorm(np.nanmin(Z), np.nanmax(Z)) if use_log else None
+        mesh = ax.pcolormesh(X, Y, Z, shading="nearest", cmap="viridis", norm=norm, rasterized=True)
+        fig.colorbar(mesh, ax=ax, label=QUANTITIES.get(name, name.replace("_", " ")))
+        if np.any(codes == 0) and not set(present) <= {0}:
+            handles.append(Patch(facecolor="white", edgecolor="0.5", label="not converged"))
+    else:
+        cmap = ListedColormap([PHASE_COLORS[c] for c in sorted(PHASES)])
+        norm = BoundaryNorm(np.arange(len(PHASES) + 1) - 0.5, cmap.N)
+        ax.pcolormesh(X, Y, codes, shading="nearest", cmap=cmap, norm=norm, rasterized=True)
+        handles += [Patch(facecolor=PHASE_COLORS[c], edgecolor="0.6", label=PHASES[c]) for c in present]
+    extra, seen = {}, set()
+    for line in _lines(ds):
+        st = _style(line["kind"], line.get("branch"), extra)
+        label = st.pop("label")
+        x, y = np.asarray(line["x"]), np.asarray(line["y"])
+        ax.plot(x, y, **st, marker="o" if len(x) == 1 else None, ms=4, zorder=3)
+        if label not in seen:
+            seen.add(label)
+            handles.append(Line2D([], [], **st, label=label))
+    ax.set_xlim(X[0], X[-1]) if X.size > 1 else None
+    ax.set_ylim(Y[0], Y[-1]) if Y.size > 1 else None
+    if log_x:
+        ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(axis_label(xn))
+    ax.set_ylabel(axis_label(yn))
+    fixed = {k: v for k, v in _params(ds).items()}
+    sub = ", ".join(f"{axis_label(k).split(' ')[-1] if k in SYMBOLS else k} = {v:g}" for k, v in fixed.items())
+    ax.set_title(title if title is not None else ds.attrs["model"] + (f"  ({sub})" if sub else ""), fontsize=11)
+    if handles:
+        ax.legend(handles=handles, loc=legend_loc, fontsize=8, framealpha=0.9)
+    if path is not None:
+        fig.savefig(path, dpi=200)
+        plt.close(fig)
+    return fig
+
+
+def _params(ds) -> dict:
+    import json
+    return json.loads(ds.attrs.get("parameters_json", "{}"))
+
+
+def _geometric(v) -> bool:
+    """Whether v (increasing, > 2 points) is a geometric progression of positive numbers."""
+    v = np.asarray(v, float)
+    if v.size < 3 or np.any(v <= 0):
+        return False
+    r = v[1:] / v[:-1]
+    return bool(np.allclose(r, r[0], rtol=1e-9) and not np.isclose(r[0], 1.0))

@@ -1,0 +1,84 @@
+"""Independent oracles for committee machines (nothing imported from ``replica``).
+
+* ``bvn_orthant_mp``: P(x1 > 0, x2 > 0) for a bivariate normal, by mpmath quadrature of the
+  conditional form ∫_{x1>0} N(x1; μ1, s1²) P(x2 > 0 | x1) dx1 at 30 digits;
+* ``gibbs_error_mc``: P(f(z) ≠ f(z')) for (z, z') ~ N(0, [[ρI, q], [q, ρI]]) by Monte Carlo
+  (the generalization error of a posterior sample of a Bayes-optimal committee, Aubin et al.
+  2018), with its standard error;
+* ``psi_out_mc``: E_ξ Σ_y Z log Z with Z(y; ω) = P(f(z) = y | ω) estimated by nested Monte
+  Carlo, for a committee output rule f given as a NumPy function of the (n, K) fields.
+"""
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+
+
+def bvn_orthant_mp(mu1, mu2, s11, s22, s12, dps=30):
+    mpmath.mp.dps = dps
+    s1, s2 = mpmath.sqrt(s11), mpmath.sqrt(s22)
+    cs = mpmath.sqrt(s22 - s12**2 / s11)
+
+    def f(x):
+        dens = mpmath.npdf(x, mu1, s1)
+        cm = mu2 + s12 / s11 * (x - mu1)
+        return dens * mpmath.ncdf(cm / cs)
+    return float(mpmath.quad(f, [0, mu1, mpmath.inf] if mu1 > 0 else [0, mpmath.inf]))
+
+
+def sign_committee(z):
+    return np.sign(np.sign(z).sum(axis=1))
+
+
+def gibbs_error_mc(q, rho=1.0, rule=sign_committee, n=2_000_000, seed=0):
+    """(estimate, standard error) of P(f(z) != f(z'))."""
+    q = np.asarray(q, float)
+    K = q.shape[0]
+    C = np.block([[rho * np.eye(K), q], [q, rho * np.eye(K)]])
+    L = np.linalg.cholesky(C + 1e-14 * np.eye(2 * K))
+    x = np.random.default_rng(seed).standard_normal((n, 2 * K)) @ L.T
+    d = rule(x[:, :K]) != rule(x[:, K:])
+    return float(d.mean()), float(d.std() / np.sqrt(n))
+
+
+def bayes_error_mc(q, rho=1.0, rule=sign_committee, n=200_000, seed=1):
+    """(estimate, standard error) of the Bayes-optimal estimator's error 1 − E_ω max_y P(y | ω)
+    with ω ~ N(0, q) the posterior mean of the teacher's fields and z | ω ~ N(ω, ρI − q):
+    P(y | ω) = Σ_σ [f(σ) = y] P(σ ⊙ z > 0 | ω), each orthant probability by scipy's
+    multivariate normal CDF (Genz's algorithm), P(σ ⊙ z > 0 | ω) = Φ_V'(σ ⊙ ω) with
+    V' = D_σ V D_σ; Monte Carlo over ω."""
+    import itertools
+
+    from scipy.stats import multivariate_normal
+    q = np.asarray(q, float)
+    K = q.shape[0]
+    V = rho * np.eye(K) - q
+    omega = np.random.default_rng(seed).multivariate_normal(np.zeros(K), q, size=n)
+    probs = {}
+    for s in itertools.product((1, -1), repeat=K):
+        s = np.array(s, float)
+        label = float(rule(s[None])[0])
+        p = multivariate_normal(mean=np.zeros(K), cov=V * np.outer(s, s)).cdf(omega * s)
+        probs[label] = probs.get(label, 0.0) + np.atleast_1d(p)
+    best = np.max(np.stack(list(probs.values())), axis=0)
+    return float(1 - best.mean()), float(best.std() / np.sqrt(n))
+
+
+def bayes_error_two_independent_units(qd, rho=1.0, n=2000):
+    """The Bayes error of the K = 2 sign committee (labels sign(sign h1 + sign h2), 0 on a tie)
+    when q = qd I: the two units are independent given the data, p_k = Φ(ω_k/√(ρ − qd)) and
+    P(y = ±1 | ω), P(y = 0 | ω) are products of them.  1 − E max_y P(y | ω) over
+    ω ~ N(0, qd I) by the midpoint rule on [−9√qd, 9√qd]² at n and 2n points per side,
+    Richardson-extrapolated (the max is piecewise smooth: the midpoint rule's error is O(h²))."""
+    from scipy.special import ndtr
+
+    def midpoint(m):
+        L = 9 * np.sqrt(qd)
+        h = 2 * L / m
+        x = -L + h * (np.arange(m) + 0.5)
+        p = ndtr(x / np.sqrt(rho - qd))
+        w = np.exp(-x * x / (2 * qd)) / np.sqrt(2 * np.pi * qd) * h
+        p1, p2 = p[:, None], p[None, :]
+        best = np.maximum(np.maximum(p1 * p2, (1 - p1) * (1 - p2)), p1 * (1 - p2) + (1 - p1) * p2)
+        return float(np.sum((1 - best) * w[:, None] * w[None, :]))
+    return (4 * midpoint(2 * n) - midpoint(n)) / 3
