@@ -360,7 +360,7 @@ class CommitteeSolver:
     def solve_branches(self, params=None, init="all", *, merge_tol: float = 1e-6, **kw):
         """Every start of ``init`` (``'all'``: unspecialized, uninformed, informed), coinciding
         branches merged, the equilibrium marked (the shared ``Branches``)."""
-        from ..solve.branches import Branches, _equilibrium, same_point
+        from ..solve.branches import merge_branches
         if init is None or init == "all":
             starts = {k: k for k in STARTS}
         elif isinstance(init, str):
@@ -370,12 +370,7 @@ class CommitteeSolver:
         else:
             starts = {"user": init}
         sols = {lab: self.solve(params, start, branch=lab, **kw) for lab, start in starts.items()}
-        labels = list(sols)
-        dup = {lab: np.zeros(sols[lab].shape, bool) for lab in labels}
-        for j, b in enumerate(labels):
-            for a in labels[:j]:
-                dup[b] |= same_point(sols[a], sols[b], merge_tol) & ~dup[a]
-        return Branches(sols, dup, _equilibrium(sols, dup))
+        return merge_branches(sols, merge_tol)
 
     def find_transitions(self, along="alpha", range=None, fixed=None, *, kinds=None, nodes=None, **_):
         """``committee_transitions`` along ``alpha`` at the K of ``fixed`` (default the

@@ -25,7 +25,7 @@ from .fixed_point import solve
 from .initial import KINDS
 from .solution import Solution
 
-__all__ = ["solve_branches", "Branches", "same_point"]
+__all__ = ["solve_branches", "merge_branches", "Branches", "same_point"]
 
 
 def same_point(a: Solution, b: Solution, tol: float = 1e-6) -> np.ndarray:
@@ -117,6 +117,12 @@ def solve_branches(compiled, params: dict | None = None, init="all", *, merge_to
     single = compiled.kind.startswith(("storage", "capacity")) or "q" not in compiled.unknowns
     sols = {lab: solve(compiled, params, start, branch=lab, **solve_kw)
             for lab, start in _starts(init, single).items()}
+    return merge_branches(sols, merge_tol)
+
+
+def merge_branches(sols: dict, merge_tol: float = 1e-6) -> Branches:
+    """Branches from solutions label -> Solution on one grid: a later start that lands where an
+    earlier one did is a duplicate there; the equilibrium is the largest free entropy."""
     labels = list(sols)
     dup = {lab: np.zeros(sols[lab].shape, bool) for lab in labels}
     for j, b in enumerate(labels):
