@@ -16,17 +16,17 @@ def _m(name, prior, teacher, setting, defaults, description):
     return make
 
 
-def _committee(name, prior, description):
+def _committee(name, prior, description, soft=False):
     """A committee built-in: K (default 2) hidden units, sign of the sum of the K signs (a tie,
     for even K, is the label 0), Bayes-optimal; ``K`` is a parameter (``--set K=3`` rebuilds
     the model with that many units, see ``replica.committee.with_hidden_units``)."""
     def make():
-        from .committee import committee_model
-        m = committee_model(2, prior, "sign", name=name)
+        from .committee.models import committee_model, soft_committee_model
+        m = soft_committee_model(2, prior, name=name) if soft else committee_model(2, prior, "sign", name=name)
         m.description = description
         return m
     make.description = description
-    make.defaults = {"alpha": 1.0, "K": 2}
+    make.defaults = {"alpha": 1.0, "K": 2, "delta": 0.01} if soft else {"alpha": 1.0, "K": 2}
     make.committee = True          # tests that need the perceptron interface can filter on it
     return make
 
@@ -70,4 +70,8 @@ BUILTINS = {
         "committee-ising-bayes", "ising",
         "committee machine of K hidden units with binary (±1) weights, label the sign of the sum "
         "of the K signs (0 on a tie), Bayes-optimal (Aubin et al. 2018)"),
+    "soft-committee-bayes": _committee(
+        "soft-committee-bayes", "gaussian",
+        "soft committee machine of K erf units with Gaussian weights, label sum_k erf(h_k/sqrt 2) plus "
+        "Gaussian noise of variance delta, Bayes-optimal (Aubin et al. 2018)", soft=True),
 }

@@ -15,6 +15,8 @@ DESIGN_MODELS = {
     "ising-gibbs": {"alpha", "T"}, "ising-bayes": {"alpha", "flip"},
     "linear-bayes": {"alpha", "delta"}, "ridge": {"alpha", "delta", "lam"},
     "logistic": {"alpha", "flip", "lam"}, "hinge": {"alpha", "flip", "lam"},
+    "committee-bayes": {"alpha", "K"}, "committee-ising-bayes": {"alpha", "K"},
+    "soft-committee-bayes": {"alpha", "K", "delta"},
 }
 
 

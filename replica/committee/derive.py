@@ -56,7 +56,8 @@ from ..symbols import alpha as ALPHA
 from .ansatz import K_SYMBOL, PermSym
 from .models import CommitteeRule
 from .orthant import orthant, orthant_grad
-from .quadrature import SLAB_INNER, SLAB_OUTER, hermite, legendre, outer_rule, slab_rule, slab_template
+from .quadrature import (SLAB_INNER, SLAB_OUTER, hermite, legendre, outer_rule, product_rule, slab_rule,
+                         slab_template)
 
 __all__ = ["derive_committee", "CommitteeTheory", "Q_D", "Q_A", "QH_D", "QH_A"]
 
@@ -135,6 +136,28 @@ class CommitteeTheory:
     _prior_maps: object = None
     _rule: CommitteeRule = None
     _family: dict = field(default_factory=dict, repr=False)
+    #: values of the parameters other than alpha and K this theory's numerics are bound to
+    #: (the soft committee's noise ``delta``; ``at_point`` binds them)
+    bound: dict = field(default_factory=dict)
+
+    @property
+    def point_parameters(self) -> list:
+        """The parameters other than ``alpha`` that select a theory (``K``, and ``delta`` for
+        the soft committee): points of a grid are grouped by them."""
+        return [n for n in self.parameter_names if n != "alpha"]
+
+    def at_point(self, **values) -> "CommitteeTheory":
+        """The theory at the given K (default its own) with the other non-alpha parameters
+        (``delta``) bound to the given values."""
+        from dataclasses import replace
+        th = self.at_K(values.pop("K", self.K))
+        extra = {k: float(v) for k, v in values.items() if k != "alpha"}
+        if not extra or extra == th.bound:
+            return th
+        key = (th.K, tuple(sorted(extra.items())))
+        if key not in self._family:
+            self._family[key] = replace(th, bound=extra, _family={})
+        return self._family[key]
 
     # -- the Theory / CompiledTheory interface --------------------------------------------
     @property
@@ -199,7 +222,18 @@ class CommitteeTheory:
 
     def output_side(self, q_d, q_a, nodes: int | None = None, inner: int = 32, exact_bayes: bool = False):
         """(G_d, G_a, Ψ_out, Gibbs error, Bayes error) at the overlaps: E[g gᵀ] projected on
-        the ansatz, and the two generalization errors (see ``_output_side``)."""
+        the ansatz, and the two generalization errors (see ``_output_side``, and
+        ``_soft_output_side`` for the soft committee)."""
+        if getattr(self._rule, "soft", False):
+            noise = self._rule.noise
+            if isinstance(noise, sp.Symbol):
+                if noise.name not in self.bound:
+                    raise ValueError(f"soft committee: the theory needs a value of {noise.name!r} (at_point)")
+                delta = self.bound[noise.name]
+            else:
+                delta = float(noise)
+            return _soft_output_side(self._rule, self.K, self.rho, delta, np.asarray(q_d, float),
+                                     np.asarray(q_a, float), nodes)
         return _output_side(self._rule, self.K, self.rho, np.asarray(q_d, float), np.asarray(q_a, float),
                             default_nodes(self.K, nodes), inner, exact_bayes)
 
@@ -214,6 +248,8 @@ class CommitteeTheory:
         restricts the outputs (the maps only are cheaper: no free entropy)."""
         values = dict(values)
         values.setdefault("K", self.K)
+        for k, v in self.bound.items():
+            values.setdefault(k, v)
         missing = [a for a in self.argnames if a not in values]
         if missing:
             raise ValueError(f"missing values for {missing}")
@@ -222,9 +258,12 @@ class CommitteeTheory:
         flat = {a: v.reshape(-1) for a, v in zip(self.argnames, arrs)}
         keys = self.module.OUTPUTS if want is None else list(want)
         out = {k: np.full(flat["alpha"].size, np.nan) for k in keys}
-        for K in np.unique(flat["K"]):
-            sel = flat["K"] == K
-            part = self.at_K(K)._evaluate_one(nodes, keys, *(flat[a][sel] for a in ("alpha",) + tuple(self.unknowns)))
+        pp = self.point_parameters
+        rows = np.stack([flat[a] for a in pp], -1)
+        for row in np.unique(rows, axis=0):
+            sel = np.all(rows == row, axis=1)
+            th = self.at_point(**dict(zip(pp, row)))
+            part = th._evaluate_one(nodes, keys, *(flat[a][sel] for a in ("alpha",) + tuple(self.unknowns)))
             for k in keys:
                 out[k][sel] = part[k]
         return {k: v.reshape(shape) for k, v in out.items()}
@@ -559,14 +598,18 @@ def derive_committee(model) -> CommitteeTheory:
     :class:`CommitteeRule`).  The free entropy and equations are stated for general K (the
     symbol ``K``); the numerics are this model's K."""
     rule = model.teacher
-    if not isinstance(rule, CommitteeRule):
+    soft = getattr(rule, "soft", False)
+    if not (isinstance(rule, CommitteeRule) or soft):
         raise DerivationError("committee derivation needs a CommitteeRule teacher (replica.committee.committee_model)")
     if not isinstance(model.learning, BayesOptimal):
         raise DerivationError("committee machines: only Bayes-optimal learning is derived so far")
     if model.student_prior is not None:
         raise DerivationError("committee machines: the Bayes-optimal student uses the teacher's prior")
     K = rule.K
-    from .models import MAX_K
+    from .models import MAX_K, MAX_SOFT_K
+    if soft and K > MAX_SOFT_K:
+        raise DerivationError(f"soft committee: K = {K} hidden units is beyond the numerics (a K-dimensional "
+                              f"inner expectation on a grid finer than the noise, K <= {MAX_SOFT_K})")
     if K > MAX_K:
         raise DerivationError(f"committee machines: K = {K} hidden units is beyond the numerics (product "
                               f"quadrature over K dimensions, K <= {MAX_K}); the large-K theory is not "
@@ -590,7 +633,113 @@ def derive_committee(model) -> CommitteeTheory:
     observables = {"mse": sp.nsimplify(rho) - Q_D - Q_A / K_SYMBOL,
                    "generalization_error": _EPS_BAYES(Q_D, Q_A),
                    "gibbs_error": _EPS_GIBBS(Q_D, Q_A)}
+    steps = list(_STEPS)
+    if soft:
+        steps[3:] = [
+            "Output term $\\Psi_{\\rm out}(q) = \\mathbb{E}_\\xi \\int dy\\, Z_{\\rm out} \\log Z_{\\rm out}$, "
+            "$Z_{\\rm out}(y; \\omega, V) = \\mathbb{E}_u \\mathcal{N}(y; f(\\omega + V^{1/2} u), \\Delta)$ with "
+            "$f(h) = \\sum_k \\mathrm{erf}(h_k/\\sqrt{2})$, $\\omega = q^{1/2}\\xi$, $V = \\rho I_K - q$; "
+            "$G = \\mathbb{E}_\\xi \\int dy\\, Z_{\\rm out}\\, g g^T$ with $g = \\nabla_\\omega \\log Z_{\\rm out}$.",
+            "Errors: $\\epsilon_{\\rm Bayes} = \\mathbb{E}_\\xi \\mathrm{Var}(f(z) \\mid \\omega)$ (the Bayes "
+            "estimator's mean squared error on the noiseless output), $\\epsilon_{\\rm Gibbs} = 2 \\epsilon_{\\rm Bayes}$."]
     return CommitteeTheory(model=model, K=K, free_entropy=phi, coupling=coupling,
                            coupling_general_K=coupling_general, prior_term=psi, equations=eqs,
-                           rho=rho, observables=observables, limits=list(_STEPS),
+                           rho=rho, observables=observables, limits=steps,
                            _prior_maps=maps, _rule=rule)
+
+
+# -- the soft committee: continuous labels ----------------------------------------------------
+
+#: the y-grid spacing and the inner rule's spacing in units of the noise's standard deviation
+_SOFT_HY, _SOFT_DU, _SOFT_U_MAX, _SOFT_DU_CAP = 1 / 6, 1.1, 5.5, 0.35
+#: outer Gauss–Hermite nodes of the soft committee: on the unspecialized line, and per dimension
+_SOFT_LINE_NODES, _SOFT_NODES = 48, {1: 48, 2: 14}
+
+
+def soft_inner_rule(K: int, delta: float, rho: float):
+    """Points u (M, K) and weights (M,) for E_{u ~ N(0, I_K)}: the trapezoidal rule on
+    [−5.5, 5.5]^K with spacing δu = min(0.35, 1.1 √(Δ/ρ)).  Z_out(y; ω, V) is then a mixture
+    of Gaussians N(y; f(h_i), Δ) whose centres are at most 1.1 √(2/π) √Δ < √Δ apart (the
+    units' slope is at most √(2/π)), where the mixture's ripple is below e^{−2π²/0.77} ~ 1e-11
+    (Poisson summation); the rule depends on Δ only, so the maps are smooth in q."""
+    du = min(_SOFT_DU_CAP, _SOFT_DU * np.sqrt(delta / rho))
+    n = int(np.ceil(_SOFT_U_MAX / du))
+    x = np.linspace(-n * du, n * du, 2 * n + 1)
+    w = np.exp(-x * x / 2)
+    w /= w.sum()
+    idx = np.array(list(itertools.product(range(x.size), repeat=K))).reshape(-1, K)
+    return x[idx], np.prod(w[idx], axis=1)
+
+
+def _soft_output_side(rule, K: int, rho: float, delta: float, q_d, q_a, nodes=None):
+    """(G_d, G_a, Ψ_out, Gibbs error, Bayes error) of the soft committee y = Σ_k g(h_k) + √Δ η.
+
+    For every outer point ω = q^{1/2} ξ (Gauss–Hermite; on the unspecialized subspace the line
+    ω = √((q_d + q_a)/K) t 1), the teacher's outputs s_i = f(ω + V^{1/2} u_i) at the inner
+    points (``soft_inner_rule``) are binned linearly onto a y-grid of spacing h = √Δ/6, as are
+    the weights w_i ∂_k f(h_i), and convolved with N(0, Δ − h²/6) and its derivative (the
+    linear binning adds h²/6 to each centre's variance on average): Z_out(y; ω, V) and
+    ∇_ω Z_out on the grid.  Then Ψ_out = E_ω ∫dy Z log Z and G = E_ω ∫dy ∇Z ∇Zᵀ/Z by the
+    trapezoidal rule in y.  Errors: ε_Bayes = E_ω Var(f(z) | ω) (the Bayes estimator's mean
+    squared error on the noiseless output), ε_Gibbs = 2 ε_Bayes (a posterior sample's)."""
+    from scipy.signal import fftconvolve
+    q_d, q_a = np.atleast_1d(q_d), np.atleast_1d(q_a)
+    P = q_d.size
+    out = [np.full(P, np.nan) for _ in range(5)]
+    u, wu = soft_inner_rule(K, delta, rho)
+    sig = np.sqrt(delta)
+    hy = _SOFT_HY * sig
+    var = delta - hy * hy / 6
+    m = int(np.ceil(9 * sig / hy))
+    off = hy * np.arange(-m, m + 1)
+    kern = np.exp(-off * off / (2 * var)) / np.sqrt(2 * np.pi * var) * 1.0
+    dkern = off / var * kern
+    y0 = -K - 12 * sig
+    ny = int(np.ceil(2 * (K + 12 * sig) / hy)) + 2
+    for p in range(P):
+        qd, qa = float(q_d[p]), float(q_a[p])
+        if not (np.isfinite(qd) and np.isfinite(qa)):
+            continue
+        if K == 1 or qd == 0.0:
+            t, wo = hermite(_SOFT_LINE_NODES)
+            xi = np.repeat(t[:, None] / np.sqrt(K), K, axis=1)
+        else:
+            xi, wo = product_rule(_SOFT_NODES.get(K, 10) if nodes is None else min(nodes, _SOFT_NODES.get(K, 10)),
+                                  K, True)
+        sq_p, sq_l = np.sqrt(max(qd, 0.0)), np.sqrt(max(qd + qa, 0.0))
+        omega = sq_p * xi + (sq_l - sq_p) * xi.mean(1, keepdims=True)                     # (M, K)
+        vp, vl = np.sqrt(max(rho - qd, 0.0)), np.sqrt(max(rho - qd - qa, 0.0))
+        du = vp * u + (vl - vp) * u.mean(1, keepdims=True)                                 # (U, K)
+        h = omega[:, None, :] + du[None]                                                   # (M, U, K)
+        s = rule.activation(h).sum(-1)                                                     # (M, U)
+        fm = s @ wu
+        bayes = (s * s) @ wu - fm * fm
+        M = omega.shape[0]
+        pos = (s - y0) / hy
+        j = np.floor(pos).astype(np.int64)
+        tt = pos - j
+        idx = (np.arange(M)[:, None] * ny + j).ravel()
+
+        def binned(weights):
+            a = weights * (1 - tt)
+            b = weights * tt
+            return (np.bincount(idx, a.ravel(), M * ny) + np.bincount(idx + 1, b.ravel(), M * ny)).reshape(M, ny)
+        Z = fftconvolve(binned(np.broadcast_to(wu, s.shape)), kern[None], mode="same", axes=1)
+        gp = rule.activation_prime(h)                                                      # (M, U, K)
+        dZ = np.stack([fftconvolve(binned(gp[..., k] * wu), dkern[None], mode="same", axes=1)
+                       for k in range(K)], -1)                                            # (M, ny, K)
+        Z = np.maximum(Z, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = np.where(Z > 1e-300, 1.0 / np.where(Z > 1e-300, Z, 1.0), 0.0)
+        G = np.einsum("myk,myl,my,m->kl", dZ, dZ, inv, wo) * hy
+        out[2][p] = np.einsum("my,m->", xlogy(Z, Z), wo) * hy
+        out[4][p] = bayes @ wo
+        out[3][p] = 2 * out[4][p]
+        diag = np.trace(G) / K
+        if K == 1:
+            out[0][p], out[1][p] = 0.0, diag
+        else:
+            offd = (G.sum() - diag * K) / (K * (K - 1))
+            perp, par = _psd(np.array(diag - offd), np.array(diag + (K - 1) * offd))
+            out[0][p], out[1][p] = float(perp), float(par - perp)
+    return tuple(out)

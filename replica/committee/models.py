@@ -33,11 +33,15 @@ from ..params import Domain, ParameterError
 from ..symbols import y as Y
 from .ansatz import K_SYMBOL
 
-__all__ = ["hidden_fields", "CommitteeRule", "committee_model", "committee_bayes",
-           "committee_ising_bayes", "parity_bayes", "IntegerDomain", "with_hidden_units", "MAX_K"]
+__all__ = ["hidden_fields", "CommitteeRule", "SoftCommitteeRule", "committee_model", "committee_bayes",
+           "committee_ising_bayes", "parity_bayes", "soft_committee_model", "soft_committee_bayes",
+           "IntegerDomain", "with_hidden_units", "MAX_K", "MAX_SOFT_K"]
 
 #: the largest K the numerics handle (product quadrature over K dimensions: nodes^K points)
 MAX_K = 4
+#: the largest K of the soft committee (its output side is a K-dimensional inner expectation
+#: on a fine grid inside a K-dimensional outer one)
+MAX_SOFT_K = 2
 
 
 class IntegerDomain(Domain):
@@ -148,6 +152,65 @@ class CommitteeRule(Channel):
         return f"K={self.K}, rule={self.rule}"
 
 
+class SoftCommitteeRule(Channel):
+    """The soft committee: y = Σ_k erf(h_k/√2) + √Δ η, η ~ N(0, 1) (continuous labels).
+
+    Normalization: each unit's output erf(h/√2) = 2Φ(h) − 1 lies in (−1, 1), unscaled (no 1/K
+    or 1/√K in front of the sum), so y ranges over about (−K, K).  ``noise``: the variance Δ of
+    the label noise, a number or the name of a parameter (default ``"delta"``, domain (0, ∞)).
+    P(y | h) = N(y; Σ_k erf(h_k/√2), Δ) is the displayed density; the numerics use
+    ``activation`` and its derivative (``replica.committee.derive``)."""
+
+    committee = True
+    soft = True
+    classification = False
+
+    def __init__(self, K: int, noise="delta"):
+        super().__init__(density=None, outputs="real")
+        if not isinstance(K, int) or K < 1:
+            raise ComponentError("soft committee: K (hidden_units) must be a positive integer")
+        from ..params import POSITIVE
+        self.K = K
+        self.spec = (noise,)
+        self.fields = hidden_fields(K)
+        self.noise = self._param("noise", noise, POSITIVE)
+        self.rule = sp.Add(*[sp.erf(h / sp.sqrt(2)) for h in self.fields])
+        self.name = "soft"
+        self.density = sp.exp(-(Y - self.rule) ** 2 / (2 * self.noise)) / sp.sqrt(2 * sp.pi * self.noise)
+        self.domains[K_SYMBOL] = IntegerDomain(1)
+        # the unit's activation g(h) = erf(h/√2) and g'(h), lambdified from the expression
+        h = sp.Symbol("h", real=True)
+        g = sp.erf(h / sp.sqrt(2))
+        self.activation = sp.lambdify(h, g, "scipy")
+        self.activation_prime = sp.lambdify(h, sp.diff(g, h), "scipy")
+
+    permutation_symmetric = True
+    flip_symmetric = True
+
+    def _args_repr(self):
+        return f"K={self.K}, rule={self.rule}, noise={self.noise}"
+
+
+def soft_committee_model(K: int = 2, prior="gaussian", noise="delta", name=None, alpha: float = 1.0,
+                         delta: float = 0.01) -> Model:
+    """A Bayes-optimal soft committee of K erf units with Gaussian label noise of variance
+    ``noise`` (a parameter named ``delta`` by default, default value ``delta``)."""
+    p = _prior(prior)
+    rule = SoftCommitteeRule(K, noise)
+    defaults = {"alpha": alpha, "K": K}
+    if isinstance(rule.noise, sp.Symbol):
+        defaults[rule.noise.name] = delta
+    return Model(prior=p, teacher=rule, learning=learning.BayesOptimal(), hidden_units=K,
+                 name=name or f"soft-committee-K{K}", defaults=defaults,
+                 description=f"soft committee machine of K erf units with Gaussian label noise, prior {p!r}, "
+                             "Bayes-optimal (Aubin et al. 2018)")
+
+
+def soft_committee_bayes(K: int = 2) -> Model:
+    """Built-in ``soft-committee-bayes``: Gaussian weights, y = Σ_k erf(h_k/√2) + √Δ η."""
+    return soft_committee_model(K, "gaussian", "delta", name="soft-committee-bayes")
+
+
 def _prior(prior):
     if isinstance(prior, priors.Prior):
         return prior
@@ -179,8 +242,12 @@ def with_hidden_units(model: Model, K) -> Model:
     K = int(K)
     if K == rule.K:
         return model
-    out = committee_model(K, model.prior, *rule.spec, name=model.name,
-                          alpha=float(model.defaults.get("alpha", 1.0)))
+    if getattr(rule, "soft", False):
+        out = soft_committee_model(K, model.prior, *rule.spec, name=model.name,
+                                   alpha=float(model.defaults.get("alpha", 1.0)))
+    else:
+        out = committee_model(K, model.prior, *rule.spec, name=model.name,
+                              alpha=float(model.defaults.get("alpha", 1.0)))
     out.defaults = {**model.defaults, "K": K}
     out.description = model.description
     return out

@@ -297,8 +297,9 @@ class CommitteeSolver:
     which the generic solver's starts and domain do not know).  Results come back as the
     shared :class:`~replica.solve.Solution` and :class:`~replica.solve.Branches`, so records,
     JSON and equilibria are those of every other model.  Parameters: ``alpha`` (array) and
-    ``K`` (array of integers: points are grouped by K, each group solved by the theory of
-    that K)."""
+    ``K`` (array of integers) and any other parameter (the soft committee's ``delta``): points
+    are grouped by the parameters other than alpha, each group solved by the theory at them
+    (``CommitteeTheory.at_point``)."""
 
     def __init__(self, theory):
         self.theory = theory
@@ -335,13 +336,15 @@ class CommitteeSolver:
         values = {k: np.full(n, np.nan) for k in self.theory.unknowns}
         outputs = {k: np.full(n, np.nan) for k in OBSERVABLES}
         conv, res, lab = np.zeros(n, bool), np.full(n, np.nan), np.full(n, "", dtype=object)
-        for K in np.unique(flat["K"]):
-            sel = np.flatnonzero(flat["K"] == K)
+        pp = self.theory.point_parameters
+        rows = np.stack([flat[a] for a in pp], -1)
+        for row in np.unique(rows, axis=0):
+            sel = np.flatnonzero(np.all(rows == row, axis=1))
             start = init
             if isinstance(init, dict):
                 start = {k: np.broadcast_to(np.asarray(v, float), shape).reshape(-1)[sel]
                          for k, v in init.items() if k in ("q_d", "q_a")}
-            s = solve_committee(self.theory.at_K(K), flat["alpha"][sel], start, tol=tol,
+            s = solve_committee(self.theory.at_point(**dict(zip(pp, row))), flat["alpha"][sel], start, tol=tol,
                                 nodes=None if nodes is None else int(nodes))
             for d_out, d_in in ((values, s.values), (outputs, s.outputs)):
                 for k in d_out:
@@ -380,6 +383,7 @@ class CommitteeSolver:
         fixed = {k: v for k, v in (fixed or {}).items() if k != "alpha"}
         _, flat = self.grid({**fixed, "alpha": 1.0})
         lo, hi = (0.01, 10.0) if range is None else map(float, range)
-        found = committee_transitions(self.theory.at_K(flat["K"][0]), lo, hi, num=17,
+        at = self.theory.at_point(**{k: flat[k][0] for k in self.theory.point_parameters})
+        found = committee_transitions(at, lo, hi, num=17,
                                       nodes=None if nodes is None else int(nodes))
         return [t for t in found if kinds is None or t["kind"] in kinds]

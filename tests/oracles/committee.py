@@ -82,3 +82,43 @@ def bayes_error_two_independent_units(qd, rho=1.0, n=2000):
         best = np.maximum(np.maximum(p1 * p2, (1 - p1) * (1 - p2)), p1 * (1 - p2) + (1 - p1) * p2)
         return float(np.sum((1 - best) * w[:, None] * w[None, :]))
     return (4 * midpoint(2 * n) - midpoint(n)) / 3
+
+
+def soft_unit_bayes_fixed_point(alpha, delta, n_xi=48, n_z=400, tol=1e-11):
+    """The K = 1 Bayes-optimal GLM with Gaussian prior (ρ = 1) and channel
+    P(y | z) = N(y; erf(z/√2), Δ), written out from the textbook equations (Zdeborová &
+    Krzakala 2016; Barbier et al. 2019): q = q̂/(1 + q̂), q̂ = α E_ξ ∫dy (∂_ω Z_out)²/Z_out,
+    Z_out(y; ω, V) = ∫Dz N(y; erf((ω + √V z)/√2), Δ), ω = √q ξ, V = 1 − q, and
+    Φ = (q̂ − log(1 + q̂))/2 − q q̂/2 + α E_ξ ∫dy Z_out log Z_out.  The z-integral by
+    Gauss–Legendre on [−9, 9] (``n_z`` nodes, direct summation of the Gaussians), y by the
+    trapezoidal rule at spacing √Δ/10, ξ by ``n_xi``-point Gauss–Hermite.  Returns (q, q̂, Φ)."""
+    from scipy.special import erf, xlogy
+    xg, wg = np.polynomial.legendre.leggauss(n_z)
+    z, wz = 9 * xg, 9 * wg * np.exp(-(9 * xg) ** 2 / 2) / np.sqrt(2 * np.pi)
+    xi, wxi = np.polynomial.hermite_e.hermegauss(n_xi)
+    wxi = wxi / wxi.sum()
+    hy = np.sqrt(delta) / 10
+    y = np.arange(-1 - 10 * np.sqrt(delta), 1 + 10 * np.sqrt(delta) + hy, hy)
+
+    def output(q):
+        V = 1 - q
+        h = np.sqrt(q) * xi[:, None] + np.sqrt(V) * z[None]                     # (ξ, z)
+        f, fp = erf(h / np.sqrt(2)), np.sqrt(2 / np.pi) * np.exp(-h * h / 2)
+        r = y[None, :, None] - f[:, None, :]                                     # (ξ, y, z)
+        N = np.exp(-r * r / (2 * delta)) / np.sqrt(2 * np.pi * delta)
+        Z = N @ wz
+        dZ = (N * r / delta * fp[:, None, :]) @ wz
+        G = np.sum(np.where(Z > 1e-300, dZ * dZ / np.where(Z > 1e-300, Z, 1), 0.0), 1) * hy @ wxi
+        psi = np.sum(xlogy(Z, Z), 1) * hy @ wxi
+        return G, psi
+    q = 1e-3
+    for _ in range(5000):
+        qh = alpha * output(q)[0]
+        new = qh / (1 + qh)
+        if abs(new - q) < tol:
+            q = new
+            break
+        q = new
+    G, psi = output(q)
+    qh = alpha * G
+    return q, qh, (qh - np.log1p(qh)) / 2 - q * qh / 2 + alpha * psi
