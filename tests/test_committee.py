@@ -21,7 +21,7 @@ from replica.committee.orthant import orthant, orthant_grad
 from replica.solve import solve
 
 from oracles.committee import (bayes_error_mc, bayes_error_two_independent_units, bvn_orthant_mp,
-                               gibbs_error_mc)
+                               gibbs_error_mc, quadratic_error_mc)
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +125,24 @@ def test_generalization_error_against_monte_carlo(theories):
     assert s["gibbs_error"][0] == pytest.approx(mc, abs=5 * se)
     mc, se = bayes_error_mc(q)
     assert s["generalization_error"][0] == pytest.approx(mc, abs=5 * se)
+
+
+def test_binary_K2_against_the_authors_state_evolution(theories):
+    """The state evolution of Aubin et al.'s own code (github.com/benjaminaubin/TheCommitteeMachine,
+    ``Demo_K=2.ipynb``, output of ``run_SE`` and ``run_gen_error_SE``: K = 2, binary weights,
+    sign-sign channel, α = 1.8): q = [[0.45836988, 0.24338854], [0.24338854, 0.45836988]] and
+    gen_err = 0.1349695.  Their SE stops at a change of 1e-5 (nested scipy quadrature, from a
+    stored fixed point) and their error is a 10⁶-sample Monte Carlo (standard error ≈ 3e-4).
+    The uninformed start (AMP's) reaches the same partially specialized fixed point; its
+    ``quadratic_error`` is their generalization error, and agrees with our own Monte Carlo."""
+    s = solve_committee(theories(2, "ising"), [1.8], "uninformed")
+    assert s.converged[0]
+    assert s["q_diag"][0] == pytest.approx(0.45836988, abs=5e-4)
+    assert s["q_off"][0] == pytest.approx(0.24338854, abs=5e-4)
+    assert s["quadratic_error"][0] == pytest.approx(0.1349695, abs=1e-3)
+    q = s["q_d"][0] * np.eye(2) + s["q_a"][0] / 2 * np.ones((2, 2))
+    mc, se = quadratic_error_mc(q)
+    assert s["quadratic_error"][0] == pytest.approx(mc, abs=5 * se)
 
 
 @pytest.mark.parametrize("qd", [0.2, 0.9])

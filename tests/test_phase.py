@@ -248,3 +248,26 @@ def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("replica: error: ") and fragment in err[0], err
+
+
+def test_committee_diagram_over_integer_K(tmp_path):
+    """A committee's hidden units K as the y axis (integer: no rows are inserted between values;
+    the plot draws one band per K).  K = 1 is the Ising perceptron: its first-order line at the
+    oracle's α_IT = 1.2446839899 (Györgyi 1990: 1.245); K = 2 with binary weights: the
+    first-order transition at ≈ 1.6 (Aubin et al. 2018, Fig. 2 right; VALIDATION.md), the
+    unspecialized phase below it and perfect recovery, hard (AMP's start stays on the partially
+    specialized branch) up to the spinodal."""
+    from replica.params import ParameterError
+    ds = phase_diagram("committee-ising-bayes", x=("alpha", np.linspace(1.0, 2.4, 8)), y=("K", [1.0, 2.0]),
+                       nodes=96)
+    assert list(ds["K"].values) == [1.0, 2.0] and ds.attrs["y_integer"] == 1
+    fo = {y: x for ln in lines(ds) if ln["kind"] == "first_order" for x, y in zip(ln["x"], ln["y"])}
+    assert fo[1.0] == pytest.approx(oc.ising_bayes_first_order(), abs=1e-6)
+    assert fo[2.0] == pytest.approx(1.6, abs=0.1)
+    ph = ds["phase"].sel(K=2.0).values
+    assert ph[0] == 8 and ph[-1] == 4          # unspecialized at α = 1, perfect at α = 2.4
+    assert 3 in ph                             # hard between the first-order line and the spinodal
+    plot(ds, path=tmp_path / "k.png")
+    assert (tmp_path / "k.png").stat().st_size > 10_000
+    with pytest.raises(ParameterError, match="integer"):
+        phase_diagram("committee-ising-bayes", x=("K", [1.0, 2.0]), y=("alpha", [1.0, 2.0]))

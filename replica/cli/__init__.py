@@ -10,5 +10,6 @@ from . import info  # noqa: F401  (list, derive)
 from . import phase  # noqa: F401
 from . import solving  # noqa: F401  (solve, transition)
 from . import sims  # noqa: F401  (simulate, verify)
+from . import twolayer  # noqa: F401  (twolayer: SGD / GD training of two-layer networks)
 
 __all__ = ["main"]

@@ -37,7 +37,11 @@ Observables: ``mse`` = ρ₀ − q_kk (per weight, of the posterior mean); ``gen
 = the error of the Bayes-optimal estimator ŷ(x) = argmax_y P(y | x, data), 1 − E_ξ max_y Z_out
 (at K = 1 arccos(√(q/ρ₀))/π, the perceptron built-ins' convention); ``gibbs_error`` = the error
 of a posterior sample, P(f(z) ≠ f(z')) with (z, z') ~ N(0, [[ρ, q], [q, ρ]]), 1 − E Σ_y Z_out²
-(at K = 1 arccos(q/ρ₀)/π); ``q_diag``, ``q_off`` = the entries of the K × K overlap.
+(at K = 1 arccos(q/ρ₀)/π); ``quadratic_error`` = ½ E[(y − ŷ)²] of the Bayes-optimal estimator
+for the square loss, ŷ = E[y | x] = Σ_y y Z_out — Aubin et al.'s generalization error (their
+state-evolution code, ``gen_error``: ½(½ − E[y y′]) at K = 2, y′ a posterior sample's label, which
+is the same number since ½ E[(y − ŷ)²] = ¼ E[(y − y′)²]); for ±1 labels it equals the Gibbs error;
+``q_diag``, ``q_off`` = the entries of the K × K overlap.
 """
 from __future__ import annotations
 
@@ -92,7 +96,8 @@ def _rotation_invariant(prior) -> bool:
 DEFAULT_NODES = {1: 96, 2: 24, 3: 14, 4: 10}
 
 #: what ``evaluate`` returns besides the maps
-OBSERVABLES = ("free_entropy", "mse", "generalization_error", "gibbs_error", "q_diag", "q_off")
+OBSERVABLES = ("free_entropy", "mse", "generalization_error", "gibbs_error", "quadratic_error", "q_diag",
+               "q_off")
 
 
 def default_nodes(K: int, nodes: int | None = None) -> int:
@@ -190,6 +195,12 @@ class CommitteeTheory:
             raise DerivationError(f"committee machines: only the NumPy backend exists (asked for {backend!r})")
         return self
 
+    @property
+    def source(self) -> str:
+        """The derivation as text (what a phase diagram's ``derivation_sha256`` hashes; the
+        perceptron theories hash their generated module)."""
+        return self.text()
+
     def at_K(self, K) -> "CommitteeTheory":
         """The theory of the same committee with K hidden units (this one at its own K)."""
         from .models import with_hidden_units
@@ -221,8 +232,8 @@ class CommitteeTheory:
         return self._prior_maps(np.asarray(qh_d, float), np.asarray(qh_a, float), default_nodes(self.K, nodes))
 
     def output_side(self, q_d, q_a, nodes: int | None = None, inner: int = 32, exact_bayes: bool = False):
-        """(G_d, G_a, Ψ_out, Gibbs error, Bayes error) at the overlaps: E[g gᵀ] projected on
-        the ansatz, and the two generalization errors (see ``_output_side``, and
+        """(G_d, G_a, Ψ_out, Gibbs error, Bayes error, quadratic error) at the overlaps: E[g gᵀ]
+        projected on the ansatz, and the generalization errors (see ``_output_side``, and
         ``_soft_output_side`` for the soft committee)."""
         if getattr(self._rule, "soft", False):
             noise = self._rule.noise
@@ -274,10 +285,12 @@ class CommitteeTheory:
         if {"map_q_d", "map_q_a", "free_entropy"} & set(keys):
             md, ma, psi = self.prior_side(hd, ha, nodes)
             out.update(map_q_d=md, map_q_a=ma)
-        if {"map_q_hat_d", "map_q_hat_a", "free_entropy", "generalization_error", "gibbs_error"} & set(keys):
-            gd, ga, psi_out, gibbs, bayes = self.output_side(qd, qa, nodes,
-                                                             exact_bayes="generalization_error" in keys)
-            out.update(map_q_hat_d=al * gd, map_q_hat_a=al * ga, generalization_error=bayes, gibbs_error=gibbs)
+        if {"map_q_hat_d", "map_q_hat_a", "free_entropy", "generalization_error", "gibbs_error",
+                "quadratic_error"} & set(keys):
+            gd, ga, psi_out, gibbs, bayes, quad = self.output_side(qd, qa, nodes,
+                                                                   exact_bayes="generalization_error" in keys)
+            out.update(map_q_hat_d=al * gd, map_q_hat_a=al * ga, generalization_error=bayes, gibbs_error=gibbs,
+                       quadratic_error=quad)
         if "free_entropy" in keys:
             coupling = 0.5 * (self.K * hd * qd + hd * qa + ha * qd + ha * qa)
             out["free_entropy"] = psi + al * psi_out - coupling
@@ -325,7 +338,7 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
     P = q_d.shape[0]
     bad = ~((rho - q_d > 1e-14) & (rho - q_d - q_a > 1e-14) & (q_d >= 0) & (q_d + q_a >= 0)
             & np.isfinite(q_d) & np.isfinite(q_a))
-    out = np.full((5, P), np.nan)
+    out = np.full((6, P), np.nan)
     eig = np.minimum(q_d, q_d + q_a)
     line = ~bad & ((q_d == 0) | (K == 1))
     slab = ~bad & ~line & (K == 2) & (eig >= SLAB_MIN_EIG * rho)
@@ -478,9 +491,9 @@ def _label_probs(rule: CommitteeRule, K: int, omega, V, inner: int, grad: bool =
 
 
 def _integrate(rule: CommitteeRule, K: int, omega, V, w, inner: int):
-    """(G_d, G_a, Ψ_out, Gibbs error, Bayes error) from the points ω (P, M, K) with weights
-    w (P, M), every integrand written to vanish where Z_out is 0 or 1 (Z log Z, Z g gᵀ,
-    1 − Σ Z², 1 − max Z), as the slab rule needs."""
+    """(G_d, G_a, Ψ_out, Gibbs error, Bayes error, quadratic error) from the points ω (P, M, K)
+    with weights w (P, M), every integrand written to vanish where Z_out is 0 or 1 (Z log Z,
+    Z g gᵀ, 1 − Σ Z², 1 − max Z, Σ y² Z − (Σ y Z)²), as the slab rule needs."""
     P = omega.shape[0]
     Z, dZ = _label_probs(rule, K, omega, V, inner)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -489,12 +502,14 @@ def _integrate(rule: CommitteeRule, K: int, omega, V, w, inner: int):
     psi_out = np.einsum("pml,pm->p", xlogy(Z, Z), w)
     gibbs = np.einsum("pm,pm->p", 1.0 - (Z * Z).sum(-1), w)
     bayes = np.einsum("pm,pm->p", 1.0 - Z.max(-1), w)
+    y = np.asarray(rule.outputs, float)
+    quad = 0.5 * np.einsum("pm,pm->p", Z @ (y * y) - (Z @ y) ** 2, w)     # ½ E Var(y | x)
     diag = np.einsum("pkk->p", G) / K
     if K == 1:
-        return np.zeros(P), diag, psi_out, gibbs, bayes
+        return np.zeros(P), diag, psi_out, gibbs, bayes, quad
     off = (G.sum(axis=(1, 2)) - diag * K) / (K * (K - 1))
     perp, par = _psd(diag - off, diag + (K - 1) * off)
-    return perp, par - perp, psi_out, gibbs, bayes
+    return perp, par - perp, psi_out, gibbs, bayes, quad
 
 
 def _psd(perp, par):
@@ -672,7 +687,8 @@ def soft_inner_rule(K: int, delta: float, rho: float):
 
 
 def _soft_output_side(rule, K: int, rho: float, delta: float, q_d, q_a, nodes=None):
-    """(G_d, G_a, Ψ_out, Gibbs error, Bayes error) of the soft committee y = Σ_k g(h_k) + √Δ η.
+    """(G_d, G_a, Ψ_out, Gibbs error, Bayes error, quadratic error) of the soft committee
+    y = Σ_k g(h_k) + √Δ η.
 
     For every outer point ω = q^{1/2} ξ (Gauss–Hermite; on the unspecialized subspace the line
     ω = √((q_d + q_a)/K) t 1), the teacher's outputs s_i = f(ω + V^{1/2} u_i) at the inner
@@ -681,11 +697,12 @@ def _soft_output_side(rule, K: int, rho: float, delta: float, q_d, q_a, nodes=No
     linear binning adds h²/6 to each centre's variance on average): Z_out(y; ω, V) and
     ∇_ω Z_out on the grid.  Then Ψ_out = E_ω ∫dy Z log Z and G = E_ω ∫dy ∇Z ∇Zᵀ/Z by the
     trapezoidal rule in y.  Errors: ε_Bayes = E_ω Var(f(z) | ω) (the Bayes estimator's mean
-    squared error on the noiseless output), ε_Gibbs = 2 ε_Bayes (a posterior sample's)."""
+    squared error on the noiseless output), ε_Gibbs = 2 ε_Bayes (a posterior sample's), the
+    quadratic error ½ ε_Bayes."""
     from scipy.signal import fftconvolve
     q_d, q_a = np.atleast_1d(q_d), np.atleast_1d(q_a)
     P = q_d.size
-    out = [np.full(P, np.nan) for _ in range(5)]
+    out = [np.full(P, np.nan) for _ in range(6)]
     u, wu = soft_inner_rule(K, delta, rho)
     sig = np.sqrt(delta)
     hy = _SOFT_HY * sig
@@ -735,6 +752,7 @@ def _soft_output_side(rule, K: int, rho: float, delta: float, q_d, q_a, nodes=No
         out[2][p] = np.einsum("my,m->", xlogy(Z, Z), wo) * hy
         out[4][p] = bayes @ wo
         out[3][p] = 2 * out[4][p]
+        out[5][p] = 0.5 * out[4][p]
         diag = np.trace(G) / K
         if K == 1:
             out[0][p], out[1][p] = 0.0, diag

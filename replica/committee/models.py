@@ -47,6 +47,8 @@ MAX_SOFT_K = 2
 class IntegerDomain(Domain):
     """Integers in [lo, hi] (``hi`` may be infinite): the domain of the number of hidden units."""
 
+    integer = True
+
     def __init__(self, lo: int = 1, hi: float = math.inf):
         super().__init__(float(lo), float(hi), False, hi == math.inf)
 

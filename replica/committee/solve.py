@@ -201,7 +201,8 @@ def _package(theory, alpha, qd, qa, conv, perfect, res, label, nodes):
         vals["q_d"][p], vals["q_a"][p] = theory.rho, 0.0
         vals["q_hat_d"][p], vals["q_hat_a"][p] = np.inf, 0.0
         outs["free_entropy"][p] = -theory.K * float(theory.model.prior.shannon_entropy())
-        outs["mse"][p] = outs["generalization_error"][p] = outs["gibbs_error"][p] = 0.0
+        for k in ("mse", "generalization_error", "gibbs_error", "quadratic_error"):
+            outs[k][p] = 0.0
         outs["q_diag"][p], outs["q_off"][p] = theory.rho, 0.0
         branch[p] = "perfect"
         res[p] = 0.0

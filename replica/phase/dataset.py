@@ -41,6 +41,8 @@ PHASES = {
     5: "SAT",
     6: "UNSAT",
     7: "single branch",
+    8: "unspecialized",
+    9: "specialized",
 }
 _UNINFORMATIVE = 1e-6
 
@@ -64,7 +66,9 @@ def phases(ds, kind: str, discrete_prior: bool) -> np.ndarray:
     * teacher-student theories with a replica overlap: perfect recovery where the equilibrium
       is the perfect branch (hard where a converged imperfect branch coexists, metastable: the
       algorithmic gap between the first-order line and the spinodal); uninformative where its
-      overlap (m, else q) is below 1e-6; partial recovery otherwise;
+      overlap (m, else q) is below 1e-6; partial recovery otherwise; committee machines
+      (overlap matrix q_d I + (q_a/K) J): unspecialized where q_d is below 1e-6 (every hidden
+      unit alike), specialized otherwise;
     * theories with one branch (ERM, ...): 'single branch' where converged."""
     eq = ds.sel(branch="equilibrium")
     conv = eq["converged"].values
@@ -79,13 +83,24 @@ def phases(ds, kind: str, discrete_prior: bool) -> np.ndarray:
         return np.where(conv, 7, 0).astype(np.int8)
     perfect = conv & (eq["label"].values == "perfect")
     meta = np.zeros(conv.shape, bool)
-    for b in starts:
-        s = ds.sel(branch=b)
-        meta |= s["metastable"].values & (s["label"].values != "perfect")
-    ov = eq["m"].values if "m" in eq else eq["q"].values
+    # hard: the algorithmic (uninformed) start stays on an imperfect branch; without that start,
+    # any metastable imperfect branch (a committee's unspecialized fixed point beyond its
+    # specialization instability is not one: AMP leaves it)
+    if "uninformed" in starts:
+        s = ds.sel(branch="uninformed")
+        meta = s["converged"].values & (s["label"].values != "perfect")
+    else:
+        for b in starts:
+            s = ds.sel(branch=b)
+            meta |= s["metastable"].values & (s["label"].values != "perfect")
     with np.errstate(invalid="ignore"):
-        code[conv & ~perfect] = 2
-        code[conv & ~perfect & (np.abs(ov) < _UNINFORMATIVE)] = 1
+        if "q_d" in eq:
+            code[conv & ~perfect] = 9
+            code[conv & ~perfect & (np.abs(eq["q_d"].values) < _UNINFORMATIVE)] = 8
+        else:
+            ov = eq["m"].values if "m" in eq else eq["q"].values
+            code[conv & ~perfect] = 2
+            code[conv & ~perfect & (np.abs(ov) < _UNINFORMATIVE)] = 1
     code[perfect] = 4
     code[perfect & meta] = 3
     return code

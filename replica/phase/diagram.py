@@ -28,7 +28,15 @@ def _check(model, x_name, xs, y_name, ys, fixed) -> dict:
     for n, vals in ((x_name, xs), (y_name, ys), *((k, [v]) for k, v in fixed.items())):
         for v in vals:
             doms[n].check(n, float(v))
+    if _integer(doms[x_name]) and xs.size > 1:
+        raise ParameterError(f"{x_name!r} takes integer values only: lines are located along x by root "
+                             f"finding, so put {x_name!r} on the y axis")
     return fixed
+
+
+def _integer(domain) -> bool:
+    """An integer-valued parameter (the number of hidden units K of a committee)."""
+    return bool(getattr(domain, "integer", False))
 
 
 def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes: int = 400,
@@ -71,6 +79,8 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
     opts = {"nodes": int(nodes), "rule": str(rule)}
     ref = TheoryRef(compiled)
     track = xs.size > 1
+    # rows between integer values of y do not exist: no refinement there
+    y_integer = _integer({s.name: d for s, d in compiled.model.parameters.items()}[y_name])
     x_range = (float(xs[0]), float(xs[-1]))
     dx = (xs[-1] - xs[0]) / max(xs.size - 1, 1)
     dy = (ys[-1] - ys[0]) / max(ys.size - 1, 1)
@@ -84,7 +94,7 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
             results = ex.map(_call, calls, bar)
             rows = results[:ys.size]
             found = dict(zip(map(float, ys), results[ys.size:]))
-            for _ in range(refine if track and ys.size > 1 else 0):
+            for _ in range(refine if track and ys.size > 1 and not y_integer else 0):
                 new = [v for v in refine_rows(found, dx, dy) if v not in found]
                 if not new:
                     break
@@ -100,8 +110,10 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
     errors = [{"kind": r["kind"], y_name: r["y"], "error": r.get("error", "")}
               for recs in found.values() for r in recs if r.get("value") is None] if track else []
     line_list = assemble(found, x_range[1] - x_range[0]) if track else []
-    return D.build_dataset(compiled, x_name, xs, y_name, ys, fixed, rows, line_list, opts=opts,
-                           kinds=kinds, errors=errors)
+    ds = D.build_dataset(compiled, x_name, xs, y_name, ys, fixed, rows, line_list, opts=opts,
+                         kinds=kinds, errors=errors)
+    ds.attrs["y_integer"] = int(y_integer)
+    return ds
 
 
 def _call(fn, args):

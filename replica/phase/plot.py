@@ -35,6 +35,8 @@ QUANTITIES = {
     "training_loss": "training loss",
     "q": r"overlap $q$",
     "m": r"overlap $m$",
+    "q_diag": r"overlap $q_{kk}$",
+    "quadratic_error": r"$\frac{1}{2}\mathbb{E}(y-\hat y)^2$",
 }
 
 #: line style of each kind (kinds not listed get the next style of ``_EXTRA``)
@@ -45,6 +47,7 @@ LINE_STYLES = {
     "capacity": dict(color="black", ls="-", lw=2.2, label=r"capacity $\alpha_c$"),
     "q_to_one": dict(color="0.45", ls=":", lw=1.6, label=r"RS $q \to 1$ (not the capacity)"),
     "rs_instability": dict(color="#1b7837", ls=":", lw=2.0, label="RS instability (AT)"),
+    "specialization": dict(color="#762a83", ls="-.", lw=2.0, label="specialization"),
 }
 _EXTRA = [dict(color=c, ls=s, lw=1.8) for c, s in zip(
     ["#762a83", "#e08214", "#35978f", "#8c510a"], ["-", "--", "-.", ":"])]
@@ -59,6 +62,8 @@ PHASE_COLORS = {
     5: "#d9f0d3",
     6: "#f4cccc",
     7: "#eeeeee",
+    8: "#f6e8c3",
+    9: "#c7eae5",
 }
 
 
@@ -106,8 +111,10 @@ def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=
         fig, ax = plt.subplots(figsize=(6.0, 4.4), layout="constrained")
     else:
         fig = ax.figure
+    # an integer y (the hidden units K of a committee): one band per value, transitions as marks
+    y_int = bool(int(ds.attrs.get("y_integer", 0)))
     log_x = _geometric(X) if log_x is None else log_x
-    log_y = _geometric(Y) if log_y is None else log_y
+    log_y = (_geometric(Y) and not y_int) if log_y is None else log_y
     codes = ds["phase"].values
     present = [c for c in sorted(PHASES) if np.any(codes == c)]
     handles = []
@@ -135,12 +142,20 @@ def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=
         st = _style(line["kind"], line.get("branch"), extra)
         label = st.pop("label")
         x, y = np.asarray(line["x"]), np.asarray(line["y"])
-        ax.plot(x, y, **st, marker="o" if len(x) == 1 else None, ms=4, zorder=3)
+        if y_int:
+            for xi, yi in zip(x, y):
+                ax.plot([xi, xi], [yi - 0.42, yi + 0.42], **st, zorder=3)
+        else:
+            ax.plot(x, y, **st, marker="o" if len(x) == 1 else None, ms=4, zorder=3)
         if label not in seen:
             seen.add(label)
             handles.append(Line2D([], [], **st, label=label))
     ax.set_xlim(X[0], X[-1]) if X.size > 1 else None
-    ax.set_ylim(Y[0], Y[-1]) if Y.size > 1 else None
+    if y_int:
+        ax.set_ylim(Y[0] - 0.5, Y[-1] + 0.5)
+        ax.set_yticks(Y)
+    elif Y.size > 1:
+        ax.set_ylim(Y[0], Y[-1])
     if log_x:
         ax.set_xscale("log")
     if log_y:

@@ -41,6 +41,19 @@ def gibbs_error_mc(q, rho=1.0, rule=sign_committee, n=2_000_000, seed=0):
     return float(d.mean()), float(d.std() / np.sqrt(n))
 
 
+def quadratic_error_mc(q, rho=1.0, rule=sign_committee, n=2_000_000, seed=2):
+    """(estimate, standard error) of ¼ E[(f(z) − f(z'))²], (z, z') the fields of the teacher and
+    of a posterior sample (joint Gaussian, cross-covariance q): the generalization error of
+    Aubin et al.'s state-evolution code (``gen_error``)."""
+    q = np.asarray(q, float)
+    K = q.shape[0]
+    C = np.block([[rho * np.eye(K), q], [q, rho * np.eye(K)]])
+    L = np.linalg.cholesky(C + 1e-14 * np.eye(2 * K))
+    x = np.random.default_rng(seed).standard_normal((n, 2 * K)) @ L.T
+    d = 0.25 * (rule(x[:, :K]) - rule(x[:, K:])) ** 2
+    return float(d.mean()), float(d.std() / np.sqrt(n))
+
+
 def bayes_error_mc(q, rho=1.0, rule=sign_committee, n=200_000, seed=1):
     """(estimate, standard error) of the Bayes-optimal estimator's error 1 − E_ω max_y P(y | ω)
     with ω ~ N(0, q) the posterior mean of the teacher's fields and z | ω ~ N(ω, ρI − q):
