@@ -145,6 +145,21 @@ def test_binary_K2_against_the_authors_state_evolution(theories):
     assert s["quadratic_error"][0] == pytest.approx(mc, abs=5 * se)
 
 
+@pytest.mark.parametrize("prior, alphas", [("gaussian", (0.5, 1.5, 2.5, 3.5)), ("ising", (1.0, 1.8))])
+def test_generalization_error_curves_K2_against_monte_carlo(theories, prior, alphas):
+    """The K = 2 generalization-error curves of Aubin et al. 2018 (Fig. 2; the figure gives no
+    table) on both sides of the specialization transition, from AMP's (uninformed) start: the
+    quadratic error at each α against a Monte Carlo of teacher and posterior-sample labels at the
+    solved overlap (independent of the quadrature), and decreasing along the curve."""
+    s = solve_committee(theories(2, prior), list(alphas), "uninformed")
+    assert s.converged.all()
+    for i in range(len(alphas)):
+        q = s["q_d"][i] * np.eye(2) + s["q_a"][i] / 2 * np.ones((2, 2))
+        mc, se = quadratic_error_mc(q, n=1_000_000, seed=10 + i)
+        assert s["quadratic_error"][i] == pytest.approx(mc, abs=5 * se + 1e-6)
+    assert np.all(np.diff(s["quadratic_error"]) < 0)
+
+
 @pytest.mark.parametrize("qd", [0.2, 0.9])
 def test_bayes_error_locates_the_kinks_of_the_max(qd):
     """1 − E max_y Z_out has kinks where two labels tie; at q = q_d I (independent units) it
