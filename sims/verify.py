@@ -3,7 +3,10 @@
 :func:`simulate_point` draws ``seeds`` instances at one parameter point and runs the student
 the learning setting calls for — ERM (:mod:`sims.erm`), Gibbs sampling (:mod:`sims.montecarlo`),
 AMP for Bayes-optimal models (``sims.amp``, imported when needed), or the storage checks
-(:mod:`sims.storage`) — and returns per-instance observables.  :func:`verify` adds the theory
+(:mod:`sims.storage`) — and returns per-instance observables.  Committee machines (a teacher
+that is a ``CommitteeRule`` / ``SoftCommitteeRule``) go to the committee AMP of
+:mod:`sims.committee` (observables ``q_d``, ``q_a``, ``q_diag``, ``q_off``, ``mse``,
+``generalization_error``, ``gibbs_error``; the theory's names).  :func:`verify` adds the theory
 (the equilibrium branch of ``replica.solve.solve_branches`` on the compiled theory, or the
 capacity from ``find_transitions`` for storage) and judges each point.
 
@@ -61,6 +64,10 @@ def simulate_point(model, params: dict, n: int, seeds, *, algorithm: str | None 
 
     Returns {"observables": name -> tensor (S,), "converged": bool tensor (S,), "info": dict}."""
     model = load_model(model)
+    from .committee import is_committee
+    if is_committee(model):
+        from .committee import simulate_committee_point
+        return simulate_committee_point(model, params, n, seeds, algorithm=algorithm, device=device, seed=seed)
     algorithm = algorithm or default_algorithm(model)
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}; choose from {', '.join(ALGORITHMS)}")

@@ -3,7 +3,8 @@
 ``simulate`` draws ``--seeds`` instances of size ``--n`` at each point (``--set``, and an
 optional ``--sweep``) and runs the student the learning setting calls for (ERM, Monte Carlo
 for Gibbs learning, AMP for Bayes-optimal models, SAT checks for storage problems; override
-with ``--algorithm``).  ``verify`` adds the replica theory at every point, judges agreement
+with ``--algorithm``; committee machines run the committee AMP of :mod:`sims.committee`,
+``--set K=...`` picks the number of hidden units).  ``verify`` adds the replica theory at every point, judges agreement
 (rule in :mod:`sims.verify`: |mean − theory| ≤ t_{S−1}(0.995)·stderr + allowance/√N), can
 plot theory line and points with error bars (``--plot F.png``), and exits 0 when every point
 agrees, 1 otherwise.  A tqdm progress bar runs on stderr unless ``--json`` or ``--quiet``.

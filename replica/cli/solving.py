@@ -159,10 +159,14 @@ def transition(model, along, range_, sets, kinds, nodes, rule, as_json):
     from ..solve import find_transitions
     from ..solve.transitions import default_range
     _check_quadrature(nodes, rule)
-    values = parse_assignments(sets)
+    # K=inf (the only non-finite value accepted anywhere): a committee's large-K limit
+    large_k = [t for t in sets if t.replace(" ", "").lower() in ("k=inf", "k=infinity")]
+    values = parse_assignments([t for t in sets if t not in large_k])
     if along in values:
         raise CLIInputError(f"{along!r} is searched along; do not also --set it")
     rng = parse_range(range_) if range_ else None
+    if large_k:
+        return _large_k_transitions(model, along, rng, values, as_json)
     with _quiet(as_json):
         m, c = _load(model)
         if along not in m.parameter_names():
@@ -189,6 +193,36 @@ def transition(model, along, range_, sets, kinds, nodes, rule, as_json):
         extra = ", ".join(f"{k} = {_fmt(_json_value(v))}" for k, v in t.items() if k not in ("kind", "value"))
         val = "not located" if t["value"] is None else f"{t['value']:.10g}"
         click.echo(f"  {t['kind']:<15} {along} = {val}" + (f"   ({extra})" if extra else ""))
+
+
+def _large_k_transitions(model, along, rng, values, as_json):
+    """``--set K=inf`` on a committee: the K → ∞ theory (replica.committee.largek), with α read
+    as α̃ = α/K (the scaling of Aubin et al. 2018); the unspecialized branch's instability is
+    at α ≃ c K² (reported as ``alpha_over_K2``)."""
+    from ..committee.largek import large_k_theory
+    with _quiet(as_json):
+        m, _ = _load(model)
+        if not getattr(m.teacher, "committee", False):
+            raise CLIInputError(f"K=inf is the large-K limit of a committee machine; {m.name!r} is not one")
+        if along != "alpha":
+            raise CLIInputError("with K=inf, transitions are searched along alpha (read as alpha/K)")
+        extra = sorted(values)
+        if extra:
+            raise CLIInputError(f"with K=inf no other parameter is set (got {', '.join(extra)})")
+        rng = rng or (0.5, 15.0)
+        if not 0 < rng[0] < rng[1]:
+            raise CLIInputError(f"--range {rng[0]:g}:{rng[1]:g}: alpha/K must be positive and increasing")
+        found = large_k_theory(m).transitions(*rng)
+    doc = {"model": m.name, "parameter": "alpha_over_K", "range": list(rng), "parameters": {"K": "inf"},
+           "transitions": [{k: _json_value(v) for k, v in t.items()} for t in found]}
+    if as_json:
+        _emit_json(doc)
+        return
+    click.echo(f"{m.name}: K -> infinity, transitions along alpha/K in [{rng[0]:g}, {rng[1]:g}]")
+    for t in found:
+        rest = ", ".join(f"{k} = {_fmt(_json_value(v))}" for k, v in t.items() if k not in ("kind", "value"))
+        val = "not at alpha = O(K)" if t["value"] is None else f"{t['value']:.10g}"
+        click.echo(f"  {t['kind']:<15} alpha/K = {val}" + (f"   ({rest})" if rest else ""))
 
 
 def _json_value(v):

@@ -30,10 +30,12 @@ transitions, the shared-solver adapter).
 from .derive import CommitteeTheory, derive_committee
 from .models import (CommitteeRule, IntegerDomain, committee_bayes, committee_ising_bayes,
                      committee_model, hidden_fields, parity_bayes, with_hidden_units)
+from .largek import LargeKTheory, Subspace, count_labels, effective_overlap, large_k_theory
 from .solve import (CommitteeSolution, CommitteeSolver, committee_transitions, solve_branches,
                     solve_committee, stability)
 
 __all__ = ["committee_model", "committee_bayes", "committee_ising_bayes", "parity_bayes",
            "CommitteeRule", "IntegerDomain", "hidden_fields", "with_hidden_units", "derive_committee",
            "CommitteeTheory", "solve_committee", "solve_branches", "committee_transitions", "stability",
-           "CommitteeSolution", "CommitteeSolver"]
+           "CommitteeSolution", "CommitteeSolver", "LargeKTheory", "Subspace", "large_k_theory",
+           "count_labels", "effective_overlap"]

@@ -12,9 +12,11 @@ its conjugate r̂ (named ``q_hat``), ρ = E[w wᵀ] = ρ₀ I.  The replica-symm
     Ψ_out(q) = E_{ξ ~ N(0,I_K)} Σ_y Z_out(y; q^{1/2}ξ, ρ − q) log Z_out(y; q^{1/2}ξ, ρ − q),
               Z_out(y; ω, V) = E_{u ~ N(0,I_K)} P(y | ω + V^{1/2}u),
 
-the K-dimensional version of the perceptron's (which is K = 1).  The n → 0 limit with matrix
-order parameters and the Nishimori identities (m = q, Q = ρ, m̂ = r̂) are those of the paper;
-here we derive, from the components, everything below that statement:
+the K-dimensional version of the perceptron's (which is K = 1).  It is derived in
+``replicas.py`` as the perceptron engine derives its own: the replicated G(n) with K × K
+order parameters under the replica-symmetric ansatz, its n → 0 limit by ``sympy.series`` /
+``sympy.limit`` (symbolic K), then the Nishimori identities (m = q, Q = ρ, m̂ = r̂) imposed;
+here, from the components:
 
 * **ansatz** (``PermSym``): q = q_d I + (q_a/K) J, r̂ = q_hat_d I + (q_hat_a/K) J; the
   coupling −½ Tr(r̂ q) = −½(K q_hat_d q_d + q_hat_d q_a + q_hat_a q_d + q_hat_a q_a) for
@@ -603,7 +605,9 @@ _STEPS = [
     "a sum of orthant probabilities; $G = \\mathbb{E}_\\xi \\sum_y Z_{\\rm out}\\, g g^T$ with "
     "$g = \\nabla_\\omega \\log Z_{\\rm out}$, $G_{\\rm diag}$ and $G_{\\rm off}$ its entries.",
     "Generalization errors: Bayes-optimal estimator $\\epsilon_{\\rm Bayes} = 1 - \\mathbb{E}_\\xi \\max_y Z_{\\rm out}$; "
-    "a posterior sample $\\epsilon_{\\rm Gibbs} = 1 - \\mathbb{E}_\\xi \\sum_y Z_{\\rm out}^2$.",
+    "a posterior sample $\\epsilon_{\\rm Gibbs} = 1 - \\mathbb{E}_\\xi \\sum_y Z_{\\rm out}^2$; quadratic "
+    "$\\frac{1}{2}\\mathbb{E}[(y - \\mathbb{E}[y|x])^2] = \\frac{1}{2}\\mathbb{E}_\\xi[\\sum_y y^2 Z_{\\rm out} - "
+    "(\\sum_y y Z_{\\rm out})^2]$ (Aubin et al.'s generalization error).",
 ]
 
 
@@ -631,8 +635,13 @@ def derive_committee(model) -> CommitteeTheory:
                               "implemented yet")
     prior = model.prior
     rho = float(prior.second_moment())
-    qm, rm = PermSym(Q_D, Q_A, K_SYMBOL), PermSym(QH_D, QH_A, K_SYMBOL)
-    coupling_general = sp.expand(-(rm * qm).trace() / 2)
+    if not (_rotation_invariant(prior) or (prior.density == 0 and prior.atoms)):
+        raise DerivationError("committee machines: priors other than Gaussian or discrete are not derived yet")
+    # the replicated system with K × K order parameters, its n -> 0 limit and the Nishimori
+    # reduction (replicas.py); the coupling −½ Tr(r̂ q) for symbolic K comes out of it
+    from .replicas import rs_free_entropy
+    ni = rs_free_entropy(prior).nishimori()
+    coupling_general = sp.expand(ni.coupling)
     coupling = coupling_general.subs(K_SYMBOL, K)
     if _rotation_invariant(prior):
         maps, psi, eqs = _rotation_invariant_maps(prior, K)
@@ -640,17 +649,15 @@ def derive_committee(model) -> CommitteeTheory:
         maps, psi = _discrete_prior_maps(prior, K), sp.Function("psi_P0")(QH_D, QH_A)
         eqs = [sp.Eq(Q_D, _W_DIAG(QH_D, QH_A) - _W_OFF(QH_D, QH_A)),
                sp.Eq(Q_A, K_SYMBOL * _W_OFF(QH_D, QH_A))]
-    else:
-        raise DerivationError("committee machines: priors other than Gaussian or discrete are not derived yet")
-    phi = psi + ALPHA * PSI_OUT(Q_D, Q_A) + coupling_general
+    phi = ni.free_entropy
     eqs += [sp.Eq(QH_D, ALPHA * (_G_DIAG(Q_D, Q_A) - _G_OFF(Q_D, Q_A))),
             sp.Eq(QH_A, ALPHA * K_SYMBOL * _G_OFF(Q_D, Q_A))]
     observables = {"mse": sp.nsimplify(rho) - Q_D - Q_A / K_SYMBOL,
                    "generalization_error": _EPS_BAYES(Q_D, Q_A),
                    "gibbs_error": _EPS_GIBBS(Q_D, Q_A)}
-    steps = list(_STEPS)
+    steps = list(ni.steps) + _STEPS[1:]
     if soft:
-        steps[3:] = [
+        steps[-2:] = [
             "Output term $\\Psi_{\\rm out}(q) = \\mathbb{E}_\\xi \\int dy\\, Z_{\\rm out} \\log Z_{\\rm out}$, "
             "$Z_{\\rm out}(y; \\omega, V) = \\mathbb{E}_u \\mathcal{N}(y; f(\\omega + V^{1/2} u), \\Delta)$ with "
             "$f(h) = \\sum_k \\mathrm{erf}(h_k/\\sqrt{2})$, $\\omega = q^{1/2}\\xi$, $V = \\rho I_K - q$; "
@@ -658,7 +665,7 @@ def derive_committee(model) -> CommitteeTheory:
             "Errors: $\\epsilon_{\\rm Bayes} = \\mathbb{E}_\\xi \\mathrm{Var}(f(z) \\mid \\omega)$ (the Bayes "
             "estimator's mean squared error on the noiseless output), $\\epsilon_{\\rm Gibbs} = 2 \\epsilon_{\\rm Bayes}$."]
     return CommitteeTheory(model=model, K=K, free_entropy=phi, coupling=coupling,
-                           coupling_general_K=coupling_general, prior_term=psi, equations=eqs,
+                           coupling_general_K=coupling_general, prior_term=ni.prior_term, equations=eqs,
                            rho=rho, observables=observables, limits=steps,
                            _prior_maps=maps, _rule=rule)
 
