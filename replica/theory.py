@@ -10,6 +10,7 @@ import sympy as sp
 from . import symbols as S
 from .learning import ERM, BayesOptimal, Gibbs, Volume
 from .symbolic.derive import Derivation, derive_model
+from .symbolic.render import Rendered
 from .symbolic.gauss import GaussE
 
 __all__ = ["Theory", "derive", "CompiledTheory", "TorchTheory"]
@@ -19,7 +20,7 @@ _CHUNK_ELEMENTS = 1 << 17
 
 
 @dataclass
-class Theory:
+class Theory(Rendered):
     """What ``replica.derive(model)`` returns.
 
     Attributes
@@ -49,21 +50,7 @@ class Theory:
     capacity: "Theory | None" = None
     _compiled: dict = field(default_factory=dict, repr=False)
 
-    # -- rendering -------------------------------------------------------------------
-    def latex(self) -> str:
-        from .symbolic.render import theory_latex
-        return theory_latex(self)
-
-    def markdown(self) -> str:
-        from .symbolic.render import theory_markdown
-        return theory_markdown(self)
-
-    def text(self) -> str:
-        from .symbolic.render import theory_text
-        return theory_text(self)
-
-    def _repr_latex_(self):
-        return "$\\displaystyle " + sp.latex(self.free_entropy) + "$"
+    # rendering (latex, markdown, text, _repr_latex_): ``Rendered``
 
     # -- numerics --------------------------------------------------------------------
     def explicit(self, expr, close: bool = True):

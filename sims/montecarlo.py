@@ -111,7 +111,22 @@ def _log_accept(dE, T):
     return -dE / T
 
 
-class _SiteStep:
+class _Fields:
+    """What both move types share: the fields λ = Xw/√N and per-sample losses of the current
+    weights, the direction measured, and the energy (the summed loss)."""
+
+    def _refresh(self):
+        self.lam = (self.X @ self.w[..., None])[..., 0] / self.N**0.5
+        self.e = self.ell(self.y, self.lam)
+
+    def direction(self):
+        return self.w
+
+    def energy(self):
+        return self.e.sum(-1)
+
+
+class _SiteStep(_Fields):
     """Single-site Metropolis for a prior with atoms (and a continuous part: proposals from the prior)."""
 
     def __init__(self, X, y, ell, T, prior, params, g):
@@ -131,14 +146,7 @@ class _SiteStep:
 
     def reset(self, w):
         self.w = w.clone()
-        self.lam = (self.X @ self.w[..., None])[..., 0] / self.N**0.5
-        self.e = self.ell(self.y, self.lam)
-
-    def direction(self):
-        return self.w
-
-    def energy(self):
-        return self.e.sum(-1)
+        self._refresh()
 
     def _propose(self, i):
         cur = self.w[:, i]
@@ -169,7 +177,7 @@ class _SiteStep:
         self.proposed += 1
 
 
-class _RotationStep:
+class _RotationStep(_Fields):
     """Metropolis moves that keep the prior invariant, for Gaussian and spherical weights.
 
     Gaussian prior N(0, var): site i proposes w_i' = w_i cos δ + ν_i sin δ, ν_i ~ N(0, var)
@@ -197,15 +205,6 @@ class _RotationStep:
             self.w = self.w * (self.N / (self.w * self.w).sum(-1))[:, None]**0.5
         self._refresh()
 
-    def _refresh(self):
-        self.lam = (self.X @ self.w[..., None])[..., 0] / self.N**0.5
-        self.e = self.ell(self.y, self.lam)
-
-    def direction(self):
-        return self.w
-
-    def energy(self):
-        return self.e.sum(-1)
 
     def sweep(self):
         dev, B, sq = self.w.device, self.B, self.N**0.5

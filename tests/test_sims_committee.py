@@ -311,3 +311,11 @@ def test_simulate_json_committee():
     assert code == 0 and doc["model"] == "committee-ising-bayes"
     assert {p["observable"] for p in doc["points"]} == set(OBSERVABLES)
     assert all("agree" not in p and p["K"] == 2.0 and p["algorithm"] == "amp" for p in doc["points"])
+
+
+def test_generic_sample_hands_committees_over():
+    """``sims.sample`` on a committee model draws the same instances as ``sample_committee``."""
+    from sims import sample
+    a = sample("committee-ising-bayes", {"alpha": 1.0, "K": 2}, n=40, seeds=2, seed=3)
+    b = sample_committee("committee-ising-bayes", {"alpha": 1.0, "K": 2}, n=40, seeds=2, seed=3)
+    assert a.K == 2 and torch.equal(a.X, b.X) and torch.equal(a.y, b.y) and torch.equal(a.teacher, b.teacher)

@@ -57,6 +57,7 @@ from scipy.special import logsumexp, xlogy
 
 from ..learning import BayesOptimal
 from ..symbolic.derive import DerivationError
+from ..symbolic.render import Rendered
 from ..symbolic.gauss import gauss_expect
 from ..symbols import alpha as ALPHA
 from .ansatz import K_SYMBOL, PermSym
@@ -110,7 +111,7 @@ def default_nodes(K: int, nodes: int | None = None) -> int:
 
 
 @dataclass
-class CommitteeTheory:
+class CommitteeTheory(Rendered):
     """What ``replica.derive`` returns for a committee machine (``derive_committee``).
 
     The symbolic side (rendered by ``replica derive``): ``free_entropy`` for general K (the
@@ -212,21 +213,6 @@ class CommitteeTheory:
         if K not in self._family:
             self._family[K] = derive_committee(with_hidden_units(self.model, K))
         return self._family[K]
-
-    def latex(self) -> str:
-        from ..symbolic.render import theory_latex
-        return theory_latex(self)
-
-    def markdown(self) -> str:
-        from ..symbolic.render import theory_markdown
-        return theory_markdown(self)
-
-    def text(self) -> str:
-        from ..symbolic.render import theory_text
-        return theory_text(self)
-
-    def _repr_latex_(self):
-        return "$\\displaystyle " + sp.latex(self.free_entropy) + "$"
 
     # -- numerics ------------------------------------------------------------------------
     def prior_side(self, qh_d, qh_a, nodes: int | None = None):

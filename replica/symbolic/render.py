@@ -513,3 +513,21 @@ def theory_text(th) -> str:
             widths = [max(len(r[i]) for r in rows) for i in range(len(b[1]))]
             lines += ["  " + "  ".join(c.ljust(wd) for c, wd in zip(r, widths)).rstrip() for r in rows] + [""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+class Rendered:
+    """The rendering methods shared by every theory (``Theory``, ``CommitteeTheory``): the
+    derivation as LaTeX, Markdown or plain text, and the notebook's LaTeX display."""
+
+    def latex(self) -> str:
+        return theory_latex(self)
+
+    def markdown(self) -> str:
+        return theory_markdown(self)
+
+    def text(self) -> str:
+        return theory_text(self)
+
+    def _repr_latex_(self):
+        return "$\\displaystyle " + sp.latex(self.free_entropy) + "$"
+
