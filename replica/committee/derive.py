@@ -293,6 +293,9 @@ class CommitteeTheory(Rendered):
 SLAB_MIN_EIG = 0.25
 #: slab half-width in units of √V_kk: beyond it Z_out is 0 or 1 to Φ(−10) ≈ 8e-24
 SLAB_WIDTH = 10.0
+#: the product rule is trusted while Z_out's layer width √V_kk is at least this fraction of the
+#: spacing of its nodes in ω (below it, NaN: see ``_output_side``)
+PRODUCT_MIN_LAYER = 0.5
 #: Gauss–Hermite nodes across the lines of ``_bayes_error_lines`` (converged to ~1e-9 at K = 2)
 BAYES_TRANSVERSE = 96
 
@@ -350,6 +353,13 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
             omega = s_perp[:, None, None] * xi[None] + ((s_par - s_perp)[:, None] * xi.mean(1)[None])[..., None]
             w = np.broadcast_to(wx, (i.size, wx.size))
         out[:, i] = _integrate(rule, K, omega, V, w, inner)
+        if kind == "product":
+            # Z_out has layers of width √V_kk at ω_k = 0; Gauss–Hermite nodes in ξ are spaced
+            # about π/√(2n) (times √q_kk in ω): a layer much thinner than that is not resolved,
+            # and the integrals would come out as silent nonsense (G → 0 as q → ρI) — NaN instead
+            vkk, qkk = rho - qd - qa / K, qd + qa / K
+            spacing = np.sqrt(np.maximum(qkk, 0.0)) * np.pi / np.sqrt(2.0 * nodes)
+            out[:, i[np.sqrt(np.maximum(vkk, 0.0)) < PRODUCT_MIN_LAYER * spacing]] = np.nan
         if exact_bayes and (kind == "line" or (kind == "product" and K == 2)):
             out[4, i] = _bayes_error_lines(rule, K, qd, qa, V, BAYES_TRANSVERSE, inner)
         elif exact_bayes and kind == "slab":

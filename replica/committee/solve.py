@@ -108,43 +108,61 @@ def solve_committee(theory, alpha, init="uninformed", *, tol: float = 1e-9, max_
         # a discrete prior and a deterministic rule: q = ρ I is a fixed point at every α
         # (V = 0 makes r̂ infinite, which pins the posterior on the teacher)
         perfect[:] = done[:] = True
-    for _ in range(max_iter):
-        a = np.flatnonzero(~done)
-        if a.size == 0:
+    for attempt in (0, 1):
+        for _ in range(max_iter):
+            a = np.flatnonzero(~done)
+            if a.size == 0:
+                break
+            # states at the perfect-recovery bound (teacher fields determined: V's smaller
+            # eigenvalue ρ - q_d - q_a below 1e-9 ρ) end there
+            at_bound = (rho - qd[a] - qa[a] <= _PERFECT * rho) & (qd[a] + qa[a] / K >= rho * (1 - 1e-6))
+            perfect[a[at_bound]] = True
+            done[a[at_bound]] = True
+            a = a[~at_bound]
+            if a.size == 0:
+                break
+            md, ma, _, _ = _map(theory, alpha[a], qd[a], qa[a], nodes)
+            if sub:
+                md = np.zeros_like(md)
+            r = np.maximum(np.abs(md - qd[a]), np.abs(ma - qa[a]))
+            res[a] = r
+            fin = np.isfinite(r)
+            # perfect recovery: the mapped overlaps at ρ; for a discrete prior already within 1e-6
+            # (1 - q decays like e^{-r̂/2} while r̂ grows like V^{-1/2}: from there the approach
+            # to q = ρ I is faster than exponential, and beyond the quadrature's resolution)
+            edge = 1e-6 if (prior.density == 0 and prior.atoms) else _PERFECT
+            near = (rho - md - ma <= edge * rho) & ((rho - md <= edge * rho) if (K > 1 and not sub) else True)
+            sat = fin & near
+            ok = fin & (r < tol)
+            conv[a[ok]] = True
+            perfect[a[sat & ~ok]] = True
+            done[a[ok | sat | ~fin]] = True
+            step = a[fin & ~ok & ~sat]
+            if step.size == 0:
+                continue
+            nw = res[step] < newton_switch
+            plain = step[~nw]
+            sel = np.isin(a, plain)
+            qd[plain], qa[plain] = md[sel], ma[sel]
+            if nw.any():
+                _newton(theory, alpha, qd, qa, step[nw], md[np.isin(a, step[nw])], ma[np.isin(a, step[nw])], nodes, sub)
+        # the uninformed start is AMP's: AMP leaves an unstable fixed point (a finite system's
+        # fluctuations grow along its unstable direction), but the state evolution from q_d =
+        # 1e-6 ρ can decay towards q_d = 0 while q_a grows and meet ``tol`` there before the
+        # instability (λ > 1) has grown back.  Such points start again from q_d = 1e-3 ρ.
+        if attempt or init != "uninformed" or K == 1:
             break
-        # states at the perfect-recovery bound (teacher fields determined: V's smaller
-        # eigenvalue ρ - q_d - q_a below 1e-9 ρ) end there
-        at_bound = (rho - qd[a] - qa[a] <= _PERFECT * rho) & (qd[a] + qa[a] / K >= rho * (1 - 1e-6))
-        perfect[a[at_bound]] = True
-        done[a[at_bound]] = True
-        a = a[~at_bound]
-        if a.size == 0:
+        idx = np.flatnonzero(conv & (np.abs(qd) < 1e-8 * rho))
+        if idx.size == 0:
             break
-        md, ma, _, _ = _map(theory, alpha[a], qd[a], qa[a], nodes)
-        if sub:
-            md = np.zeros_like(md)
-        r = np.maximum(np.abs(md - qd[a]), np.abs(ma - qa[a]))
-        res[a] = r
-        fin = np.isfinite(r)
-        # perfect recovery: the mapped overlaps at ρ; for a discrete prior already within 1e-6
-        # (1 - q decays like e^{-r̂/2} while r̂ grows like V^{-1/2}: from there the approach
-        # to q = ρ I is faster than exponential, and beyond the quadrature's resolution)
-        edge = 1e-6 if (prior.density == 0 and prior.atoms) else _PERFECT
-        near = (rho - md - ma <= edge * rho) & ((rho - md <= edge * rho) if (K > 1 and not sub) else True)
-        sat = fin & near
-        ok = fin & (r < tol)
-        conv[a[ok]] = True
-        perfect[a[sat & ~ok]] = True
-        done[a[ok | sat | ~fin]] = True
-        step = a[fin & ~ok & ~sat]
-        if step.size == 0:
-            continue
-        nw = res[step] < newton_switch
-        plain = step[~nw]
-        sel = np.isin(a, plain)
-        qd[plain], qa[plain] = md[sel], ma[sel]
-        if nw.any():
-            _newton(theory, alpha, qd, qa, step[nw], md[np.isin(a, step[nw])], ma[np.isin(a, step[nw])], nodes, sub)
+        h = 1e-6 * rho
+        md, _, _, _ = _map(theory, alpha[idx], np.full(idx.size, h), qa[idx], nodes)
+        again = idx[md / h > 1 + 1e-6]
+        if again.size == 0:
+            break
+        qd[again] = 1e-3 * rho
+        conv[again] = done[again] = False
+        res[again] = np.inf
     # a point converged to within tol of the invariant subspace q_d = 0 is on it (the
     # unspecialized fixed point); evaluated there, with the one-dimensional rule
     qd = np.where(conv & (np.abs(qd) < tol * rho), 0.0, qd)
