@@ -99,6 +99,19 @@ def test_trivariate_orthant_gradient_is_derivative():
 
 # -- K = 2 ------------------------------------------------------------------------------------
 
+def _phi_gradient(th, alpha, s, keys=("q_d", "q_a", "q_hat_d", "q_hat_a"), h=1e-5):
+    """Central finite differences of Φ at the first point of the solution ``s``, per key."""
+    x0 = {k: s[k][0] for k in ("q_d", "q_a", "q_hat_d", "q_hat_a")}
+    out = {}
+    for k in keys:
+        up, dn = dict(x0), dict(x0)
+        up[k] += h
+        dn[k] -= h
+        out[k] = float((th.evaluate(alpha=alpha, want=["free_entropy"], **up)["free_entropy"]
+                        - th.evaluate(alpha=alpha, want=["free_entropy"], **dn)["free_entropy"]) / (2 * h))
+    return out
+
+
 def test_free_entropy_is_stationary(theories):
     """The saddle point of the specialized K = 2 branch is a stationary point of Φ(q, r̂) (the
     output side's Nishimori form E[g gᵀ] and the derivative of Ψ_out agree up to the
@@ -106,15 +119,8 @@ def test_free_entropy_is_stationary(theories):
     th = theories(2, "gaussian")
     s = solve_committee(th, [3.0], "uninformed")
     assert s.converged[0] and s["q_d"][0] > 0.1
-    x0 = {k: s[k][0] for k in ("q_d", "q_a", "q_hat_d", "q_hat_a")}
-    for k in x0:
-        h = 1e-5
-        up, dn = dict(x0), dict(x0)
-        up[k] += h
-        dn[k] -= h
-        d = (th.evaluate(alpha=3.0, want=["free_entropy"], **up)["free_entropy"]
-             - th.evaluate(alpha=3.0, want=["free_entropy"], **dn)["free_entropy"]) / (2 * h)
-        assert abs(float(d)) < 2e-6, k
+    for k, d in _phi_gradient(th, 3.0, s).items():
+        assert abs(d) < 2e-6, k
 
 
 def test_generalization_error_against_monte_carlo(theories):
@@ -251,15 +257,8 @@ def test_free_entropy_is_stationary_near_recovery(name, alpha):
     th = replica.derive(name)
     s = solve_committee(th, [alpha], "uninformed")
     assert s.converged[0] and s.branch[0] == "uninformed" and s["q_d"][0] > 0.4
-    x0 = {k: s[k][0] for k in ("q_d", "q_a", "q_hat_d", "q_hat_a")}
-    for k in x0:
-        h = 1e-5
-        up, dn = dict(x0), dict(x0)
-        up[k] += h
-        dn[k] -= h
-        d = (th.evaluate(alpha=alpha, want=["free_entropy"], **up)["free_entropy"]
-             - th.evaluate(alpha=alpha, want=["free_entropy"], **dn)["free_entropy"]) / (2 * h)
-        assert abs(float(d)) < 5e-6, k
+    for k, d in _phi_gradient(th, alpha, s).items():
+        assert abs(d) < 5e-6, k
 
 
 def test_binary_K2_reaches_perfect_recovery():
@@ -384,15 +383,8 @@ def test_soft_committee_K2_unspecialized_is_stationary():
     th = replica.derive(m).at_point(delta=0.01)
     s = solve_committee(th, [1.0], "unspecialized")
     assert s.converged[0] and s["q_d"][0] == 0.0 and 0.5 < s["q_a"][0] < 1
-    x0 = {k: s[k][0] for k in ("q_d", "q_a", "q_hat_d", "q_hat_a")}
-    for k in ("q_a", "q_hat_d", "q_hat_a"):
-        h = 1e-5
-        up, dn = dict(x0), dict(x0)
-        up[k] += h
-        dn[k] -= h
-        d = (th.evaluate(alpha=1.0, want=["free_entropy"], **up)["free_entropy"]
-             - th.evaluate(alpha=1.0, want=["free_entropy"], **dn)["free_entropy"]) / (2 * h)
-        assert abs(float(d)) < 1e-5, k
+    for k, d in _phi_gradient(th, 1.0, s, keys=("q_a", "q_hat_d", "q_hat_a")).items():
+        assert abs(d) < 1e-5, k
 
 
 def test_soft_committee_cli_specializes():
