@@ -496,11 +496,11 @@ def _gauss_rule(n, rule):
     raise ValueError(f"unknown quadrature rule {rule!r}; use 'hermite' or 'legendre'")
 '''
 
-_PROX_TEMPLATE = '''
+_PROX_GENERIC = '''
 
 def {name}(y, omega, chi):
     """argmin_x loss(y, x) + (x - omega)^2 / (2 chi): safeguarded Newton (bracketed by bisection)."""
-    y, omega, chi = numpy.broadcast_arrays(*(numpy.asarray(a, dtype=float) for a in (y, omega, chi)))
+    y, omega, chi = {broadcast}
     def g(x):
         return {d1} + (x - omega) / chi
     def dg(x):
@@ -509,28 +509,40 @@ def {name}(y, omega, chi):
     hi = omega + 1.0
     for _ in range(200):
         bad = g(lo) > 0
-        if not numpy.any(bad):
+        if not {xp}.any(bad):
             break
-        lo = numpy.where(bad, omega - 2.0 * (omega - lo), lo)
+        lo = {xp}.where(bad, omega - 2.0 * (omega - lo), lo)
     for _ in range(200):
         bad = g(hi) < 0
-        if not numpy.any(bad):
+        if not {xp}.any(bad):
             break
-        hi = numpy.where(bad, omega + 2.0 * (hi - omega), hi)
+        hi = {xp}.where(bad, omega + 2.0 * (hi - omega), hi)
     x = 0.5 * (lo + hi)
     for _ in range(100):
         gx = g(x)
-        lo = numpy.where(gx < 0, x, lo)
-        hi = numpy.where(gx > 0, x, hi)
+        lo = {xp}.where(gx < 0, x, lo)
+        hi = {xp}.where(gx > 0, x, hi)
         step = x - gx / dg(x)
         inside = (step > lo) & (step < hi)
-        x_new = numpy.where(inside, step, 0.5 * (lo + hi))
-        if numpy.all(numpy.abs(x_new - x) <= 1e-15 * (1.0 + numpy.abs(x))):
+        x_new = {xp}.where(inside, step, 0.5 * (lo + hi))
+        if {xp}.all({xp}.abs(x_new - x) <= 1e-15 * (1.0 + {xp}.abs(x))):
             x = x_new
             break
         x = x_new
     return x
 '''
+
+
+def prox_template(xp: str, broadcast: str) -> str:
+    """The proximal map's safeguarded Newton, the same iteration for every backend: ``xp`` the
+    array module (``numpy``, ``torch``: ``where``, ``any``, ``all``, ``abs``), ``broadcast`` the
+    expression that broadcasts ``(y, omega, chi)`` to float arrays of one shape.  The result
+    still has the ``{name}``, ``{d1}``, ``{d2}`` fields of one loss."""
+    return _PROX_GENERIC.replace("{xp}", xp).replace("{broadcast}", broadcast)
+
+
+_PROX_TEMPLATE = prox_template(
+    "numpy", "numpy.broadcast_arrays(*(numpy.asarray(a, dtype=float) for a in (y, omega, chi)))")
 
 
 def lower_outputs(em, outputs: dict, arguments: list, src: list, prox_template: str) -> tuple:

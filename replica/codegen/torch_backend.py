@@ -257,41 +257,7 @@ from replica.codegen.torch_backend import (_log, _logerfc, _logerfcx, _lse, _max
                                            _heaviside, _kink_rule, _gauss_rule, _inputs, _full, _tensors)
 '''
 
-_PROX_TEMPLATE = '''
-
-def {name}(y, omega, chi):
-    """argmin_x loss(y, x) + (x - omega)^2 / (2 chi): safeguarded Newton (bracketed by bisection)."""
-    y, omega, chi = torch.broadcast_tensors(*_tensors([y, omega, chi]))
-    def g(x):
-        return {d1} + (x - omega) / chi
-    def dg(x):
-        return {d2} + 1.0 / chi
-    lo = omega - 1.0
-    hi = omega + 1.0
-    for _ in range(200):
-        bad = g(lo) > 0
-        if not bool(torch.any(bad)):
-            break
-        lo = torch.where(bad, omega - 2.0 * (omega - lo), lo)
-    for _ in range(200):
-        bad = g(hi) < 0
-        if not bool(torch.any(bad)):
-            break
-        hi = torch.where(bad, omega + 2.0 * (hi - omega), hi)
-    x = 0.5 * (lo + hi)
-    for _ in range(100):
-        gx = g(x)
-        lo = torch.where(gx < 0, x, lo)
-        hi = torch.where(gx > 0, x, hi)
-        step = x - gx / dg(x)
-        inside = (step > lo) & (step < hi)
-        x_new = torch.where(inside, step, 0.5 * (lo + hi))
-        if bool(torch.all(torch.abs(x_new - x) <= 1e-15 * (1.0 + torch.abs(x)))):
-            x = x_new
-            break
-        x = x_new
-    return x
-'''
+_PROX_TEMPLATE = lower.prox_template("torch", "torch.broadcast_tensors(*_tensors([y, omega, chi]))")
 
 
 def generate_torch_module(outputs: dict, arguments: list, header: str = "") -> str:
