@@ -11,7 +11,7 @@ import math
 import click
 import numpy as np
 
-from ._base import (CLIInputError, _emit_json, _fail, _quiet, main, model_values,
+from ._base import (CLIInputError, _emit_json, _quiet, main, model_values,
                     parse_assignments, parse_range, parse_sweep)
 
 _QUAD = [

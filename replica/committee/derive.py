@@ -60,7 +60,7 @@ from ..symbolic.derive import DerivationError
 from ..symbolic.render import Rendered
 from ..symbolic.gauss import gauss_expect
 from ..symbols import alpha as ALPHA
-from .ansatz import K_SYMBOL, PermSym
+from .ansatz import K_SYMBOL
 from .models import CommitteeRule
 from .orthant import orthant, orthant_grad
 from .quadrature import (SLAB_INNER, SLAB_OUTER, hermite, legendre, outer_rule, product_rule, slab_rule,
@@ -553,14 +553,12 @@ def _discrete_prior_maps(prior, K: int):
     return maps
 
 
-def _rotation_invariant_maps(prior, K: int):
+def _rotation_invariant_maps(prior, K: int, phi):
     """Maps from the symbolic ψ = (K−1) ψ₁(q_hat_d) + ψ₁(q_hat_d + q_hat_a): q_d, q_a solve
-    ∂Φ/∂q_hat_d = ∂Φ/∂q_hat_a = 0, derived by SymPy for general K (the symbol ``K``), then
-    lambdified at this K.  Returns (maps, ψ for general K, the equations for general K)."""
+    ∂Φ/∂q_hat_d = ∂Φ/∂q_hat_a = 0 (``phi`` the derived free entropy for general K, the symbol
+    ``K``), then lambdified at this K.  Returns (maps, the equations for general K)."""
     r, psi1 = _psi1(prior)
     psi = (K_SYMBOL - 1) * psi1.subs(r, QH_D) + psi1.subs(r, QH_D + QH_A)
-    coupling = -(PermSym(QH_D, QH_A, K_SYMBOL) * PermSym(Q_D, Q_A, K_SYMBOL)).trace() / 2
-    phi = psi + coupling
     sol = sp.solve([sp.diff(phi, QH_D), sp.diff(phi, QH_A)], [Q_D, Q_A], dict=True)[0]
     sol = {k: sp.simplify(v) for k, v in sol.items()}
     if K == 1:   # one unit: only q = q_d + q_a is defined; the unspecialized chart q_d = 0
@@ -576,7 +574,7 @@ def _rotation_invariant_maps(prior, K: int):
             return (np.asarray(qd_f(hd, ha), float) * np.ones_like(hd),
                     np.asarray(qa_f(hd, ha), float) * np.ones_like(hd),
                     np.asarray(psi_f(hd, ha), float) * np.ones_like(hd))
-    return maps, psi, [sp.Eq(Q_D, sol[Q_D]), sp.Eq(Q_A, sol[Q_A])]
+    return maps, [sp.Eq(Q_D, sol[Q_D]), sp.Eq(Q_A, sol[Q_A])]
 
 
 #: placeholders of the rendered theory (defined in its ``limits`` items)
@@ -585,10 +583,6 @@ _W_DIAG, _W_OFF = sp.Function("W_diag"), sp.Function("W_off")
 _EPS_BAYES, _EPS_GIBBS = sp.Function("epsilon_Bayes"), sp.Function("epsilon_Gibbs")
 
 _STEPS = [
-    "Teacher weights $W_0 \\in \\mathbb{R}^{N \\times K}$ with i.i.d. rows from the prior, hidden fields "
-    "$h = W_0^T x/\\sqrt{N}$, label $y = f(h)$; replica-symmetric free entropy of Aubin, Maillard, Barbier, "
-    "Krzakala, Macris & Zdeborová (2018, eqs. 3-5) with K × K order parameters, $n \\to 0$, on the Nishimori "
-    "line ($m = q$, $Q = \\rho I_K$, $\\hat m = \\hat r$).",
     "Permutation-symmetric ansatz: $q = q_d I_K + (q_a/K) J_K$ and $\\hat r = \\hat q_d I_K + (\\hat q_a/K) J_K$ "
     "($J_K$ the all-ones matrix); $q_d = 0$ is the unspecialized subspace, $q = \\rho I_K$ perfect recovery.",
     "Prior term $\\psi_{P_0}(\\hat r) = \\mathbb{E}_{\\xi, w_0} \\log Z_w(\\hat r^{1/2}\\xi + \\hat r w_0, \\hat r)$ "
@@ -631,27 +625,28 @@ def derive_committee(model) -> CommitteeTheory:
                               "implemented yet")
     prior = model.prior
     rho = float(prior.second_moment())
-    if not (_rotation_invariant(prior) or (prior.density == 0 and prior.atoms)):
+    gaussian = _rotation_invariant(prior)
+    if not (gaussian or (prior.density == 0 and prior.atoms)):
         raise DerivationError("committee machines: priors other than Gaussian or discrete are not derived yet")
     # the replicated system with K × K order parameters, its n -> 0 limit and the Nishimori
-    # reduction (replicas.py); the coupling −½ Tr(r̂ q) for symbolic K comes out of it
+    # reduction (replicas.py): the free entropy, the prior term and the coupling −½ Tr(r̂ q)
+    # for symbolic K
     from .replicas import rs_free_entropy
     ni = rs_free_entropy(prior).nishimori()
     coupling_general = sp.expand(ni.coupling)
     coupling = coupling_general.subs(K_SYMBOL, K)
-    if _rotation_invariant(prior):
-        maps, psi, eqs = _rotation_invariant_maps(prior, K)
-    elif prior.density == 0 and prior.atoms:
-        maps, psi = _discrete_prior_maps(prior, K), sp.Function("psi_P0")(QH_D, QH_A)
+    if gaussian:
+        maps, eqs = _rotation_invariant_maps(prior, K, ni.free_entropy)
+    else:
+        maps = _discrete_prior_maps(prior, K)
         eqs = [sp.Eq(Q_D, _W_DIAG(QH_D, QH_A) - _W_OFF(QH_D, QH_A)),
                sp.Eq(Q_A, K_SYMBOL * _W_OFF(QH_D, QH_A))]
-    phi = ni.free_entropy
     eqs += [sp.Eq(QH_D, ALPHA * (_G_DIAG(Q_D, Q_A) - _G_OFF(Q_D, Q_A))),
             sp.Eq(QH_A, ALPHA * K_SYMBOL * _G_OFF(Q_D, Q_A))]
     observables = {"mse": sp.nsimplify(rho) - Q_D - Q_A / K_SYMBOL,
                    "generalization_error": _EPS_BAYES(Q_D, Q_A),
                    "gibbs_error": _EPS_GIBBS(Q_D, Q_A)}
-    steps = list(ni.steps) + _STEPS[1:]
+    steps = list(ni.steps) + _STEPS
     if soft:
         steps[-2:] = [
             "Output term $\\Psi_{\\rm out}(q) = \\mathbb{E}_\\xi \\int dy\\, Z_{\\rm out} \\log Z_{\\rm out}$, "
@@ -659,8 +654,9 @@ def derive_committee(model) -> CommitteeTheory:
             "$f(h) = \\sum_k \\mathrm{erf}(h_k/\\sqrt{2})$, $\\omega = q^{1/2}\\xi$, $V = \\rho I_K - q$; "
             "$G = \\mathbb{E}_\\xi \\int dy\\, Z_{\\rm out}\\, g g^T$ with $g = \\nabla_\\omega \\log Z_{\\rm out}$.",
             "Errors: $\\epsilon_{\\rm Bayes} = \\mathbb{E}_\\xi \\mathrm{Var}(f(z) \\mid \\omega)$ (the Bayes "
-            "estimator's mean squared error on the noiseless output), $\\epsilon_{\\rm Gibbs} = 2 \\epsilon_{\\rm Bayes}$."]
-    return CommitteeTheory(model=model, K=K, free_entropy=phi, coupling=coupling,
+            "estimator's mean squared error on the noiseless output), $\\epsilon_{\\rm Gibbs} = 2 \\epsilon_{\\rm Bayes}$, "
+            "quadratic $\\frac{1}{2}\\epsilon_{\\rm Bayes}$."]
+    return CommitteeTheory(model=model, K=K, free_entropy=ni.free_entropy, coupling=coupling,
                            coupling_general_K=coupling_general, prior_term=ni.prior_term, equations=eqs,
                            rho=rho, observables=observables, limits=steps,
                            _prior_maps=maps, _rule=rule)
