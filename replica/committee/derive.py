@@ -144,6 +144,9 @@ class CommitteeTheory(Rendered):
     _prior_maps: object = None
     _rule: CommitteeRule = None
     _family: dict = field(default_factory=dict, repr=False)
+    #: the derived RS free entropy on the Nishimori line (``replicas``): it depends on the prior
+    #: only, so the theories of other K (``at_K``) reuse it
+    _nishimori: object = field(default=None, repr=False)
     #: values of the parameters other than alpha and K this theory's numerics are bound to
     #: (the soft committee's noise ``delta``; ``at_point`` binds them)
     bound: dict = field(default_factory=dict)
@@ -211,7 +214,7 @@ class CommitteeTheory(Rendered):
         if K == self.K:
             return self
         if K not in self._family:
-            self._family[K] = derive_committee(with_hidden_units(self.model, K))
+            self._family[K] = derive_committee(with_hidden_units(self.model, K), _nishimori=self._nishimori)
         return self._family[K]
 
     # -- numerics ------------------------------------------------------------------------
@@ -601,7 +604,7 @@ _STEPS = [
 ]
 
 
-def derive_committee(model) -> CommitteeTheory:
+def derive_committee(model, _nishimori=None) -> CommitteeTheory:
     """The replica-symmetric theory of a Bayes-optimal committee ``model`` (built by
     :func:`replica.committee.committee_model` or any Model whose teacher is a
     :class:`CommitteeRule`).  The free entropy and equations are stated for general K (the
@@ -632,7 +635,7 @@ def derive_committee(model) -> CommitteeTheory:
     # reduction (replicas.py): the free entropy, the prior term and the coupling −½ Tr(r̂ q)
     # for symbolic K
     from .replicas import rs_free_entropy
-    ni = rs_free_entropy(prior).nishimori()
+    ni = _nishimori if _nishimori is not None else rs_free_entropy(prior).nishimori()
     coupling_general = sp.expand(ni.coupling)
     coupling = coupling_general.subs(K_SYMBOL, K)
     if gaussian:
@@ -659,7 +662,7 @@ def derive_committee(model) -> CommitteeTheory:
     return CommitteeTheory(model=model, K=K, free_entropy=ni.free_entropy, coupling=coupling,
                            coupling_general_K=coupling_general, prior_term=ni.prior_term, equations=eqs,
                            rho=rho, observables=observables, limits=steps,
-                           _prior_maps=maps, _rule=rule)
+                           _prior_maps=maps, _rule=rule, _nishimori=ni)
 
 
 # -- the soft committee: continuous labels ----------------------------------------------------
