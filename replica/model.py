@@ -57,6 +57,12 @@ class Model:
                 out.update(c.domains)
         return out
 
+    @property
+    def committee(self) -> bool:
+        """A committee machine: K hidden units, or a teacher that is a committee rule
+        (``replica.committee``: the theory, the CLI and the simulations dispatch on this)."""
+        return self.hidden_units > 1 or bool(getattr(self.teacher, "committee", False))
+
     def parameter_names(self) -> list[str]:
         return [s.name for s in self.parameters]
 

@@ -295,7 +295,7 @@ def derive(model) -> Theory:
     """Derive the replica-symmetric theory of ``model`` (a Model, a built-in name or a file)."""
     from .model import load_model
     model = load_model(model)
-    if model.hidden_units > 1 or getattr(model.teacher, "committee", False):
+    if model.committee:
         from .committee import derive_committee      # K hidden units: the committee theory
         return derive_committee(model)
     d, cap = derive_model(model)

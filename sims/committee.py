@@ -92,7 +92,7 @@ from replica.model import Model, load_model
 
 from .data import DTYPE, Data, _device, _seed_list, generator, model_parameters, numeric, sample_prior, to_torch
 
-__all__ = ["CommitteeData", "is_committee", "sample_committee", "run_committee_amp", "committee_observables",
+__all__ = ["CommitteeData", "sample_committee", "run_committee_amp", "committee_observables",
            "match_units", "symmetries", "PriorDenoiser", "OutputDenoiser", "simulate_committee_point",
            "OBSERVABLES"]
 
@@ -108,12 +108,6 @@ V_FLOOR = 1e-10
 #: (orthant probabilities are computed in linear space to ~1e-16 absolute): its g is set to 0
 #: and the sample counted in ``tiny_z``
 Z_FLOOR = 1e-13
-
-
-def is_committee(model) -> bool:
-    """Whether ``model`` is a committee machine (its teacher is a CommitteeRule or
-    SoftCommitteeRule)."""
-    return bool(getattr(getattr(model, "teacher", None), "committee", False))
 
 
 # ------------------------------------------------------------------------------------------
@@ -136,7 +130,7 @@ def committee_parameters(model, params: dict | None = None, alpha=None) -> tuple
     model's own; checked against the rule's domain)."""
     from replica.committee.models import with_hidden_units
     model = load_model(model)
-    if not is_committee(model):
+    if not model.committee:
         raise ValueError(f"model {model.name!r} is not a committee machine")
     values = model_parameters(model, params, alpha)
     K = int(values.get("K", model.teacher.K))

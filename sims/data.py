@@ -367,7 +367,7 @@ def sample(model, params: dict | None = None, n: int = 100, seeds: int | list[in
     ``alpha`` defaults to ``params["alpha"]`` (then the model's default); P = round(αN).
     Instance ``s`` is drawn from its own generator seeded by (seed, s)."""
     model = load_model(model)
-    if model.hidden_units != 1 or getattr(model.teacher, "committee", False):
+    if model.committee:
         from .committee import sample_committee      # K hidden units: a CommitteeData (a Data)
         return sample_committee(model, params, n, seeds, alpha=alpha, device=device, seed=seed)
     if int(n) < 1:

@@ -64,8 +64,7 @@ def simulate_point(model, params: dict, n: int, seeds, *, algorithm: str | None 
 
     Returns {"observables": name -> tensor (S,), "converged": bool tensor (S,), "info": dict}."""
     model = load_model(model)
-    from .committee import is_committee
-    if is_committee(model):
+    if model.committee:
         from .committee import simulate_committee_point
         return simulate_committee_point(model, params, n, seeds, algorithm=algorithm, device=device, seed=seed)
     algorithm = algorithm or default_algorithm(model)

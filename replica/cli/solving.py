@@ -202,7 +202,7 @@ def _large_k_transitions(model, along, rng, values, as_json):
     from ..committee.largek import large_k_theory
     with _quiet(as_json):
         m, _ = _load(model)
-        if not getattr(m.teacher, "committee", False):
+        if not m.committee:
             raise CLIInputError(f"K=inf is the large-K limit of a committee machine; {m.name!r} is not one")
         if along != "alpha":
             raise CLIInputError("with K=inf, transitions are searched along alpha (read as alpha/K)")
