@@ -11,8 +11,9 @@ from .tracing import assemble, refine_rows
 __all__ = ["phase_diagram"]
 
 
-def _check(model, x_name, xs, y_name, ys, fixed) -> dict:
-    """The fixed parameters as floats, after checking every name and value against the model."""
+def _check(model, x_name, xs, y_name, ys, fixed) -> tuple[dict, bool]:
+    """The fixed parameters as floats, after checking every name and value against the model,
+    and whether y takes integer values only."""
     names = model.parameter_names()
     if x_name == y_name:
         raise ParameterError(f"x and y are both {x_name!r}; choose two different parameters")
@@ -31,7 +32,7 @@ def _check(model, x_name, xs, y_name, ys, fixed) -> dict:
     if _integer(doms[x_name]) and xs.size > 1:
         raise ParameterError(f"{x_name!r} takes integer values only: lines are located along x by root "
                              f"finding, so put {x_name!r} on the y axis")
-    return fixed
+    return fixed, _integer(doms[y_name])
 
 
 def _integer(domain) -> bool:
@@ -73,14 +74,12 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
     compiled = compiled_part(theory)
     x_name, xs = axis(x, "x")
     y_name, ys = axis(y, "y")
-    fixed = _check(compiled.model, x_name, xs, y_name, ys, dict(fixed or {}))
+    fixed, y_integer = _check(compiled.model, x_name, xs, y_name, ys, dict(fixed or {}))
     if compiled.kind == "storage":
         compiled_part(compiled, "capacity")          # derived and cached here, not in every worker
     opts = {"nodes": int(nodes), "rule": str(rule)}
     ref = TheoryRef(compiled)
     track = xs.size > 1
-    # rows between integer values of y do not exist: no refinement there
-    y_integer = _integer({s.name: d for s, d in compiled.model.parameters.items()}[y_name])
     x_range = (float(xs[0]), float(xs[-1]))
     dx = (xs[-1] - xs[0]) / max(xs.size - 1, 1)
     dy = (ys[-1] - ys[0]) / max(ys.size - 1, 1)
@@ -94,6 +93,7 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
             results = ex.map(_call, calls, bar)
             rows = results[:ys.size]
             found = dict(zip(map(float, ys), results[ys.size:]))
+            # rows between integer values of y do not exist: no refinement there
             for _ in range(refine if track and ys.size > 1 and not y_integer else 0):
                 new = [v for v in refine_rows(found, dx, dy) if v not in found]
                 if not new:
