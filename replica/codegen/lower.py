@@ -28,6 +28,7 @@ from ..symbolic.gauss import GaussE, lebesgue_integral, reclose
 from ..symbolic.moreau import Envelope, Prox
 from ..symbolic.potentials import Potential, substitute_potentials
 from ..symbolic.special import LogSumExp, XLogX
+from .rules import FEATURE_RULE_SOURCE, features
 
 __all__ = ["logerfc", "explicit", "stabilize", "generate_module", "LoweringError"]
 
@@ -315,6 +316,8 @@ class _Emitter:
     #: to its ``_kink_rule``
     node_sum = "numpy.sum({w} * ({body}), axis=0)"
     kink_extra = ""
+    #: whether the backend has the feature-graded ``rule='adaptive'`` (``rules._feature_rule``)
+    adaptive = True
 
     def __init__(self):
         self.lines: list[str] = []
@@ -344,7 +347,21 @@ class _Emitter:
         name = f"_E{next(self.counter)}"
         xs = _name(x)
         kinks = _kinks(f, x)
-        if kinks:
+        feats = features(f, x) if self.adaptive else []
+        if feats or (kinks and self.adaptive):
+            # rule='adaptive': panels graded from each feature's width, split at the kinks
+            cs = [self.cse(k) for k in kinks] + [self.cse(c) for c, _ in feats]
+            ws = ["0.0"] * len(kinks) + [self.cse(w) for _, w in feats]
+            wname = f"_W{next(self.counter)}"
+            self.lines.append("    if rule == 'adaptive':")
+            self.lines.append(f"        {xs}, {wname} = _feature_rule(nodes, [{', '.join(cs)}], [{', '.join(ws)}], {depth} + _G)")
+            self.lines.append("    else:")
+            if kinks:
+                self.lines.append(f"        {xs}, {wname} = _kink_rule(4 * nodes, [{', '.join(cs[:len(kinks)])}], {depth} + _G{self.kink_extra})")
+            else:
+                self.lines.append(f"        {xs} = _GHX.reshape((-1,) + (1,) * ({depth} + _G))")
+                self.lines.append(f"        {wname} = _GHW.reshape((-1,) + (1,) * ({depth} + _G))")
+        elif kinks:
             # piecewise-smooth integrand: split the line at its kinks (per grid point), then
             # composite Gauss-Legendre on each piece — exact to rounding for each smooth piece
             codes = [self.cse(k) for k in kinks]
@@ -479,13 +496,14 @@ def _gauss_rule(n, rule):
     "hermite": n-point Gauss-Hermite (exact for polynomials of degree 2n-1; n <= 300, beyond
     which the weights overflow).  "legendre": composite 8-point Gauss-Legendre on [-12, 12]
     with about n nodes, times the Gaussian density (mass outside < 1e-32): for integrands
-    with kinks or features much narrower than 1."""
+    with kinks or features much narrower than 1.  "adaptive": the same where the integrand
+    has no narrow feature (elsewhere ``_feature_rule``)."""
     if rule == "hermite":
         if n > 300:
             raise ValueError(f"Gauss-Hermite with {n} nodes overflows; use at most 300 or rule='legendre'")
         x, w = numpy.polynomial.hermite_e.hermegauss(n)
         return x, w / numpy.sqrt(2.0 * numpy.pi)
-    if rule == "legendre":
+    if rule in ("legendre", "adaptive"):
         t, v = numpy.polynomial.legendre.leggauss(8)
         panels = max(1, -(-n // 8))
         edges = numpy.linspace(-12.0, 12.0, panels + 1)
@@ -493,8 +511,8 @@ def _gauss_rule(n, rule):
         x = (mid[:, None] + half[:, None] * t[None, :]).ravel()
         w = (half[:, None] * v[None, :]).ravel() * numpy.exp(-x**2 / 2) / numpy.sqrt(2.0 * numpy.pi)
         return x, w
-    raise ValueError(f"unknown quadrature rule {rule!r}; use 'hermite' or 'legendre'")
-'''
+    raise ValueError(f"unknown quadrature rule {rule!r}; use 'hermite', 'legendre' or 'adaptive'")
+''' + FEATURE_RULE_SOURCE
 
 _PROX_GENERIC = '''
 

@@ -13,6 +13,7 @@ from sympy.printing.pycode import MpmathPrinter
 
 from ..symbolic.gauss import GaussE
 from ..symbolic.moreau import Prox
+from .rules import features
 
 __all__ = ["generate_mpmath_module"]
 
@@ -21,7 +22,9 @@ class _MpPrinter(MpmathPrinter):
     def _print_GaussE(self, e):
         from .lower import _kinks
         f, x = e.args
-        ks = ", ".join(self._print(k) for k in _kinks(f, x))
+        # kinks and the centres of narrow features (q -> 1) as interval ends of tanh-sinh
+        ks = ", ".join([self._print(k) for k in _kinks(f, x)]
+                       + ["_point(lambda: %s)" % self._print(c) for c, _ in features(f, x)])
         return "_E(lambda %s: %s, [%s])" % (self._print(x), self._print(f), ks)
 
     def _print_logerfc(self, e):
@@ -74,8 +77,17 @@ import mpmath
 
 def _E(f, kinks=()):
     """E_t f(t), t ~ N(0,1), by tanh-sinh with the integrand's kinks as interval ends."""
-    pts = sorted(set([mpmath.mpf(-6), mpmath.mpf(0), mpmath.mpf(6)] + [mpmath.mpf(k) for k in kinks]))
+    pts = sorted(set([mpmath.mpf(-6), mpmath.mpf(0), mpmath.mpf(6)]
+                     + [mpmath.mpf(k) for k in kinks if k is not None and mpmath.isfinite(k) and abs(k) < 40]))
     return mpmath.quad(lambda t: f(t) * mpmath.npdf(t), [-mpmath.inf] + pts + [mpmath.inf])
+
+
+def _point(f):
+    """A feature's centre, or None where it is undefined (no feature: q = 0)."""
+    try:
+        return f()
+    except (ZeroDivisionError, ValueError):
+        return None
 
 
 def _lse(*xs):

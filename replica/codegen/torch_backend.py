@@ -126,6 +126,7 @@ class _TorchEmitter(_Emitter):
 
     node_sum = "torch.sum({w} * ({body}), 0)"
     kink_extra = ", _GHX"
+    adaptive = False                      # rule='adaptive' is the NumPy backend's check rule
 
     def __init__(self):
         super().__init__()

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .acceptance import QUAD_TOL, quadrature_residual
 from .initial import initial_state
 from .problem import DEFAULT_NODES, Problem, relative_residual
 from .solution import Solution
@@ -264,6 +265,18 @@ def _record(it: _Iterate, problem: Problem):
             it.out[k][sel] = np.asarray(v, float)
 
 
+def _check_quadrature(problem: Problem, it: _Iterate, quad_tol: float):
+    """Converged points (not the perfect end point) whose residual under the feature-adapted
+    rule exceeds ``quad_tol`` are not converged: the rule the solver used does not resolve
+    their integrands (``acceptance``).  The residual kept is the larger of the two."""
+    sel = np.flatnonzero(it.converged & ~it.perfect)
+    if sel.size == 0:
+        return
+    rc = quadrature_residual(problem, it.x[:, sel], sel)
+    it.r[sel] = np.maximum(it.r[sel], rc)
+    it.converged[sel[rc >= quad_tol]] = False
+
+
 def _finish(it: _Iterate, problem: Problem, idx, m, tol):
     """Mark the converged points among idx as done, and the saturated ones (the overlaps implied
     by the conjugates, M_o(h), at their bound): perfect recovery in teacher-student problems,
@@ -291,7 +304,8 @@ def _finish(it: _Iterate, problem: Problem, idx, m, tol):
 def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10,
           max_iter: int = 2000, damping="adaptive", anderson: int = 5, newton: bool = True,
           newton_switch: float = 1e-6, nodes: int | None = None, rule: str = "auto",
-          branch: str | None = None, local: bool = False, patience: int = 400) -> Solution:
+          branch: str | None = None, local: bool = False, patience: int = 400,
+          check: bool = True, quad_tol: float = QUAD_TOL) -> Solution:
     """Solve the saddle-point equations of ``compiled`` at every point of the broadcast grid
     of ``params`` (name -> float or array; missing parameters take the model's defaults).
 
@@ -313,6 +327,11 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     branch : label of the returned points (default: the name of ``init``, or ``'user'``).
     patience : a point whose smallest residual has not halved for this many iterations stops
         (not converged).
+    check, quad_tol : accept a converged point only if the quadrature resolves it: its maps
+        re-evaluated once with the feature-adapted rule (``'adaptive'``, panels graded from the
+        width √(1 - q) of each narrow feature and split at kinks; see ``acceptance``) leave a
+        residual below ``quad_tol`` too; otherwise it is reported not converged (NaN values).
+        The reported residual is the larger of the two.
     local : Newton steps only (each must lower the residual; a point fails after three refused
         ones): converges to a root near ``init`` or not at all — the corrector of continuation.
     """
@@ -322,8 +341,10 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     if rule == "auto" and not local:
         kw = dict(tol=tol, max_iter=max_iter, damping=damping, anderson=anderson, newton=newton,
                   newton_switch=newton_switch, patience=patience)
-        coarse = solve(compiled, params, init, nodes=DEFAULT_NODES["hermite"], rule="hermite", branch=label, **kw)
-        fine = solve(compiled, params, coarse.last, nodes=nodes, rule="legendre", branch=label, **kw)
+        coarse = solve(compiled, params, init, nodes=DEFAULT_NODES["hermite"], rule="hermite", branch=label,
+                       check=False, **kw)
+        fine = solve(compiled, params, coarse.last, nodes=nodes, rule="legendre", branch=label,
+                     check=check, quad_tol=quad_tol, **kw)
         fine.iterations = fine.iterations + coarse.iterations
         # the perfect end point (q = ρ, conjugates infinite) is reached by saturation, whatever the rule
         return fine.where(coarse.branch == "perfect", coarse) if (coarse.branch == "perfect").any() else fine
@@ -353,6 +374,8 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
         if local:
             quit_ |= it.newton_fails[idx] >= 3
         it.done[idx[quit_]] = True
+    if check:
+        _check_quadrature(problem, it, quad_tol)
     _record(it, problem)
     return _solution(problem, it, label)
 

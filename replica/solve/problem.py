@@ -54,7 +54,7 @@ def _lambdified(expr):
 
 
 #: nodes per Gaussian expectation when none are given
-DEFAULT_NODES = {"hermite": 96, "legendre": 400}
+DEFAULT_NODES = {"hermite": 96, "legendre": 400, "adaptive": 400}
 
 
 def quadrature(nodes, rule: str) -> tuple:
@@ -62,7 +62,7 @@ def quadrature(nodes, rule: str) -> tuple:
     (the accurate rule; ``solve`` first converges with Gauss–Hermite, see there)."""
     rule = "legendre" if rule == "auto" else rule
     if rule not in DEFAULT_NODES:
-        raise ValueError(f"unknown quadrature rule {rule!r}; use 'auto', 'hermite' or 'legendre'")
+        raise ValueError(f"unknown quadrature rule {rule!r}; use 'auto', 'hermite', 'legendre' or 'adaptive'")
     return (DEFAULT_NODES[rule] if nodes is None else int(nodes)), rule
 
 

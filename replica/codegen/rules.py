@@ -1,0 +1,116 @@
+"""Quadrature adapted to the integrand: where its narrow features are, and the rule that resolves them.
+
+A Gaussian expectation E_x f(x) of the RS equations has narrow smooth features where q -> 1:
+the channel's tails H(-y √q x / √(1 - q)), the Gaussian bump exp(-q x² / (1 - q)) of its
+log-derivative, the soft |u| of a log-sum-exp.  Each is located from the integrand's symbolic
+form (``features``): an argument u = a x + b of erfc / log erfc gives the centre -b/a and the
+width 1/|a|; a Gaussian factor exp(c₂ x² + c₁ x + ...) the centre -c₁/(2c₂) and the width
+1/√(2|c₂|); a log-sum-exp LSE(u, v) with u - v = a x + b the centre -b/a, width 1/|a|.
+
+``FEATURE_RULE_SOURCE`` is the run-time rule of the generated NumPy modules (``rule='adaptive'``):
+composite 8-point Gauss–Legendre on [-12, 12] whose panel ends are the uniform ones of the
+``'legendre'`` rule, the centres, and the points centre ± width·2^k (k = 0, ..., 29), so the
+panels are graded geometrically from the width of each feature up to the uniform panel size;
+kinks (``lower._kinks``) are centres of width 0 (panel ends only).  On a panel [a, 2a] at
+distance a from a feature of scale ≤ a, the 8-point rule converges like ρ^-16 with ρ = 3 + √8
+(Trefethen, *Approximation Theory and Approximation Practice*, ch. 19), ~1e-12.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..symbolic.gauss import GaussE
+from ..symbolic.moreau import Prox
+from ..symbolic.special import LogSumExp
+
+__all__ = ["features", "FEATURE_RULE_SOURCE", "MAX_FEATURES"]
+
+#: at most this many features per expectation node (each adds 59 panels to the rule)
+MAX_FEATURES = 4
+
+
+def _linear(u, x):
+    """(a, b) with u = a x + b, or None."""
+    if u.has(GaussE, Prox, sp.Piecewise) or not u.has(x):
+        return None
+    u = sp.expand(u)
+    if not u.is_polynomial(x) or sp.degree(u, x) != 1:
+        return None
+    a, b = sp.Poly(u, x).all_coeffs()
+    return a, b
+
+
+def _gaussian_part(u, x):
+    """(c₂, c₁) of the terms of ``u`` polynomial in x, when they are of degree 2, or None."""
+    if u.has(GaussE, Prox, sp.Piecewise):
+        return None
+    poly = sp.Add(*[t for t in sp.Add.make_args(sp.expand(u)) if t.has(x) and t.is_polynomial(x)])
+    if poly == 0 or sp.degree(poly, x) != 2:
+        return None
+    c2, c1, _ = sp.Poly(poly, x).all_coeffs()
+    return c2, c1
+
+
+def features(f, x) -> list:
+    """[(centre, width)] of the narrow smooth features of f(x) in x (SymPy expressions of the
+    parameters and order parameters; see the module docstring), at most ``MAX_FEATURES``,
+    those of nested expectation nodes left to those nodes."""
+    found = []
+    from_args = [a.args[0] for a in f.atoms(sp.erfc, sp.erf)]
+    from_args += [a.args[0] for a in f.atoms(sp.Function) if type(a).__name__ == "logerfc"]
+    for lse in f.atoms(LogSumExp):
+        if len(lse.args) == 2:
+            from_args.append(lse.args[0] - lse.args[1])
+    for u in from_args:
+        ab = _linear(u, x)
+        if ab is not None and ab[0] != 0:
+            a, b = ab
+            found.append((-b / a, 1 / sp.Abs(a)))
+    for e in f.atoms(sp.exp):
+        cc = _gaussian_part(e.args[0], x)
+        if cc is not None:
+            c2, c1 = cc
+            found.append((-c1 / (2 * c2), 1 / sp.sqrt(2 * sp.Abs(c2))))
+    out = []
+    for c, w in found:
+        c = sp.simplify(c)           # (widths as they are: Abs of a simplified square root can go complex)
+        if c.has(x) or w.has(x) or (c, w) in out:
+            continue
+        out.append((c, w))
+    return out[:MAX_FEATURES]
+
+
+FEATURE_RULE_SOURCE = '''
+
+_GRADES = 2.0 ** numpy.arange(30)
+
+
+def _feature_rule(n, centres, widths, nd):
+    """E_x f(x) nodes and weights for f with narrow features at ``centres`` (arrays) of
+    ``widths`` (arrays; 0 or not finite: a kink, a panel end only): composite 8-point
+    Gauss-Legendre on [-12, 12] with the uniform panel ends of about n nodes, the centres and
+    the points centre +- width * 2^k (k = 0..29) as panel ends, so that the panels grow
+    geometrically from each feature's width.  Shapes as ``_kink_rule``'s."""
+    L = 12.0
+    k = len(centres)
+    arrs = numpy.broadcast_arrays(*[numpy.asarray(c, dtype=float) for c in list(centres) + list(widths)])
+    C, W = numpy.stack(arrs[:k]), numpy.stack(arrs[k:])
+    S = C.shape[1:]
+    C = numpy.clip(numpy.nan_to_num(C, nan=0.0), -L, L)
+    W = numpy.where(numpy.isfinite(W) & (W > 0), W, 4 * L)
+    g = _GRADES.reshape((1, -1) + (1,) * len(S))
+    off = W[:, None] * g
+    pts = numpy.concatenate([C[:, None], C[:, None] - off, C[:, None] + off], axis=1).reshape((-1,) + S)
+    panels = max(1, -(-n // 8))
+    base = numpy.linspace(-L, L, panels + 1).reshape((-1,) + (1,) * len(S))
+    B = numpy.sort(numpy.concatenate([numpy.broadcast_to(base, (panels + 1,) + S), numpy.clip(pts, -L, L)]), axis=0)
+    a, b = B[:-1], B[1:]
+    t, v = numpy.polynomial.legendre.leggauss(8)
+    h = (b - a) / 2
+    x = ((a + b) / 2)[:, None] + h[:, None] * t.reshape((1, 8) + (1,) * len(S))
+    w = h[:, None] * v.reshape((1, 8) + (1,) * len(S))
+    x, w = x.reshape((-1,) + S), w.reshape((-1,) + S)
+    w = w * numpy.exp(-x**2 / 2) / numpy.sqrt(2.0 * numpy.pi)
+    pad = (1,) * (nd - len(S))
+    return x.reshape((x.shape[0],) + pad + S), w.reshape((w.shape[0],) + pad + S)
+'''
