@@ -268,13 +268,14 @@ def _record(it: _Iterate, problem: Problem):
 def _check_quadrature(problem: Problem, it: _Iterate, quad_tol: float):
     """Converged points (not the perfect end point) whose residual under the feature-adapted
     rule exceeds ``quad_tol`` are not converged: the rule the solver used does not resolve
-    their integrands (``acceptance``).  The residual kept is the larger of the two."""
+    their integrands (``acceptance``); they are reported with the residual under that rule."""
     sel = np.flatnonzero(it.converged & ~it.perfect)
     if sel.size == 0:
         return
     rc = quadrature_residual(problem, it.x[:, sel], sel)
-    it.r[sel] = np.maximum(it.r[sel], rc)
-    it.converged[sel[rc >= quad_tol]] = False
+    bad = sel[rc >= quad_tol]
+    it.r[bad] = rc[rc >= quad_tol]
+    it.converged[bad] = False
 
 
 def _finish(it: _Iterate, problem: Problem, idx, m, tol):
@@ -330,8 +331,8 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     check, quad_tol : accept a converged point only if the quadrature resolves it: its maps
         re-evaluated once with the feature-adapted rule (``'adaptive'``, panels graded from the
         width √(1 - q) of each narrow feature and split at kinks; see ``acceptance``) leave a
-        residual below ``quad_tol`` too; otherwise it is reported not converged (NaN values).
-        The reported residual is the larger of the two.
+        residual below ``quad_tol`` too; otherwise it is reported not converged (NaN values)
+        with the residual under that rule.
     local : Newton steps only (each must lower the residual; a point fails after three refused
         ones): converges to a root near ``init`` or not at all — the corrector of continuation.
     """
