@@ -41,7 +41,7 @@ from .branches import same_point, solve_branches
 from .fixed_point import solve
 
 __all__ = ["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability", "find_transitions",
-           "default_range", "compiled_part", "TransitionError"]
+           "default_range", "compiled_part", "TransitionError", "crossing_confirmed"]
 
 
 class TransitionError(RuntimeError):
@@ -104,6 +104,17 @@ def _roots(values, grid, f_point, xtol) -> list:
         elif a == 0:
             roots.append(float(grid[i]))
     return roots
+
+
+def crossing_confirmed(f_precise, r: float, lo: float, hi: float, step: float | None = None) -> bool:
+    """Whether f really crosses zero at r: re-evaluated by ``f_precise`` (a finer quadrature,
+    a tighter tolerance) at r ± h, h = ``step`` or 1e-6 max(1, |r|), both values finite, of
+    opposite signs and small (|f| < 1e-3: a continuous crossing, not a jump across a branch's
+    end or a sign flip of quadrature noise)."""
+    h = step if step is not None else 1e-6 * max(1.0, abs(r))
+    a, b = max(lo, r - h), min(hi, r + h)
+    fa, fb = float(f_precise(a)), float(f_precise(b))
+    return bool(np.isfinite(fa) and np.isfinite(fb) and fa * fb < 0 and max(abs(fa), abs(fb)) < 1e-3)
 
 
 def _output_along(c, key, along, fixed, opts):
@@ -363,7 +374,9 @@ def rs_instability(theory, along="alpha", range=None, fixed=None, *, nodes=None,
     """The de Almeida–Thouless point: where the replicon eigenvalue of a branch,
     λ = α E[(∂²_ω log Z_out)²] E[(∂²_b log Z_w)²] (the generated output ``replicon``), crosses 1.
     Searched on the uninformed branch, and on the informed one where there are two starts;
-    the record says which branch and on which side RS is stable.  Theories without a replicon
+    the record says which branch and on which side RS is stable.  Each root is re-checked with
+    the feature-adapted rule at 800 nodes (``crossing_confirmed``): kept only where the replicon
+    really crosses 1 there.  Theories without a replicon
     (zero temperature: ERM of convex losses, where RS is exact) have none."""
     c, lo, hi, fixed = _setup(theory, along, range, fixed)
     if "replicon" not in c.module.OUTPUTS:
@@ -376,8 +389,15 @@ def rs_instability(theory, along="alpha", range=None, fixed=None, *, nodes=None,
             sol = solve(c, {**fixed, along: np.atleast_1d(v)}, start, **opts)
             ok = sol.converged & (sol.branch == start)
             return np.where(ok, sol["replicon"] - 1.0, np.nan)
+        def precise(v, start=start):        # the re-check: feature-adapted rule, 800 nodes
+            sol = solve(c, {**fixed, along: np.atleast_1d(v)}, start, nodes=800, rule="adaptive",
+                        tol=min(tol, 1e-12))
+            ok = sol.converged & (sol.branch == start)
+            return float(np.where(ok, sol["replicon"] - 1.0, np.nan)[0])
         vals = f(xs)
         for r in _roots(vals, xs, lambda v: float(f(v)[0]), xtol):
+            if not crossing_confirmed(precise, r, lo, hi):
+                continue
             right = float(f(min(hi, r + 1e-6 * max(1.0, abs(r))))[0])
             rec = {"kind": "rs_instability", "value": r, "branch": start,
                    "criterion": "replicon eigenvalue = 1",

@@ -224,7 +224,9 @@ class Derivation:
         d2out = sp.diff(sp.log(Zout(S.y, S.omega, S.V)), S.omega, 2).subs({S.omega: omega, S.V: Vv})
         d2w = sp.diff(sp.log(Zw(S.b, S.A)), S.b, 2).subs({S.b: bfield, S.A: afield})
         # squares multiplied out: every term a monomial in the potentials, whose denominators
-        # the code generator merges in log space
+        # the code generator merges in log space (a square kept whole gets a density factor
+        # pulled out of it, exp(log H) · (...)² · exp(-2 log H): 0 · inf where H underflows);
+        # the terms' cancellation is mild once the potentials' exponents are factored (_tidy)
         replicon = S.alpha * out_avg(sp.expand(d2out**2)) * prior_avg(sp.expand(d2w**2))
         self.limits.append(r"$n \to 0$: $\Phi = \lim_{n\to 0} G(n)/n$, each $\mathbb{E}[X^n]$ expanded in $n$")
         pairs = [(qv, qh)]
@@ -399,7 +401,10 @@ def _tidy(e):
     if e.has(GaussE):
         return e
     try:
-        return sp.simplify(sp.powsimp(e, combine="exp"))
+        e = sp.simplify(sp.powsimp(e, combine="exp"))
+        # exponents factored: (V(ω-y)² - (V+Δ)(ω-y)²)/(2Δ(V+Δ)) is -(ω-y)²/(2(V+Δ)), without
+        # the 1/Δ whose cancellation loses every digit at Δ -> 0
+        return e.replace(lambda a: isinstance(a, sp.exp), lambda a: sp.exp(sp.factor(a.args[0])))
     except Exception:  # pragma: no cover - simplification is cosmetic
         return e
 
