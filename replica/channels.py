@@ -7,10 +7,13 @@ density by :mod:`replica.symbolic`.
 """
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
 from ._component import Component, ComponentError
+from .density_checks import check_nonnegative, check_nonnegative_2d, check_normalized_labels, corner_points
 from .params import NONNEGATIVE, POSITIVE, Domain
+from .priors import _sample_points
 from .symbolic.gauss import H
 from .symbols import y as Y, z as Z
 
@@ -168,27 +171,35 @@ class Custom(Channel):
         self._check()
 
     def _check(self):
-        from .priors import _sample_points
-        import numpy as np
+        """P(y|z) ≥ 0 for every z on the real line (symbolically where SymPy decides, else on a
+        dense grid with tails to |z| = 1000: ``density_checks``) and Σ_y P(y|z) = 1 there (finite
+        outputs; ∫ dy P(y|z) = 1 at |z| ≤ 3 for real labels), at sample parameter points and near
+        the ends of the parameters' domains."""
         syms = self.density.free_symbols - {Y, Z}
-        for pt in _sample_points(syms, self.domains):
+        for pt in _sample_points(syms, self.domains) + corner_points(syms, self.domains):
             d = self.density.subs(pt)
-            for zv in (-1.7, -0.3, 0.4, 2.1):
-                if self.continuous:
+            where = f", parameters {pt}" if pt else ""
+            if self.continuous:
+                bad = check_nonnegative_2d(d, Y, Z)
+                if bad is not None:
+                    raise ComponentError(f"channels.Custom: density is negative (y={bad[0]:g}, z={bad[1]:g}{where})")
+                ys = np.linspace(-30, 30, 60001)
+                for zv in (-3.0, -1.7, -0.3, 0.4, 2.1, 3.0):
                     f = sp.lambdify(Y, d.subs(Z, zv), "numpy")
-                    ys = np.linspace(-30, 30, 60001)
-                    vals = np.asarray(f(ys), dtype=float) * np.ones_like(ys)
-                    if np.any(vals < -1e-14):
-                        raise ComponentError(f"channels.Custom: density is negative (z={zv}, parameters {pt})")
-                    tot = np.trapezoid(vals, ys)
-                else:
-                    vals = [float(d.subs({Z: zv, Y: o})) for o in self.outputs]
-                    if min(vals) < -1e-14:
-                        raise ComponentError(f"channels.Custom: negative probability (z={zv}, parameters {pt})")
-                    tot = sum(vals)
-                if abs(tot - 1) > 1e-6:
-                    raise ComponentError(
-                        f"channels.Custom: P(y|z) is not normalized over the outputs (sum {tot:.6g} at z={zv})")
+                    tot = np.trapezoid(np.asarray(f(ys), dtype=float) * np.ones_like(ys), ys)
+                    if abs(tot - 1) > 1e-6:
+                        raise ComponentError(
+                            f"channels.Custom: P(y|z) is not normalized over the outputs (integral {tot:.6g} at z={zv}{where})")
+                continue
+            for o in self.outputs:
+                zbad = check_nonnegative(d.subs(Y, o), Z)
+                if zbad is not None:
+                    raise ComponentError(f"channels.Custom: negative probability P(y={o}|z) at z={zbad:g}{where}")
+            zbad = check_normalized_labels(d, Y, Z, self.outputs)
+            if zbad is not None:
+                tot = float(sum(d.subs({Y: o, Z: zbad}) for o in self.outputs))
+                raise ComponentError(
+                    f"channels.Custom: P(y|z) is not normalized over the outputs (sum {tot:.6g} at z={zbad:g}{where})")
 
     def _args_repr(self):
         return f"{self.density}, outputs={self.outputs}"

@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from ._component import Component, ComponentError
+from .density_checks import check_nonnegative, corner_points
 from .params import POSITIVE, Domain
 from .symbolic.gauss import GaussE, lebesgue_integral
 from .symbolic.special import LogSumExp
@@ -112,11 +113,11 @@ class Prior(Component):
         if not ok:
             raise ComponentError(f"{self!r}: density is not normalized (its integral is {total})")
         syms = self.density.free_symbols - {W}
-        for pt in _sample_points(syms, self.domains):
-            f = sp.lambdify(W, self.density.subs(pt), "numpy")
-            vals = np.asarray(f(np.linspace(-6, 6, 241)), dtype=float) * np.ones(241)
-            if np.any(vals < -1e-14):
-                raise ComponentError(f"{self!r}: density is negative somewhere (e.g. at parameters {pt})")
+        for pt in _sample_points(syms, self.domains) + corner_points(syms, self.domains):
+            # the whole line: symbolically where SymPy decides, else a dense grid with tails
+            wbad = check_nonnegative(self.density.subs(pt), W) if self.density != 0 else None
+            if wbad is not None:
+                raise ComponentError(f"{self!r}: density is negative at w={wbad:g} (parameters {pt})")
         for a, p in self.atoms:
             for pt in _sample_points(p.free_symbols, self.domains):
                 if float(p.subs(pt)) < 0:

@@ -67,3 +67,63 @@ def test_check_reports_the_refined_residual(ising):
     assert not bool(s.converged)
     assert float(s.residual) > 1.0
     assert np.isnan(s["q"]) and np.isnan(s["free_entropy"])
+
+
+# -- the replicon and RS-instability transitions -------------------------------------------------
+
+@pytest.mark.parametrize("delta", [1e-10, 1e-6])
+def test_linear_bayes_replicon_is_the_closed_form_at_tiny_noise(delta):
+    """Gaussian prior and channel: ∂²_ω log Z_out = -1/(V + Δ) and ∂²_b log Z_w = 1/(1 + A), so
+    λ = α (1 - q)² / (Δ + 1 - q)² (closed form), 0.5 at α = 0.5, Δ -> 0 (was -21604 at Δ = 1e-10:
+    a 1/Δ in the exponent of Z_out cancelled in floating point)."""
+    c = replica.derive("linear-bayes").compile()
+    s = solve(c, {"alpha": np.array([0.5, 0.2, 0.9]), "delta": delta})
+    assert s.converged.all()
+    mse = 1 - s["q"]
+    ref = s.params["alpha"] * mse**2 / (delta + mse) ** 2
+    assert np.allclose(s["replicon"], ref, rtol=1e-9, atol=0)
+    assert float(s["replicon"][0]) == pytest.approx(0.5, abs=10 * delta)
+
+
+def test_no_spurious_rs_instability_for_linear_bayes():
+    """linear-bayes is RS-stable everywhere (Nishimori); at Δ = 1e-10 the replicon stays below 1
+    on α ∈ [0.1, 0.9] (issue 12: 42 spurious transitions were reported)."""
+    from replica.solve import find_transitions
+    found = find_transitions("linear-bayes", "alpha", (0.1, 0.9), {"delta": 1e-10}, kinds=["rs_instability"])
+    assert found == []
+
+
+def test_crossing_confirmed_tells_a_crossing_from_a_jump_and_from_noise():
+    from replica.solve.transitions import crossing_confirmed
+    assert crossing_confirmed(lambda v: v - 0.3, 0.3, 0.0, 1.0)
+    assert not crossing_confirmed(lambda v: 1.0 if v > 0.3 else -1.0, 0.3, 0.0, 1.0)   # a jump
+    assert not crossing_confirmed(lambda v: 1e-9, 0.3, 0.0, 1.0)                        # no sign change
+    assert not crossing_confirmed(lambda v: math.nan, 0.3, 0.0, 1.0)
+
+
+# -- custom components: positivity on the whole domain -------------------------------------------
+
+def test_custom_channel_negative_in_the_tails_is_refused():
+    """Negative for |z| > 3 only: refused (the four-point probe at |z| ≤ 2.1 accepted it)."""
+    import sympy as sp
+    from replica import channels
+    from replica._component import ComponentError
+    y, z = sp.symbols("y z", real=True)
+    with pytest.raises(ComponentError, match="negative probability"):
+        channels.Custom((1 + y * z / 3) / 2, y, z)                           # rational: symbolic
+    with pytest.raises(ComponentError, match="negative probability"):
+        channels.Custom((1 + y * sp.tanh(z) * (1 + sp.Heaviside(sp.Abs(z) - 3))) / 2, y, z)   # grid
+    ok = channels.Custom((1 + y * sp.tanh(z)) / 2, y, z)                       # a probability everywhere
+    assert ok.density.has(sp.tanh)
+
+
+def test_custom_prior_negative_beyond_six_is_refused():
+    """ρ(w) = (1 - (w² - 1)/40) N(w) is normalized and negative for |w| > √41 ≈ 6.4 only."""
+    import sympy as sp
+    from replica import priors
+    from replica._component import ComponentError
+    w = sp.Symbol("w", real=True)
+    gauss = sp.exp(-w**2 / 2) / sp.sqrt(2 * sp.pi)
+    with pytest.raises(ComponentError, match="negative"):
+        priors.Custom((1 - (w**2 - 1) / 40) * gauss, w)
+    priors.Custom((1 + (w**2 - 1) / 40) * gauss, w)
