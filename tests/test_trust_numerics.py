@@ -10,6 +10,7 @@ import pytest
 
 import replica
 from replica.solve import solve
+from replica.solve.transitions import compiled_part
 
 ALPHA_ALG = 1.49263          # spinodal of the uninformed branch, ising-bayes at flip = 0
 #: the uninformed points past the spinodal that 400-node Legendre took for fixed points
@@ -76,7 +77,7 @@ def test_linear_bayes_replicon_is_the_closed_form_at_tiny_noise(delta):
     """Gaussian prior and channel: ∂²_ω log Z_out = -1/(V + Δ) and ∂²_b log Z_w = 1/(1 + A), so
     λ = α (1 - q)² / (Δ + 1 - q)² (closed form), 0.5 at α = 0.5, Δ -> 0 (was -21604 at Δ = 1e-10:
     a 1/Δ in the exponent of Z_out cancelled in floating point)."""
-    c = replica.derive("linear-bayes").compile()
+    c = compiled_part("linear-bayes")          # from the on-disk cache when it is there
     s = solve(c, {"alpha": np.array([0.5, 0.2, 0.9]), "delta": delta})
     assert s.converged.all()
     mse = 1 - s["q"]

@@ -9,7 +9,7 @@ width 1/|a|; a Gaussian factor exp(c₂ x² + c₁ x + ...) the centre -c₁/(2c
 
 ``FEATURE_RULE_SOURCE`` is the run-time rule of the generated NumPy modules (``rule='adaptive'``):
 composite 8-point Gauss–Legendre on [-12, 12] whose panel ends are the uniform ones of the
-``'legendre'`` rule, the centres, and the points centre ± width·2^k (k = 0, ..., 29), so the
+``'legendre'`` rule, the centres, and the points centre ± width·2^k (k = 0, 1, ... up to 24), so the
 panels are graded geometrically from the width of each feature up to the uniform panel size;
 kinks (``lower._kinks``) are centres of width 0 (panel ends only).  On a panel [a, 2a] at
 distance a from a feature of scale ≤ a, the 8-point rule converges like ρ^-16 with ρ = 3 + √8
@@ -25,7 +25,7 @@ from ..symbolic.special import LogSumExp
 
 __all__ = ["features", "FEATURE_RULE_SOURCE", "MAX_FEATURES"]
 
-#: at most this many features per expectation node (each adds 59 panels to the rule)
+#: at most this many features (distinct centres) per expectation node
 MAX_FEATURES = 4
 
 
@@ -71,26 +71,27 @@ def features(f, x) -> list:
         if cc is not None:
             c2, c1 = cc
             found.append((-c1 / (2 * c2), 1 / sp.sqrt(2 * sp.Abs(c2))))
-    out = []
+    by_centre = {}
     for c, w in found:
         c = sp.simplify(c)           # (widths as they are: Abs of a simplified square root can go complex)
-        if c.has(x) or w.has(x) or (c, w) in out:
+        if c.has(x) or w.has(x):
             continue
-        out.append((c, w))
+        ws = by_centre.setdefault(c, [])
+        if w not in ws:
+            ws.append(w)
+    # features at one centre: the narrowest width grades the panels for all of them
+    out = [(c, ws[0] if len(ws) == 1 else sp.Min(*ws, evaluate=False)) for c, ws in by_centre.items()]
     return out[:MAX_FEATURES]
 
 
 FEATURE_RULE_SOURCE = '''
 
-_GRADES = 2.0 ** numpy.arange(30)
-
-
 def _feature_rule(n, centres, widths, nd):
     """E_x f(x) nodes and weights for f with narrow features at ``centres`` (arrays) of
     ``widths`` (arrays; 0 or not finite: a kink, a panel end only): composite 8-point
     Gauss-Legendre on [-12, 12] with the uniform panel ends of about n nodes, the centres and
-    the points centre +- width * 2^k (k = 0..29) as panel ends, so that the panels grow
-    geometrically from each feature's width.  Shapes as ``_kink_rule``'s."""
+    the points centre +- width * 2^k (k = 0, 1, ... up to the line's length) as panel ends, so
+    that the panels grow geometrically from each feature's width.  Shapes as ``_kink_rule``'s."""
     L = 12.0
     k = len(centres)
     arrs = numpy.broadcast_arrays(*[numpy.asarray(c, dtype=float) for c in list(centres) + list(widths)])
@@ -98,7 +99,9 @@ def _feature_rule(n, centres, widths, nd):
     S = C.shape[1:]
     C = numpy.clip(numpy.nan_to_num(C, nan=0.0), -L, L)
     W = numpy.where(numpy.isfinite(W) & (W > 0), W, 4 * L)
-    g = _GRADES.reshape((1, -1) + (1,) * len(S))
+    # grades up to the line's length from the narrowest feature of the batch (at most 2^39)
+    K = int(numpy.clip(numpy.ceil(numpy.log2(2 * L / max(W.min(), 1e-300))) + 1, 1, 40)) if W.size else 1
+    g = (2.0 ** numpy.arange(K)).reshape((1, -1) + (1,) * len(S))
     off = W[:, None] * g
     pts = numpy.concatenate([C[:, None], C[:, None] - off, C[:, None] + off], axis=1).reshape((-1,) + S)
     panels = max(1, -(-n // 8))
