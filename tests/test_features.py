@@ -60,6 +60,8 @@ def test_gaussian_equivalence_coefficients():
 
 
 def _ridge(act):
+    if act == "relu":
+        return replica.load_model("random-features")      # the built-in: ReLU features, ridge
     return Model(prior=priors.Gaussian(1), teacher=channels.Linear(noise="delta"),
                  learning=learning.ERM(losses.Square(), ridge="lam"), features=RandomFeatures(act),
                  name=f"rf-ridge-{act}")
@@ -102,3 +104,27 @@ def test_features_refuse_what_is_not_derived():
                   features=RandomFeatures("relu"))
     with pytest.raises(ValueError, match="ERM"):
         replica.derive(bayes)
+
+
+def test_interpolation_peak_along_psi_is_the_maximum_of_the_closed_form():
+    """``find_transitions(..., along="psi")`` reports the double-descent peak (near ψ = α at small
+    ridge); its location is the maximum in ψ of Mei–Montanari's risk (scipy on the oracle)."""
+    from scipy import optimize
+    from replica.solve.transitions import interpolation_peak
+    a, lam, delta = 1.5, 1e-2, 0.1
+    recs = interpolation_peak("random-features", "psi", range=(1.0, 2.0), fixed={"alpha": a, "lam": lam, "delta": delta},
+                              grid=9)
+    assert [r["kind"] for r in recs] == ["interpolation_peak"]
+    rf = RandomFeatures("relu")
+    ms, zeta = float(rf.mustar), float(rf.mu1 / rf.mustar)
+    ref = optimize.minimize_scalar(lambda p: -mm_risk(zeta, p, a, lam / a / ms**2, 1, delta, dps=20)[0],
+                                   bounds=(1.0, 2.0), method="bounded", options={"xatol": 1e-10})
+    assert recs[0]["value"] == pytest.approx(ref.x, abs=1e-5)
+    assert recs[0]["generalization_error"] == pytest.approx(-ref.fun, rel=1e-8)
+
+
+def test_builtins_are_listed():
+    from replica.builtin import BUILTINS
+    for name, params in (("random-features", {"alpha", "psi", "lam", "delta"}),
+                         ("random-features-logistic", {"alpha", "psi", "lam"})):
+        assert set(BUILTINS[name]().parameter_names()) == params
