@@ -87,10 +87,11 @@ class GaussianCovariate(Features):
     """Gaussian covariates (u, z) with teacher covariance Ψ (D × D), student covariance Ω (N × N)
     and cross covariance Φ = E u zᵀ (D × N), e.g. estimated from data (Loureiro et al. 2021).
 
-    The spectrum is Ω's eigenvalues ω_i with teacher weights τ_i² = (N/D) (V ᵀΦᵀΦ V)_ii; the teacher
-    w* is isotropic (E λ*² = tr Ψ/D times the prior's second moment)."""
+    The spectrum is Ω's eigenvalues ω_i with teacher weights τ_i² = (N/D) (V ᵀΦᵀΦ V)_ii for an
+    isotropic teacher (E λ*² = tr Ψ/D times the prior's second moment), or τ_i² = (N/D)(v_iᵀΦᵀθ)²
+    and E λ*² = θᵀΨθ/D for given ``teacher_weights`` θ (scaled by the prior's rms)."""
 
-    def __init__(self, teacher=None, student=None, cross=None):
+    def __init__(self, teacher=None, student=None, cross=None, teacher_weights=None):
         super().__init__()
         try:
             Om = np.asarray(student, dtype=float)
@@ -115,10 +116,30 @@ class GaussianCovariate(Features):
         if ev.min() < -1e-10 * max(1.0, ev.max()) or np.linalg.eigvalsh(joint).min() < -1e-8 * max(1.0, ev.max()):
             raise ComponentError("GaussianCovariate: the joint covariance [[Ψ, Φ], [Φᵀ, Ω]] is not positive semidefinite")
         self.eigenvalues = np.clip(ev, 0.0, None)
-        self.weights = (N / D) * np.einsum("ij,ij->j", V, Ph.T @ Ph @ V)
         self.ratio = sp.Rational(N, D)
-        self.teacher_power = sp.nsimplify(float(np.trace(Ps)) / D, rational=False)
+        if teacher_weights is None:           # isotropic teacher: E (v_iᵀΦᵀθ)² = v_iᵀΦᵀΦv_i
+            self.weights = (N / D) * np.einsum("ij,ij->j", V, Ph.T @ Ph @ V)
+            power = float(np.trace(Ps)) / D
+        else:                                 # a given teacher θ (times the prior's rms)
+            th = np.asarray(teacher_weights, dtype=float).reshape(-1)
+            if th.shape != (D,) or not np.all(np.isfinite(th)):
+                raise ComponentError(f"GaussianCovariate: teacher_weights must be {D} finite numbers")
+            self.weights = (N / D) * (V.T @ (Ph.T @ th))**2
+            power = float(th @ Ps @ th) / D
+        self.teacher_power = sp.Float(power, 17)
         self.shape = (D, N)
+
+    @classmethod
+    def from_samples(cls, u, z, teacher_weights=None) -> "GaussianCovariate":
+        """Covariances estimated from paired samples: ``u`` (n × D) what the teacher sees, ``z``
+        (n × N) what the student sees, each centred; Ψ = uᵀu/n, Ω = zᵀz/n, Φ = uᵀz/n."""
+        u = np.asarray(u, dtype=float)
+        z = np.asarray(z, dtype=float)
+        if u.ndim != 2 or z.ndim != 2 or u.shape[0] != z.shape[0]:
+            raise ComponentError("GaussianCovariate.from_samples: u (n × D) and z (n × N) with the same n rows")
+        u, z = u - u.mean(0), z - z.mean(0)
+        n = u.shape[0]
+        return cls(teacher=u.T @ u / n, student=z.T @ z / n, cross=u.T @ z / n, teacher_weights=teacher_weights)
 
     def spectral_mean(self, f):
         return empirical_mean(f.xreplace({omega: S_EIG}), self.eigenvalues, {tau2: self.weights})
