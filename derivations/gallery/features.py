@@ -1,4 +1,5 @@
-"""Random-features figures of the gallery (run in this folder: ``python features.py``).
+"""Random-features figures of the gallery (and ``digits.png``: the digits learning curve, theory
+against held-out ridge fits) (run in this folder: ``python features.py``).
 
 * ``double-descent.png``: ridge on ReLU random features, test error against ψ = N/D at α = P/D = 1.5
   for several ridges, theory (the Gaussian covariate model, replica.features) with simulation
@@ -20,6 +21,7 @@ from replica import Model, channels, learning, losses, priors  # noqa: E402
 from replica.features import RandomFeatures  # noqa: E402
 from replica.solve import solve  # noqa: E402
 from sims.measure import summarize  # noqa: E402
+from sims.realdata import digits_model, digits_problem, ridge_learning_curve  # noqa: E402
 from sims.verify import simulate_point  # noqa: E402
 
 
@@ -72,6 +74,26 @@ def triple_descent(path="triple-descent.png"):
     fig.savefig(path, dpi=130)
 
 
+def digits(path="digits.png"):
+    prob = digits_problem(n_features=128)
+    c = replica.derive(digits_model(prob)).compile()
+    dim, lam = prob["u"].shape[1], 0.5
+    grid = np.geomspace(10, 1200, 80)
+    sol = solve(c, {"alpha": grid / dim, "lam": lam, "delta": prob["delta"]})
+    sizes = np.array([20, 40, 80, 160, 320, 640, 1000])
+    mean, se = ridge_learning_curve(prob, sizes, lam, draws=20)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.plot(grid, sol["generalization_error"] + prob["delta"], label="Gaussian covariate model")
+    ax.errorbar(sizes, mean, yerr=se, fmt="o", label="ridge on digits, held-out (20 draws)")
+    ax.set_xscale("log")
+    ax.set_xlabel("training images P"), ax.set_ylabel("held-out error E(ŷ − y)²")
+    ax.set_title("digits (even/odd), 128 ReLU random features, λ = 0.5")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+
+
 if __name__ == "__main__":
     double_descent()
     triple_descent()
+    digits()
