@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 from . import channels, learning, losses, priors
+from .features import RandomFeatures
 from .model import Model
 
 __all__ = ["BUILTINS"]
 
 
-def _m(name, prior, teacher, setting, defaults, description):
+def _m(name, prior, teacher, setting, defaults, description, features=None):
     def make():
         return Model(prior=prior(), teacher=teacher(), learning=setting(), name=name,
-                     defaults=dict(defaults), description=description)
+                     defaults=dict(defaults), description=description,
+                     features=features() if features is not None else None)
     make.description = description
     make.defaults = defaults
     return make
@@ -62,6 +64,18 @@ BUILTINS = {
     "hinge": _m("hinge", lambda: priors.Gaussian(1), lambda: channels.Sign(flip="flip"),
                 lambda: learning.ERM(losses.Hinge(), ridge="lam"), {"alpha": 1.0, "flip": 0.0, "lam": 0.1},
                 "support-vector machine (hinge loss, ridge penalty) on a sign teacher (Aubin et al. 2020)"),
+    "random-features": _m("random-features", lambda: priors.Gaussian(1), lambda: channels.Linear(noise="delta"),
+                          lambda: learning.ERM(losses.Square(), ridge="lam"),
+                          {"alpha": 1.0, "psi": 2.0, "lam": 0.01, "delta": 0.1},
+                          "ridge regression on ReLU random features sigma(Fx/sqrt D) of a noisy linear teacher; "
+                          "alpha = P/D, psi = N/D (Mei & Montanari 2019; d'Ascoli et al. 2020)",
+                          features=lambda: RandomFeatures("relu", ratio="psi")),
+    "random-features-logistic": _m("random-features-logistic", lambda: priors.Gaussian(1), lambda: channels.Sign(),
+                                   lambda: learning.ERM(losses.Logistic(), ridge="lam"),
+                                   {"alpha": 1.0, "psi": 2.0, "lam": 0.1},
+                                   "logistic regression on erf random features of a sign teacher; alpha = P/D, "
+                                   "psi = N/D (Gerace et al. 2020)",
+                                   features=lambda: RandomFeatures("erf", ratio="psi")),
     "committee-bayes": _committee(
         "committee-bayes", "gaussian",
         "committee machine of K hidden units with Gaussian weights, label the sign of the sum of "

@@ -10,6 +10,7 @@ import sympy as sp
 
 from ._component import ComponentError, check_values
 from .channels import Channel
+from .features import Features
 from .learning import Learning
 from .params import NONNEGATIVE, Domain
 from .priors import Prior
@@ -36,6 +37,7 @@ class Model:
     name: str = "custom"
     defaults: dict = field(default_factory=dict)
     description: str = ""
+    features: Features | None = None
 
     def __post_init__(self):
         for what, obj, typ in (("prior", self.prior, Prior), ("teacher", self.teacher, Channel),
@@ -44,6 +46,8 @@ class Model:
                 raise ComponentError(f"Model: {what} must be a replica.{typ.__module__.split('.')[-1]} object, got {obj!r}")
         if self.student_prior is not None and not isinstance(self.student_prior, Prior):
             raise ComponentError("Model: student_prior must be a prior")
+        if self.features is not None and not isinstance(self.features, Features):
+            raise ComponentError("Model: features must be a replica.features object (RandomFeatures, GaussianCovariate)")
         if not isinstance(self.hidden_units, int) or self.hidden_units < 1:
             raise ComponentError("Model: hidden_units must be a positive integer")
         check_values(self.parameters, {k: v for k, v in self.defaults.items()})
@@ -52,7 +56,7 @@ class Model:
     def parameters(self) -> dict[sp.Symbol, Domain]:
         """Every parameter with its domain; ``alpha`` first."""
         out = {alpha: NONNEGATIVE}
-        for c in (self.prior, self.student_prior, self.teacher, self.learning):
+        for c in (self.prior, self.student_prior, self.teacher, self.learning, self.features):
             if c is not None:
                 out.update(c.domains)
         return out

@@ -32,4 +32,9 @@ w = sp.Symbol("w", real=True)            # a weight
 beta = sp.Symbol("beta", positive=True)  # inverse temperature
 n = sp.Symbol("n")                       # number of replicas
 
+# one eigen-direction of a feature covariance (replica.features): its eigenvalue ω_i and the
+# teacher's weight τ_i² on it
+eig = sp.Symbol("omega_i", nonnegative=True)
+tau2 = sp.Symbol("tau_i2", nonnegative=True)
+
 HATS = {m: m_hat, q: q_hat, Q: Q_hat, chi: chi_hat}

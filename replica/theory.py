@@ -303,6 +303,8 @@ def derive(model) -> Theory:
     kind = ("bayes-optimal" if isinstance(L, BayesOptimal) else "zero-temperature" if d.zero
             else "storage" if d.storage else "finite-temperature")
     th = _theory(d, kind)
+    if model.features is not None:     # the student's weights live on features: no weight error
+        th.observables.pop("mse", None)
     if cap is not None:
         th.capacity = _theory(cap, "capacity (q -> 1)")
     return th

@@ -37,6 +37,7 @@ from replica.learning import ERM, BayesOptimal, Gibbs, Volume
 from replica.model import load_model
 
 from .data import model_parameters, sample
+from .features import simulate_features_point
 from .measure import estimator_observables, generalization_error, summarize
 
 __all__ = ["simulate_point", "simulate", "theory_values", "verify", "ALGORITHMS", "default_algorithm"]
@@ -67,6 +68,8 @@ def simulate_point(model, params: dict, n: int, seeds, *, algorithm: str | None 
     if model.committee:
         from .committee import simulate_committee_point
         return simulate_committee_point(model, params, n, seeds, algorithm=algorithm, device=device, seed=seed)
+    if model.features is not None:
+        return simulate_features_point(model, params, n, seeds, algorithm=algorithm, device=device, seed=seed)
     algorithm = algorithm or default_algorithm(model)
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}; choose from {', '.join(ALGORITHMS)}")

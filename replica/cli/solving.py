@@ -149,7 +149,8 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, as_json):
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Values of the other parameters (repeatable); others take the defaults.")
 @click.option("--kind", "kinds", multiple=True,
-              type=click.Choice(["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability"]),
+              type=click.Choice(["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability",
+                                 "interpolation_peak"]),
               help="Only these kinds (repeatable; default: every kind that applies to the model).")
 @_quadrature
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")

@@ -18,6 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import sympy as sp
 
 __all__ = ["cache_dir", "fingerprint", "model_key", "load", "store", "CODEGEN_VERSION"]
@@ -59,6 +60,8 @@ def fingerprint(obj) -> str:
         inner = ",".join(f"{k}={fingerprint(v)}" for k, v in sorted(fields.items()))
         doms = ",".join(f"{s.name}:{d}" for s, d in sorted(obj.domains.items(), key=lambda kv: kv[0].name))
         return f"{type(obj).__module__}.{type(obj).__qualname__}({inner};{doms})"
+    if isinstance(obj, np.ndarray):
+        return f"ndarray{obj.shape}:{hashlib.sha256(np.ascontiguousarray(obj, dtype=float).tobytes()).hexdigest()}"
     if isinstance(obj, (list, tuple)):
         return "[" + ",".join(fingerprint(v) for v in obj) + "]"
     if isinstance(obj, dict):
@@ -70,7 +73,7 @@ def model_key(model, backend: str, part: str = "main") -> str:
     from .. import __version__
     parts = [CODEGEN_VERSION, __version__, _code_hash(), sp.__version__, backend, part, str(model.hidden_units),
              fingerprint(model.prior), fingerprint(model.student_prior), fingerprint(model.teacher),
-             fingerprint(model.learning)]
+             fingerprint(model.learning), fingerprint(model.features)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

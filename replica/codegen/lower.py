@@ -28,6 +28,7 @@ from ..symbolic.gauss import GaussE, lebesgue_integral, reclose
 from ..symbolic.moreau import Envelope, Prox
 from ..symbolic.potentials import Potential, substitute_potentials
 from ..symbolic.special import LogSumExp, XLogX
+from ..symbolic.spectral import SpectralMean
 from .rules import FEATURE_RULE_SOURCE, features
 
 __all__ = ["logerfc", "explicit", "stabilize", "generate_module", "LoweringError"]
@@ -99,7 +100,7 @@ def explicit(expr, potentials, close: bool = True):
     potentials = {k: (slots, {o: _log_tails(v) for o, v in body.items()} if isinstance(body, dict)
                       else _log_tails(body)) for k, (slots, body) in potentials.items()}
     e = substitute_potentials(e, potentials)
-    e = e.replace(lambda a: isinstance(a, Envelope), lambda a: a.value())
+    e = e.replace(lambda a: isinstance(a, (Envelope, SpectralMean)), lambda a: a.value())
     e = _xlogx(e)
     return fold_mirrors(reclose(e) if close else e)
 

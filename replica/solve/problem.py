@@ -84,7 +84,11 @@ class Problem:
         self.flat = {k: np.broadcast_to(np.asarray(v, float), self.shape).reshape(-1).copy()
                      for k, v in self.params.items()}
         self.fixed = {str(k): self._numeric(v) for k, v in compiled.fixed.items()}
-        self.rho = self._numeric(_second_moment(self.model.prior))
+        rho = _second_moment(self.model.prior)
+        features = getattr(self.model, "features", None)
+        if features is not None:              # E λ*² = ρ θᵀΨθ/D with Gaussian covariates
+            rho = rho * features.teacher_power
+        self.rho = self._numeric(rho)
         self.storage = self.kind.startswith(("storage", "capacity"))
 
     # -- parameters --------------------------------------------------------------------

@@ -40,8 +40,8 @@ from scipy import optimize
 from .branches import same_point, solve_branches
 from .fixed_point import solve
 
-__all__ = ["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability", "find_transitions",
-           "default_range", "compiled_part", "TransitionError", "crossing_confirmed"]
+__all__ = ["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability", "interpolation_peak",
+           "find_transitions", "default_range", "compiled_part", "TransitionError", "crossing_confirmed"]
 
 
 class TransitionError(RuntimeError):
@@ -413,8 +413,37 @@ def same_value(a: dict, b: dict, tol: float = 1e-8) -> bool:
 
 # -- all -------------------------------------------------------------------------------------
 
+def interpolation_peak(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule="auto",
+                       grid=61, xtol=1e-9, tol=1e-10) -> list:
+    """Local maxima of the generalization error along ``along`` (ERM theories): the interpolation
+    peaks of double and triple descent (ψ = α and α = 1 for ridge on random features at small
+    ridge; Mei & Montanari 2019, d'Ascoli, Sagun & Biroli 2020).  Bracketed on a grid (geometric
+    when the range spans decades), then refined by bounded Brent on the error itself."""
+    c, lo, hi, fixed = _setup(theory, along, range, fixed)
+    if c.kind != "zero-temperature" or "generalization_error" not in c.module.OUTPUTS:
+        return []
+    opts = dict(nodes=nodes, rule=rule, tol=tol)
+
+    def err(v):
+        sol = solve(c, {**fixed, along: np.atleast_1d(v)}, "uninformed", **opts)
+        return np.where(sol.converged, sol["generalization_error"], np.nan)
+
+    xs = np.geomspace(lo, hi, grid) if lo > 0 and hi / lo > 100 else np.linspace(lo, hi, grid)
+    ys = err(xs)
+    out = []
+    for i in np.arange(1, grid - 1):
+        if not (np.isfinite(ys[i - 1:i + 2]).all() and ys[i] > ys[i - 1] and ys[i] >= ys[i + 1]):
+            continue
+        r = optimize.minimize_scalar(lambda v: -float(err(v)[0]), bounds=(xs[i - 1], xs[i + 1]), method="bounded",
+                                     options={"xatol": xtol * max(1.0, abs(xs[i]))})
+        if np.isfinite(r.fun):
+            out.append({"kind": "interpolation_peak", "value": float(r.x), "generalization_error": float(-r.fun),
+                        "criterion": "local maximum of the generalization error"})
+    return out
+
+
 _KINDS = {"capacity": capacity, "weak_recovery": weak_recovery, "spinodal": spinodal,
-          "first_order": first_order, "rs_instability": rs_instability}
+          "first_order": first_order, "rs_instability": rs_instability, "interpolation_peak": interpolation_peak}
 
 
 def find_transitions(theory, along="alpha", range=None, fixed=None, *, kinds=None, nodes=None,
@@ -428,6 +457,8 @@ def find_transitions(theory, along="alpha", range=None, fixed=None, *, kinds=Non
     if kinds is None:
         storage = c.kind == "storage"
         kinds = (["capacity"] if storage else ["weak_recovery", "spinodal", "first_order"]) + ["rs_instability"]
+        if getattr(c.model, "features", None) is not None:
+            kinds.append("interpolation_peak")
     unknown = sorted(set(kinds) - set(_KINDS))
     if unknown:
         raise ValueError(f"unknown transition kind(s) {unknown}; known: {sorted(_KINDS)}")

@@ -32,6 +32,7 @@ from ..params import NONNEGATIVE, Domain
 from .gauss import GaussE, H, gauss_expect, reclose, stein
 from .moreau import moreau, projection_envelope
 from .potentials import potential
+from .spectral import SpectralMean
 
 __all__ = ["derive_model", "DerivationError", "LabelIntegral"]
 
@@ -122,6 +123,8 @@ class Derivation:
         self.storage = self.channel.random_labels
         self.bayes = isinstance(self.learning, BayesOptimal)
         self.rho = self.prior.second_moment()
+        if model.features is not None:           # E λ*² with teacher covariance Ψ: ρ tr Ψ/D
+            self.rho = self.rho * model.features.teacher_power
         self.limits: list[str] = []
         self.potentials: dict = {}
         self.xi = sp.Dummy("xi", real=True)
@@ -302,9 +305,20 @@ class Derivation:
         bfield = (mh * self.wstar if teacher else 0) + sp.sqrt(qh) * xi
         prior_pot = self.sprior.laplace(S.b, S.A + ridge)
         self.potentials["Zw0"] = ((S.b, S.A), prior_pot)
-        prior_term = gauss_expect(prior_pot.subs({S.b: bfield, S.A: ch}), xi)
+        features = self.model.features
+        if features is None:
+            prior_term = gauss_expect(prior_pot.subs({S.b: bfield, S.A: ch}), xi)
+        else:
+            # one Gaussian channel per eigen-direction of the student covariance (precision ω_i,
+            # teacher weight τ_i²), averaged over their joint spectrum (Loureiro et al. 2021)
+            bdir = (mh * sp.sqrt(S.tau2) * self.wstar if teacher else 0) + sp.sqrt(qh * S.eig) * xi
+            prior_term = gauss_expect(prior_pot.subs({S.b: bdir, S.A: ch * S.eig}), xi)
         if teacher:
             prior_term = self.teacher_average(prior_term)
+        if features is not None:
+            prior_term = SpectralMean.of(features)(sp.expand(prior_term))
+            self.limits.append(r"features: the prior term averaged over the joint spectrum of the student "
+                               r"covariance and the teacher's weights on its eigen-directions")
         # output: Moreau envelope of the loss (or the distance to the feasible set)
         x = sp.Dummy("x", real=True)
         if constraint is not None:
@@ -333,7 +347,9 @@ class Derivation:
             return sp.Add(*[gauss_expect(w_y(o) * fn(o, o), xi) for o in self.channel.outputs])
 
         energy = out_avg(lambda key, yy: Ms[key].subs({S.omega: omega, S.y: yy}))
-        phi0 = lead + prior_term - S.alpha * energy
+        # α = P/D with features: P/N = α/ψ samples per student weight
+        samples = S.alpha if features is None else S.alpha / features.ratio
+        phi0 = lead + prior_term - samples * energy
         self.out_avg = out_avg
         self.limits.append(
             r"zero temperature: $\hat Q + \hat q = \beta\hat\chi$, $\hat q \to \beta^2 \hat q$, $\hat m \to \beta \hat m$, "
@@ -416,6 +432,8 @@ def derive_model(model):
     d = Derivation(model)
     if model.hidden_units != 1:
         raise DerivationError("committee machines (hidden_units > 1) are not derived yet")
+    if model.features is not None and not isinstance(L, ERM):
+        raise DerivationError("features (random features, Gaussian covariates) are derived for ERM learning only")
     if isinstance(L, ERM) or (isinstance(L, Gibbs) and L.temperature == 0 and L.loss.indicator() is None):
         if isinstance(L, Gibbs):
             L.ridge = sp.S.Zero
