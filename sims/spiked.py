@@ -8,7 +8,7 @@ Instance: signal x* uniform on the sphere |x*|² = N; loss
     Q(m) = m²/(2Δ₂) + m^p/(pΔ_p),  m = x·x*/N,
 
 G₂ symmetric with N(0, 1) off-diagonal entries and zero diagonal, G_p with i.i.d. N(0, 1) entries
-(only its symmetric part matters), so the noise is a Gaussian field of covariance N Q(x·x'/N) —
+(only its symmetric part matters; the gradient sums the contractions over every axis), so the noise is a Gaussian field of covariance N Q(x·x'/N) —
 the spiked-matrix-tensor likelihood up to O(1) terms.  Dynamics (stochastic Heun, step dt, then
 back to the sphere, which realises the Lagrange multiplier; second order at T = 0):
 
@@ -21,7 +21,6 @@ on which other instances run with it.
 """
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -56,22 +55,28 @@ class SpikedRun:
         return x.mean(0), se
 
 
-def _sym(G):
-    """The symmetric part of (S, N, ..., N) tensors over the last p axes."""
-    p = G.dim() - 1
-    perms = list(itertools.permutations(range(1, p + 1)))
-    out = torch.zeros_like(G)
-    for perm in perms:
-        out += G.permute(0, *perm)
-    return out / len(perms)
-
-
-def _contract(G, x, times):
-    """Contract the last ``times`` axes of G (S, N, ..., N) with x (S, N) (batched matmuls)."""
+def _tensor_gradient(G, x):
+    """(g, v) for the p-form ⟨G, x^⊗p⟩ of G (S, N, ..., N) without symmetrizing G:
+    v = ⟨G, x^⊗p⟩ and g = Σ_k (G contracted with x on every axis but k), its gradient.
+    Two full passes over G: the right contractions R_j (last j axes) come from R_1, the last
+    position's term is the left contraction of the first p − 1 axes."""
     S, N = x.shape
-    for _ in range(times):
-        G = (G.reshape(S, -1, N) @ x[..., None]).reshape(S, *G.shape[1:-1])
-    return G
+    p = G.dim() - 1
+    right = [G]
+    for _ in range(p - 1):
+        A = right[-1]
+        right.append((A.reshape(S, -1, N) @ x[..., None]).reshape(S, *A.shape[1:-1]))
+    g = torch.zeros_like(x)
+    for k in range(p - 1):
+        A = right[p - 1 - k]                     # (S, N^(k+1)): axes 0..k left
+        for _ in range(k):
+            A = (x[:, None, :] @ A.reshape(S, N, -1)).reshape(S, *A.shape[2:])
+        g = g + A
+    A = G
+    for _ in range(p - 1):
+        A = (x[:, None, :] @ A.reshape(S, N, -1)).reshape(S, *A.shape[2:])
+    g = g + A
+    return g, (right[p - 1] * x).sum(-1)
 
 
 def run_spiked(n: int, seeds: int = 4, *, p: int = 3, delta2: float = 0.5, deltap: float = 1.0, T: float = 0.0,
@@ -115,7 +120,7 @@ def run_spiked(n: int, seeds: int = 4, *, p: int = 3, delta2: float = 0.5, delta
         xs.append(v)
         x.append(m0 * v + math.sqrt(1 - m0 * m0) * u)
     xs, G2, x = torch.stack(xs), torch.stack(G2), torch.stack(x)
-    Gp = _sym(torch.stack(Gp))
+    Gp = torch.stack(Gp)
     c2 = 1.0 / math.sqrt(delta2 * N)
     cp = 1.0 / math.sqrt(p * deltap * N ** (p - 1))
     lgens = [generator(seed, s, _LANGEVIN, dev) for s in range(S)]
@@ -123,12 +128,11 @@ def run_spiked(n: int, seeds: int = 4, *, p: int = 3, delta2: float = 0.5, delta
     def grad_energy(x):
         m = (x * xs).sum(-1) / N
         dQ = m / delta2 + m ** (p - 1) / deltap
-        Gx = _contract(Gp, x, p - 2)                       # (S, N, N)
-        g_tensor = (Gx @ x[..., None])[..., 0]             # (S, N)
+        g_tensor, form = _tensor_gradient(Gp, x)          # ∇⟨G_p, x^⊗p⟩ and ⟨G_p, x^⊗p⟩
         g2 = (G2 @ x[..., None])[..., 0]
-        grad = -dQ[:, None] * xs - c2 * g2 - cp * p * g_tensor
+        grad = -dQ[:, None] * xs - c2 * g2 - cp * g_tensor
         energy = (-(m * m / (2 * delta2) + m**p / (p * deltap)) - 0.5 * c2 * (x * g2).sum(-1) / N
-                  - cp * (x * g_tensor).sum(-1) / N)
+                  - cp * form / N)
         return grad, m, energy
 
     ms, es, snaps = [], [], []

@@ -49,15 +49,15 @@ def test_energy_decreases_along_gradient_flow_and_constraints_hold():
 
 @pytest.mark.parametrize("deltap", [0.5, 1.0, 2.0])
 def test_gradient_flow_threshold_from_the_dynamics(deltap):
-    """m(0) = 1e-3, horizon t = 40 (h = 0.1): the escape time diverges at the threshold, so the
-    finite horizon places it below the closed form; it is within 25 % at t = 40 and moves towards
-    the closed form when the horizon doubles from 20 to 40 (the accuracy the horizon allows;
-    the gallery note follows it to t = 80)."""
+    """m(0) = 1e-3, step h = 0.1: the escape time diverges at the threshold, so a finite horizon
+    places it below the closed form; at horizon 30 it is within 30 %, and it moves towards the
+    closed form when the horizon doubles from 15 to 30 (the accuracy the horizon allows; the
+    gallery note follows it to t = 80: 3–10 %)."""
     c = gradient_flow_threshold_closed_form(deltap)
-    est = [gradient_flow_threshold(deltap, 3, m0=1e-3, t_max=t, h=0.1, tol=0.02 * c, bracket=(0.4 * c, 1.3 * c))
-           for t in (20.0, 40.0)]
-    assert est[0]["delta2"] < est[1]["delta2"] < c * 1.02
-    assert abs(est[1]["delta2"] - c) < 0.25 * c
+    est = [gradient_flow_threshold(deltap, 3, m0=1e-3, t_max=t, h=0.1, tol=0.03 * c, bracket=(0.4 * c, 1.2 * c))
+           for t in (15.0, 30.0)]
+    assert est[0]["delta2"] < est[1]["delta2"] < c * 1.03
+    assert abs(est[1]["delta2"] - c) < 0.3 * c
 
 
 def test_bad_input():
@@ -76,9 +76,9 @@ def test_simulations_agree_with_the_dmft(delta2, T):
     import torch
     from sims.spiked import run_spiked
     N, S = 200, 4
-    run = run_spiked(N, S, delta2=delta2, deltap=1.0, T=T, m0=0.2, t_max=3.0, dt=0.1, records=[0.0, 1.5, 3.0],
+    run = run_spiked(N, S, delta2=delta2, deltap=1.0, T=T, m0=0.2, t_max=2.0, dt=0.1, records=[0.0, 1.0, 2.0],
                      seed=2)
-    d = integrate_dmft(3, delta2, 1.0, T, m0=0.2, t_max=3.0, h=0.025)
+    d = integrate_dmft(3, delta2, 1.0, T, m0=0.2, t_max=2.0, h=0.025)
     idx = np.round(run.t / 0.025).astype(int)
     q = student_t.ppf(0.995, S - 1)
     for name in ("m", "energy"):
@@ -86,3 +86,17 @@ def test_simulations_agree_with_the_dmft(delta2, T):
         theory = getattr(d, name)[idx]
         assert np.all(np.abs(mean[1:] - theory[1:]) <= q * se[1:] + 0.1 / math.sqrt(N)), (name, mean, se, theory)
     assert torch.get_num_threads() == 1
+
+
+@pytest.mark.parametrize("p", [3, 4])
+def test_tensor_gradient_against_autograd(p):
+    """sims.spiked's p-form gradient against torch.autograd of the einsum p-form."""
+    import torch
+    from sims.spiked import _tensor_gradient
+    G = torch.randn(2, *(5,) * p, dtype=torch.float64)
+    x = torch.randn(2, 5, dtype=torch.float64, requires_grad=True)
+    letters = "ijkl"[:p]
+    form = torch.einsum(f"s{letters}," + ",".join(f"s{c}" for c in letters) + "->s", G, *([x] * p))
+    grad = torch.autograd.grad(form.sum(), x)[0]
+    g, v = _tensor_gradient(G, x.detach())
+    assert torch.allclose(v, form.detach(), atol=1e-12) and torch.allclose(g, grad, atol=1e-12)
