@@ -11,5 +11,6 @@ from . import phase  # noqa: F401
 from . import solving  # noqa: F401  (solve, transition)
 from . import sims  # noqa: F401  (simulate, verify)
 from . import twolayer  # noqa: F401  (twolayer: SGD / GD training of two-layer networks)
+from . import dynamics  # noqa: F401  (dynamics: online-SGD ODEs, DMFT)
 
 __all__ = ["main"]

@@ -17,7 +17,7 @@ import click
 
 from ._base import CLIInputError, _emit_json, _fail, _quiet, main, model_values, parse_assignments, parse_sweep
 
-_ALGORITHMS = ["erm", "montecarlo", "amp", "storage"]
+_ALGORITHMS = ["erm", "montecarlo", "amp", "storage", "langevin", "gradient-flow", "online-sgd"]
 
 
 def _common(f):
@@ -70,9 +70,16 @@ def _run(fn):
 @main.command()
 @_common
 @click.option("--sweep", "sweep_text", default=None, metavar="NAME=START:STOP:NUM", help="Sweep one parameter.")
-def simulate(model, sets, n, seeds, seed, algorithm, device, sweeps, json_mode, quiet, sweep_text):
+@click.option("--t-max", "t_max", type=click.FloatRange(0, None, min_open=True), default=None,
+              help="Dynamical models (replica dynamics): the time horizon.")
+def simulate(model, sets, n, seeds, seed, algorithm, device, sweeps, json_mode, quiet, sweep_text, t_max):
     """Simulate MODEL at finite N: mean ± standard error of its observables over instances."""
     from sims.verify import simulate as run
+    from .dynamics import is_dynamical, simulate_dynamical
+    if is_dynamical(model):
+        if sweep_text:
+            raise CLIInputError(f"{model}: --sweep is not supported for dynamical models; use --t-max")
+        return simulate_dynamical(model, sets, n, seeds, seed, algorithm, device, t_max, json_mode)
     with _quiet(json_mode):
         m, values, sweep, _ = _setup(model, sets, sweep_text, device)
         points = [{**values, sweep[0]: float(v)} for v in sweep[1]] if sweep else [values]

@@ -159,6 +159,9 @@ def transition(model, along, range_, sets, kinds, nodes, rule, as_json):
     weak recovery and RS instability, each by root finding."""
     from ..solve import find_transitions
     from ..solve.transitions import default_range
+    from .dynamics import is_dynamical, transition_dynamical
+    if is_dynamical(model):
+        return transition_dynamical(model, along, sets, as_json)
     _check_quadrature(nodes, rule)
     # K=inf (the only non-finite value accepted anywhere): a committee's large-K limit
     large_k = [t for t in sets if t.replace(" ", "").lower() in ("k=inf", "k=infinity")]

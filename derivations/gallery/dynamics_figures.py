@@ -1,0 +1,130 @@
+"""The dynamics gallery (derivations/gallery/dynamics.md): run from the repository root,
+
+    PYTHONPATH=. python derivations/gallery/dynamics_figures.py [OUTDIR]
+
+writes saad-solla.png, spiked-phase.png, spiked-m.png and spiked-aging.png (a few minutes on one
+core) and prints the numbers quoted in the note."""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from replica.dynamics import (gradient_flow_threshold, gradient_flow_threshold_closed_form, integrate_dmft,  # noqa: E402
+                              integrate_sgd, static_thresholds)
+from sims.spiked import run_spiked  # noqa: E402
+from sims.twolayer import make_teacher, run_online_sgd  # noqa: E402
+
+torch.set_num_threads(1)
+OUT = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent)
+
+
+def saad_solla():
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for K, t_max, color in ((2, 60.0, "C0"), (3, 120.0, "C1")):
+        N, S, eta = 200, 4, 0.5
+        run = run_online_sgd(make_teacher(N, K, S, seed=3), K, eta, t_max, records=31, init_scale=0.1, n_test=2)
+        ode = np.array([integrate_sgd(run.Q[s, 0], run.R[s, 0], run.T[s], eta, t_max, t_eval=run.alpha)
+                        .generalization_error for s in range(S)])
+        se = run.eg.std(0, ddof=1) / math.sqrt(S)
+        ax.plot(run.alpha, ode.mean(0), color=color, label=f"ODE, K = M = {K}")
+        ax.errorbar(run.alpha, run.eg.mean(0), yerr=se, fmt="o", ms=3, color=color, capsize=2,
+                    label=f"SGD, N = {N}, {S} seeds")
+        q, r = 1 / (2 * K - 1), 1 / math.sqrt(K * (2 * K - 1))
+        asin = lambda c, a, b: math.asin(c / math.sqrt((1 + a) * (1 + b)))  # noqa: E731
+        plateau = (K * K * asin(q, q, q) + K * asin(1, 1, 1) - 2 * K * K * asin(r, q, 1)) / math.pi
+        ax.axhline(plateau, color=color, ls=":", lw=1)
+        print(f"K = {K}: plateau eps_g = {plateau:.6f}")
+    ax.set_yscale("log")
+    ax.set_xlabel("t = steps / N")
+    ax.set_ylabel(r"$\epsilon_g$")
+    ax.set_title("Online SGD of soft committees (eta = 0.5); dotted: the small-eta plateau", fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    fig.savefig(OUT / "saad-solla.png", dpi=130)
+    plt.close(fig)
+
+
+def phase():
+    dps = np.linspace(0.2, 4.0, 60)
+    gf = [1 / gradient_flow_threshold_closed_form(d) for d in dps]
+    it = [1 / static_thresholds(d)["information_theoretic"] for d in dps]
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.plot(dps, gf, label=r"gradient flow $1/\Delta_2^{GF}$ (closed form)")
+    ax.plot(dps, [1.0] * len(dps), label="Bayes AMP ($\\Delta_2 = 1$)")
+    ax.plot(dps, it, "--", label="information-theoretic")
+    for dp in (0.5, 1.0, 2.0):
+        for t_max, mk in ((20.0, "v"), (40.0, "s")):
+            est = gradient_flow_threshold(dp, 3, m0=1e-3, t_max=t_max, h=0.1,
+                                          tol=0.01 * gradient_flow_threshold_closed_form(dp))
+            print(f"deltap = {dp}: horizon {t_max:g}: delta2_GF(dynamics) = {est['delta2']:.4f}, closed form "
+                  f"{gradient_flow_threshold_closed_form(dp):.4f}")
+            ax.plot([dp], [1 / est["delta2"]], mk, color="k", ms=5,
+                    label=f"DMFT, horizon {t_max:g}" if dp == 0.5 else None)
+    ax.set_xlabel(r"$\Delta_p$")
+    ax.set_ylabel(r"$1/\Delta_2$")
+    ax.set_title("Spiked matrix-tensor, p = 3: recovery above each line", fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    fig.savefig(OUT / "spiked-phase.png", dpi=130)
+    plt.close(fig)
+
+
+def m_curves():
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for d2, color in ((0.3, "C0"), (0.45, "C1"), (0.55, "C2"), (0.9, "C3")):
+        s = integrate_dmft(3, d2, 1.0, 0.0, m0=0.2, t_max=8.0, h=0.025)
+        axes[0].plot(s.t, s.m, color=color, label=f"$\\Delta_2$ = {d2}")
+        axes[1].plot(s.t, s.energy, color=color)
+        if d2 in (0.3, 0.9):
+            r = run_spiked(200, 4, delta2=d2, deltap=1.0, T=0.0, m0=0.2, t_max=8.0, dt=0.1, records=9, seed=5)
+            for ax, name in zip(axes, ("m", "energy")):
+                mean, se = r.stats(name)
+                ax.errorbar(r.t, mean, yerr=se, fmt="o", ms=3, color=color, capsize=2)
+    axes[0].set_ylabel("m(t)")
+    axes[1].set_ylabel("energy / N")
+    for ax in axes:
+        ax.set_xlabel("t")
+    axes[0].legend(fontsize=7, frameon=False)
+    fig.suptitle(r"Gradient flow, $\Delta_p$ = 1 ($\Delta_2^{GF}$ = 0.5): DMFT lines, N = 200 simulations (points)",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(OUT / "spiked-m.png", dpi=130)
+    plt.close(fig)
+
+
+def aging():
+    s = integrate_dmft(3, 1.5, 1.0, 0.0, m0=0.0, t_max=40.0, h=0.05)
+    r = run_spiked(150, 4, delta2=1.5, deltap=1.0, T=0.0, m0=0.0, t_max=20.0, dt=0.1,
+                   records=np.arange(0, 20.01, 1.0), seed=7)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for j, t_w in enumerate((1.0, 2.0, 4.0, 8.0, 16.0)):
+        tau, c = s.aging(t_w)
+        ax.plot(tau[1:], c[1:], color=f"C{j}", label=f"$t_w$ = {t_w:g}")
+        k = int(round(t_w))
+        tau_s = r.t[k:] - t_w
+        cs = r.C[:, k:, k]
+        ax.errorbar(tau_s[1:], cs[:, 1:].mean(0), yerr=cs[:, 1:].std(0, ddof=1) / 2, fmt="o", ms=3,
+                    color=f"C{j}", capsize=2)
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$\tau$")
+    ax.set_ylabel(r"$C(t_w + \tau, t_w)$")
+    ax.set_title(r"Aging of gradient flow, $\Delta_2$ = 1.5, $\Delta_p$ = 1 (DMFT lines, N = 150 points)",
+                 fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    fig.savefig(OUT / "spiked-aging.png", dpi=130)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    for f in (saad_solla, phase, m_curves, aging):
+        f()
+        print(f"{f.__name__}: done", flush=True)
