@@ -412,9 +412,7 @@ def derive_model(model):
     if model.hidden_units != 1:
         raise DerivationError("committee machines (hidden_units > 1) are not derived yet")
     if isinstance(L, ERM) or (isinstance(L, Gibbs) and L.temperature == 0 and L.loss.indicator() is None):
-        if isinstance(L, Gibbs):
-            L.ridge = sp.S.Zero
-        d.zero_temperature()
+        d.zero_temperature()      # ground states of a continuous loss: ERM without ridge
         return d, None
     if d.bayes and d.storage:
         raise DerivationError("Bayes-optimal learning needs a teacher channel, not random labels")

@@ -23,7 +23,7 @@ import itertools
 
 import sympy as sp
 
-from .gauss import expand_indicators
+from .gauss import GaussE, expand_indicators
 
 __all__ = ["LineIntegral", "TiltPeak", "line_integral", "tilt_lines", "support", "breakpoints", "without_hints"]
 
@@ -156,6 +156,8 @@ def _tilt(node):
     """e^{L} · LineIntegral(f e^{-L}, x, peak, scale) for an integrand g(x) e^{E(x)} with E
     quadratic in x; the node itself otherwise."""
     f, x, mu, sigma, lo, hi = node.args
+    if f.has(LineIntegral, GaussE):
+        return node          # an average over the prior of other integrals: no tilt to take out
     f = sp.powsimp(f, combine="exp")
     terms = sp.Add.make_args(sp.expand_mul(f))
     exps = None

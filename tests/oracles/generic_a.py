@@ -34,9 +34,11 @@ def _npdf(x):
     return math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
 
 
-def overlap(density, qhat, atoms=(), lo=-math.inf, hi=math.inf, kinks=()):
+def overlap(density, qhat, atoms=(), lo=-60.0, hi=60.0, kinks=()):
     """q(q̂) of the scalar channel Y = √q̂ W + Z for the prior ``density`` (a float function on
-    [lo, hi]) plus ``atoms`` [(value, probability)]."""
+    [lo, hi], by default [-60, 60]: light tails) plus ``atoms`` [(value, probability)]; the
+    integrals over finite intervals split at the kinks, the atoms and the posterior's peak
+    (quad over infinite ranges misses narrow mass)."""
     s = math.sqrt(qhat)
 
     def moments(y):
@@ -53,8 +55,8 @@ def overlap(density, qhat, atoms=(), lo=-math.inf, hi=math.inf, kinks=()):
         z0, z1 = moments(y)
         return z1 * z1 / z0 if z0 > 0 else 0.0
 
-    pts = [s * a for a, _ in atoms] + [s * k for k in kinks] + [0.0]
-    span = 14 + s * max(abs(lo), abs(hi)) if math.isfinite(lo) and math.isfinite(hi) else math.inf
+    span = 12 * math.sqrt(1 + qhat) + s * max(abs(lo), abs(hi))
+    pts = [s * a for a, _ in atoms] + [s * k for k in kinks] + [0.0, -span / 4, span / 4]
     return _quad(integrand, -span, span, pts)
 
 
