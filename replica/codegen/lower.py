@@ -25,7 +25,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from ..symbolic.derive import LabelIntegral
 from ..symbolic.gauss import GaussE, lebesgue_integral, reclose
-from ..symbolic.lines import LineIntegral, breakpoints, tilt_lines, without_hints
+from ..symbolic.lines import LineIntegral, breakpoints, reclose_lines, tilt_lines, without_hints
 from ..symbolic.moreau import Envelope, Prox
 from ..symbolic.potentials import Potential, substitute_potentials
 from ..symbolic.special import LogSumExp, XLogX
@@ -102,7 +102,7 @@ def explicit(expr, potentials, close: bool = True):
     e = tilt_lines(substitute_potentials(e, potentials))
     e = e.replace(lambda a: isinstance(a, Envelope), lambda a: a.value())
     e = _xlogx(e)
-    return fold_mirrors(reclose(e) if close else e)
+    return fold_mirrors(reclose_lines(reclose(e)) if close else e)
 
 
 def _numeric_form(e):

@@ -23,9 +23,9 @@ import itertools
 
 import sympy as sp
 
-from .gauss import GaussE, expand_indicators
+from .gauss import GaussE, expand_indicators, lebesgue_integral
 
-__all__ = ["LineIntegral", "TiltPeak", "line_integral", "tilt_lines", "support", "breakpoints", "without_hints"]
+__all__ = ["LineIntegral", "TiltPeak", "reclose_lines", "line_integral", "tilt_lines", "support", "breakpoints", "without_hints"]
 
 class LineIntegral(sp.Function):
     """∫_lo^hi dx f(x); ``mu``, ``sigma``: centre and scale of its quadrature."""
@@ -191,3 +191,16 @@ def _tilt(node):
 def tilt_lines(e):
     """Every :class:`LineIntegral` of ``e`` with its tilt's peak taken out (see the module docstring)."""
     return e.replace(lambda n: isinstance(n, LineIntegral), _tilt)
+
+
+def reclose_lines(e, expand=False):
+    """Re-try the closed form of every line integral after a substitution (the prior average
+    of a Gaussian-closed integrand, e.g. under a Gaussian density), except closed forms in
+    Gaussian tails (differences of tails: the quadrature is the stable form)."""
+    def rule(node):
+        f, x = node.args[:2]
+        if f.has(GaussE, LineIntegral):
+            return node
+        c = lebesgue_integral(sp.expand(f) if expand else f, x)
+        return node if c is None or c.has(sp.erfc) else c
+    return e.replace(lambda n: isinstance(n, LineIntegral), rule)
