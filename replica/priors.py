@@ -16,7 +16,8 @@ import sympy as sp
 from ._component import Component, ComponentError
 from .density_checks import check_nonnegative, corner_points
 from .params import POSITIVE, Domain
-from .symbolic.gauss import GaussE, lebesgue_integral
+from .symbolic.gauss import expand_indicators, lebesgue_integral
+from .symbolic.lines import LineIntegral, line_integral, support
 from .symbolic.special import LogSumExp
 from .symbols import w as W
 
@@ -54,27 +55,84 @@ class Prior(Component):
 
     # -- derived quantities ------------------------------------------------------------
     def integrate(self, f) -> sp.Expr:
-        """∫ dP(w) f(w): sum over atoms plus the continuous part (closed form, or a quadrature node)."""
+        """∫ dP(w) f(w): sum over atoms plus the continuous part — closed form (Gaussian
+        integrals on intervals), else ∫ dw ρ_c(w) f(w) as a :class:`LineIntegral` node, lowered
+        to a quadrature on the density's support split at its kinks."""
         f = sp.sympify(f)
         total = sum((p * f.subs(W, a) for a, p in self.atoms), sp.S.Zero)
         if self.density != 0:
             g = self.density * f
             c = lebesgue_integral(g, W)
             if c is None:
-                x = sp.Dummy("x", real=True)
-                c = GaussE(sp.sqrt(2 * sp.pi) * sp.exp(x**2 / 2) * g.subs(W, x), x)
+                c = self._line(g)
             total += c
         return total
+
+    def _line(self, g):
+        """∫ dw g(w) as a quadrature node on the density's effective support."""
+        x = sp.Dummy("x", real=True)
+        return line_integral(g.subs(W, x), x, *self.effective_support())
+
+    def effective_support(self) -> tuple:
+        """(lo, hi) of the continuous density: its support, with an unbounded side cut where a
+        parameter-free density has fallen below 1e-30 for good (the mass beyond is below
+        rounding; inside, tilted integrands e^{b w - A w²/2 - L} stay representable)."""
+        lo, hi = support(self.density, W)
+        if self.density.free_symbols - {W}:
+            return lo, hi
+        f = sp.lambdify(W, self.density, "numpy")
+        out = []
+        for end, sgn in ((lo, -1), (hi, 1)):
+            if end.is_finite:
+                out.append(end)
+                continue
+            cut = sgn * sp.oo
+            with np.errstate(all="ignore"):
+                for k in range(1, 1020):
+                    v = np.abs(np.asarray(f(sgn * 2.0**np.array([k, k + 1])), float) * np.ones(2))
+                    if np.all(v < 1e-30):
+                        cut = sp.Integer(sgn * 2**k)
+                        break
+            out.append(cut)
+        return tuple(out)
+
+    def support(self) -> tuple:
+        """(lo, hi): the hull of the atoms and of the continuous density's support."""
+        lo, hi = (support(self.density, W) if self.density != 0 else (sp.oo, -sp.oo))
+        for a, _ in self.atoms:
+            lo, hi = sp.Min(lo, a), sp.Max(hi, a)
+        return lo, hi
 
     def partition(self, b, A) -> sp.Expr:
         """Z_w(b, A) = ∫ dP(w) e^{b w - A w²/2}; for a discrete prior exp(LogSumExp(log p_i + b a_i - A a_i²/2))."""
         if self.density == 0 and len(self.atoms) > 1:
             return sp.exp(LogSumExp(*[sp.log(p) + b * a - A * a**2 / 2 for a, p in self.atoms]))
-        return self.integrate(sp.exp(b * W - A * W**2 / 2))
+        f = sp.exp(b * W - A * W**2 / 2)
+        cont = lebesgue_integral(self.density * f, W) if self.density != 0 else None
+        if self.density != 0 and (cont is None or cont.has(sp.erfc)):
+            # no closed form, or one in Gaussian tails (a density on a half-line or an interval,
+            # or with a kink): a difference of tails that overflows and cancels at large b²/A —
+            # the tilted quadrature instead
+            cont = self._line(self.density * f)
+        if not self.atoms:
+            return cont
+        # atoms and a density: a sum of positive terms, kept as one (weights such as 1 - ρ
+        # must not be split into signed terms of a log-sum-exp)
+        return sp.exp(LogSumExp(*[sp.log(p) + b * a - A * a**2 / 2 for a, p in self.atoms],
+                                sp.expand_log(sp.log(cont), force=True)))
 
     def second_moment(self) -> sp.Expr:
-        """ρ = E[w²]."""
-        return sp.simplify(self.integrate(W**2))
+        """ρ = E[w²]: closed form (Gaussian integrals, else SymPy's ``integrate`` on each smooth
+        piece of the density), else the quadrature node of :meth:`integrate`."""
+        rho = self.integrate(W**2)
+        if rho.has(LineIntegral):
+            cont = _piecewise_integral(self.density * W**2)
+            if cont == sp.oo:
+                raise ComponentError(f"{self!r}: the second moment E w² is infinite; the replica "
+                                     "theory needs a prior with finite variance")
+            if cont is not None:
+                rho = sum((p * a**2 for a, p in self.atoms), sp.S.Zero) + cont
+        return sp.simplify(rho)
 
     def shannon_entropy(self) -> sp.Expr:
         """-Σ p_i log p_i of a purely discrete prior; 0 for one with a continuous part
@@ -93,10 +151,18 @@ class Prior(Component):
         return atoms + val if np.isfinite(val) else np.inf
 
     def laplace(self, b, A) -> sp.Expr:
-        """lim_{β→∞} (1/β) log ∫ dP(w) e^{β(b w - A w²/2)} = max over the support of b w - A w²/2."""
+        """lim_{β→∞} (1/β) log ∫ dP(w) e^{β(b w - A w²/2)} = max over the support of b w - A w²/2:
+        at the atoms, and at b/A clipped into the continuous support [lo, hi]."""
         cands = [b * a - A * a**2 / 2 for a, _ in self.atoms]
         if self.density != 0:
-            cands.append(b**2 / (2 * A))
+            lo, hi = support(self.density, W)
+            if lo == -sp.oo and hi == sp.oo:
+                cands.append(b**2 / (2 * A))
+            else:
+                c = b / A
+                c = c if lo == -sp.oo else sp.Max(c, lo)
+                c = c if hi == sp.oo else sp.Min(c, hi)
+                cands.append(b * c - A * c**2 / 2)
         return cands[0] if len(cands) == 1 else sp.Max(*cands)
 
     def check(self):
@@ -106,7 +172,7 @@ class Prior(Component):
             pts = _sample_points(total.free_symbols, self.domains)
             vals = [complex(total.subs(pt).evalf()) for pt in pts]
             ok = all(abs(v - 1) < 1e-8 for v in vals)
-        elif total.has(GaussE):
+        elif total.has(LineIntegral):
             ok = all(abs(self._numeric_mass(pt) - 1) < 1e-8 for pt in _sample_points(self.density.free_symbols - {W}, self.domains))
         else:
             ok = abs(complex(total.evalf()) - 1) < 1e-10
@@ -123,6 +189,50 @@ class Prior(Component):
                 if float(p.subs(pt)) < 0:
                     raise ComponentError(f"{self!r}: negative atom probability {p} at {pt}")
         return self
+
+
+def _piecewise_integral(g):
+    """∫ dw g(w) by SymPy's ``integrate`` on each indicator piece of g, or None (no closed form,
+    or a piece whose interval is not numeric)."""
+    total = sp.S.Zero
+    try:
+        for piece, conds in expand_indicators(g, W):
+            lo, hi = -sp.oo, sp.oo
+            for h in conds:
+                h = sp.expand(h)
+                if not h.is_polynomial(W) or sp.degree(h, W) != 1:
+                    return None
+                a, c = sp.Poly(h, W).all_coeffs()
+                if not (a.is_number and (-c / a).is_number):
+                    return None
+                if a > 0:
+                    lo = sp.Max(lo, -c / a)
+                else:
+                    hi = sp.Min(hi, -c / a)
+            if lo != -sp.oo and hi != sp.oo and bool(hi <= lo):
+                continue
+            val = sp.integrate(piece, (W, lo, hi), conds="none")
+            if val in (sp.oo, -sp.oo):
+                return val
+            if val.has(sp.Integral) or val.has(sp.nan, sp.zoo) or not val.is_finite:
+                return None
+            total += val
+    except (ValueError, TypeError, NotImplementedError, sp.PolynomialError):
+        return None
+    return total
+
+
+def merge_atoms(atoms):
+    """Atoms at the same point (equal up to simplification) merged, their weights added."""
+    out = []
+    for a, p in atoms:
+        for i, (b, q) in enumerate(out):
+            if sp.simplify(a - b) == 0:
+                out[i] = (b, sp.simplify(q + p))
+                break
+        else:
+            out.append((a, p))
+    return [(a, p) for a, p in out if p != 0]
 
 
 def _sample_points(syms, domains, k=3):
@@ -215,7 +325,7 @@ class Custom(Prior):
                 atoms.append((root[0], term / d))
             else:
                 cont += term
-        self.atoms = atoms
+        self.atoms = merge_atoms(atoms)
         self.density = cont
         self._fixed_norm = None if fixed_norm is None else sp.sympify(fixed_norm)
         self.expr = expr

@@ -25,11 +25,13 @@ from sympy.printing.numpy import NumPyPrinter
 
 from ..symbolic.derive import LabelIntegral
 from ..symbolic.gauss import GaussE, lebesgue_integral, reclose
+from ..symbolic.lines import LineIntegral, breakpoints, reclose_lines, tilt_lines, without_hints
 from ..symbolic.moreau import Envelope, Prox
 from ..symbolic.potentials import Potential, substitute_potentials
 from ..symbolic.special import LogSumExp, XLogX
 from ..symbolic.spectral import SpectralMean
 from .rules import FEATURE_RULE_SOURCE, features
+from .lines import LINE_NODES, LINE_PRELUDE
 
 __all__ = ["logerfc", "explicit", "stabilize", "generate_module", "LoweringError"]
 
@@ -99,10 +101,10 @@ def explicit(expr, potentials, close: bool = True):
     e = _label_integrals(_fubini(expr), potentials)
     potentials = {k: (slots, {o: _log_tails(v) for o, v in body.items()} if isinstance(body, dict)
                       else _log_tails(body)) for k, (slots, body) in potentials.items()}
-    e = substitute_potentials(e, potentials)
+    e = tilt_lines(substitute_potentials(e, potentials))
     e = e.replace(lambda a: isinstance(a, (Envelope, SpectralMean)), lambda a: a.value())
     e = _xlogx(e)
-    return fold_mirrors(reclose(e) if close else e)
+    return fold_mirrors(reclose_lines(reclose(e)) if close else e)
 
 
 def _numeric_form(e):
@@ -120,7 +122,7 @@ _MIRROR_MAX_OPS = 1000
 def _mirror_equal(f, g, x, trials=3) -> bool:
     """Whether g(-x) = f(x) identically, checked at random points to 25 digits (a sum over the
     labels y = ±1, or over the atoms w* = ±1, of a symmetric channel or prior)."""
-    if f.has(GaussE, Prox) or g.has(GaussE, Prox) or sp.count_ops(f) > _MIRROR_MAX_OPS:
+    if f.has(GaussE, Prox, LineIntegral) or g.has(GaussE, Prox, LineIntegral) or sp.count_ops(f) > _MIRROR_MAX_OPS:
         return False
     f, g = _numeric_form(f), _numeric_form(g).xreplace({x: -x})
     syms = sorted((f.free_symbols | g.free_symbols) - {x}, key=str)
@@ -290,6 +292,11 @@ class _Printer(NumPyPrinter):
     def _print_Max(self, e):
         return "_maximum(%s)" % ", ".join(self._print(a) for a in e.args)
 
+    def _print_TiltPeak(self, e):
+        c1, c2, lo, hi = e.args
+        ends = [_end(a) if a.is_infinite else self._print(a) for a in (lo, hi)]
+        return "_tilt_peak(%s, %s, %s, %s)" % (self._print(c1), self._print(c2), *ends)
+
     def _print_Min(self, e):
         return "_minimum(%s)" % ", ".join(self._print(a) for a in e.args)
 
@@ -344,6 +351,8 @@ class _Emitter:
         return self.printer.doprint(red)
 
     def node(self, node, depth):
+        if isinstance(node, LineIntegral):
+            return self.line_node(node, depth)
         f, x = node.args
         name = f"_E{next(self.counter)}"
         xs = _name(x)
@@ -376,9 +385,29 @@ class _Emitter:
         return name
 
 
+    def line_node(self, node, depth):
+        """∫ dx f(x) over the line: the rational-map rule of :mod:`replica.codegen.lines`,
+        centred and scaled by the node's hints, split at the integrand's kinks."""
+        f, x, mu, sigma, lo, hi = node.args
+        name, wname, xs = f"_E{next(self.counter)}", f"_W{next(self.counter)}", _name(x)
+        codes = [self.cse(k) for k in breakpoints(f, x)]
+        ends = ", ".join(_end(e) if e.is_infinite else self.cse(e) for e in (lo, hi))
+        self.lines.append(f"    {xs}, {wname} = _line_rule({LINE_NODES}, {self.cse(mu)}, {self.cse(sigma)}, "
+                          f"[{', '.join(codes)}], {ends}, {depth} + _G{self.kink_extra})")
+        body = self.expr(f, depth + 1)
+        self.lines.append(f"    {name} = " + self.node_sum.format(w=wname, body=body))
+        return name
+
+
+def _end(e):
+    """An infinite end of an integration interval, as code."""
+    return "numpy.inf" if e == sp.oo else "-numpy.inf"
+
+
 def _kinks(f, x):
     """Points where the integrand f(x) has a kink or a jump: roots, linear in x, of the arguments of
     Heaviside, |.|, sign, of max/min differences and of Piecewise conditions (innermost node only)."""
+    f = without_hints(f)
     args = []
     for a in f.atoms(sp.Heaviside, sp.Abs, sp.sign):
         args.append(a.args[0])
@@ -421,7 +450,7 @@ def _top_nodes(e):
     out = []
 
     def walk(a):
-        if isinstance(a, GaussE):
+        if isinstance(a, (GaussE, LineIntegral)):
             out.append(a)
             return
         for arg in a.args:
@@ -513,7 +542,7 @@ def _gauss_rule(n, rule):
         w = (half[:, None] * v[None, :]).ravel() * numpy.exp(-x**2 / 2) / numpy.sqrt(2.0 * numpy.pi)
         return x, w
     raise ValueError(f"unknown quadrature rule {rule!r}; use 'hermite', 'legendre' or 'adaptive'")
-''' + FEATURE_RULE_SOURCE
+''' + FEATURE_RULE_SOURCE + LINE_PRELUDE
 
 _PROX_GENERIC = '''
 

@@ -12,15 +12,25 @@ import sympy as sp
 from sympy.printing.pycode import MpmathPrinter
 
 from ..symbolic.gauss import GaussE
+from ..symbolic.lines import breakpoints
 from ..symbolic.moreau import Prox
 from .rules import features
+from .lower import _kinks
 
 __all__ = ["generate_mpmath_module"]
 
 
 class _MpPrinter(MpmathPrinter):
+    def _print_LineIntegral(self, e):
+        f, x, mu, sigma, lo, hi = e.args
+        ks = ", ".join(self._print(k) for k in [mu] + breakpoints(f, x))
+        return "_I(lambda %s: %s, [%s], %s, %s)" % (self._print(x), self._print(f), ks, self._print(lo), self._print(hi))
+
+    def _print_TiltPeak(self, e):
+        c1, c2, lo, hi = (self._print(a) for a in e.args)
+        return "_tilt_peak(%s, %s, %s, %s)" % (c1, c2, lo, hi)
+
     def _print_GaussE(self, e):
-        from .lower import _kinks
         f, x = e.args
         # kinks and the centres of narrow features (q -> 1) as interval ends of tanh-sinh
         ks = ", ".join([self._print(k) for k in _kinks(f, x)]
@@ -88,6 +98,18 @@ def _point(f):
         return f()
     except (ZeroDivisionError, ValueError):
         return None
+
+
+def _I(f, points, lo, hi):
+    """∫_lo^hi dx f(x) by tanh-sinh, the integrand's kinks and centre inside as interval ends."""
+    lo, hi = mpmath.mpf(lo), mpmath.mpf(hi)
+    pts = sorted(set(mpmath.mpf(k) for k in points if lo < k < hi))
+    return mpmath.quad(f, [lo] + pts + [hi])
+
+
+def _tilt_peak(c1, c2, lo, hi):
+    p = mpmath.mpf(0) if c1 == 0 else c1 / (-2 * c2)
+    return min(max(p, lo), hi)
 
 
 def _lse(*xs):

@@ -30,6 +30,7 @@ from .. import symbols as S
 from ..learning import ERM, BayesOptimal, Gibbs, Volume
 from ..params import NONNEGATIVE, Domain
 from .gauss import GaussE, H, gauss_expect, reclose, stein
+from .lines import LineIntegral, reclose_lines
 from .moreau import moreau, projection_envelope
 from .potentials import potential
 from .spectral import SpectralMean
@@ -265,7 +266,7 @@ class Derivation:
         rest, dep = sp.expand(phi, deep=False).as_independent(hat, as_Add=True)
         defs = {k: v for k, v in self.potentials.items() if k == "Zw"}
         explicit = sp.expand_log(substitute_potentials(dep, defs), force=True)
-        explicit = reclose(explicit, expand=True)
+        explicit = reclose_lines(reclose(explicit, expand=True), expand=True)
         # w² constant on the support: Z_w(b, A) = e^{-A norm/2} Z_w(b, 0), so b-derivatives of
         # log Z_w (the replicon's) do not see the conjugate either
         self.eliminated = {hat: 0}
@@ -409,7 +410,7 @@ def _solve_affine(cond, var):
     if a.has(var) or a == 0:
         raise DerivationError(f"stationarity condition not affine in {var}: {cond}")
     c = cond.subs(var, 0)
-    return sp.simplify(-c / a) if not c.has(GaussE, LabelIntegral) else -c / a
+    return sp.simplify(-c / a) if not c.has(GaussE, LabelIntegral, LineIntegral) else -c / a
 
 
 def _tidy(e):
@@ -435,9 +436,7 @@ def derive_model(model):
     if model.features is not None and not isinstance(L, ERM):
         raise DerivationError("features (random features, Gaussian covariates) are derived for ERM learning only")
     if isinstance(L, ERM) or (isinstance(L, Gibbs) and L.temperature == 0 and L.loss.indicator() is None):
-        if isinstance(L, Gibbs):
-            L.ridge = sp.S.Zero
-        d.zero_temperature()
+        d.zero_temperature()      # ground states of a continuous loss: ERM without ridge
         return d, None
     if d.bayes and d.storage:
         raise DerivationError("Bayes-optimal learning needs a teacher channel, not random labels")

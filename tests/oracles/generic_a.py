@@ -1,0 +1,107 @@
+"""Independent oracles for Bayes-optimal models with non-Gaussian priors and for real-label
+channels, by direct adaptive quadrature (scipy) and plain Python loops; nothing here imports
+the toolkit.
+
+Bayes-optimal GLM, replica-symmetric (Barbier, Krzakala, Macris, Miolane & Zdeborová, PNAS
+2019, eqs. (7)-(8) with their Z_out, and Zdeborová & Krzakala 2016 §IV):
+
+* scalar denoiser: the channel Y = √q̂ W + Z, W ~ P, Z ~ N(0, 1); the overlap of the posterior
+  mean  q(q̂) = E_Y[ E[W | Y]² ] = ∫ dY p(Y) f(Y)²,  p(Y) = ∫ dP(w) N(Y - √q̂ w),
+  f(Y) = ∫ dP(w) w N(Y - √q̂ w) / p(Y);
+* linear channel y = z + √Δ η: q̂ = α / (Δ + ρ - q);
+* any channel P(y|z): q̂ = α E_ξ ∫ dy (∂_ω Z(y, ω, V))² / Z(y, ω, V), ω = √q ξ, V = ρ - q,
+  Z(y, ω, V) = E_u P(y | ω + √V u).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import integrate
+
+__all__ = ["overlap", "linear_bayes_q", "channel_qhat", "bayes_error"]
+
+_OPTS = dict(epsabs=1e-13, epsrel=1e-12, limit=200)
+
+
+def _quad(f, lo, hi, points=()):
+    """∫_lo^hi f with the interval split at ``points`` (kinks, atoms' neighbourhoods)."""
+    edges = [lo] + sorted(p for p in points if lo < p < hi) + [hi]
+    return sum(integrate.quad(f, a, b, **_OPTS)[0] for a, b in zip(edges[:-1], edges[1:]))
+
+
+def _npdf(x):
+    return math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+
+
+def overlap(density, qhat, atoms=(), lo=-60.0, hi=60.0, kinks=()):
+    """q(q̂) of the scalar channel Y = √q̂ W + Z for the prior ``density`` (a float function on
+    [lo, hi], by default [-60, 60]: light tails) plus ``atoms`` [(value, probability)]; the
+    integrals over finite intervals split at the kinks, the atoms and the posterior's peak
+    (quad over infinite ranges misses narrow mass)."""
+    s = math.sqrt(qhat)
+
+    def moments(y):
+        z0 = sum(p * _npdf(y - s * a) for a, p in atoms)
+        z1 = sum(p * a * _npdf(y - s * a) for a, p in atoms)
+        if density is not None:
+            # the continuous part, split at the prior's kinks and around the posterior's peak y/√q̂
+            pts = list(kinks) + [y / s]
+            z0 += _quad(lambda w: density(w) * _npdf(y - s * w), lo, hi, pts)
+            z1 += _quad(lambda w: w * density(w) * _npdf(y - s * w), lo, hi, pts)
+        return z0, z1
+
+    def integrand(y):
+        z0, z1 = moments(y)
+        return z1 * z1 / z0 if z0 > 0 else 0.0
+
+    span = 12 * math.sqrt(1 + qhat) + s * max(abs(lo), abs(hi))
+    pts = [s * a for a, _ in atoms] + [s * k for k in kinks] + [0.0, -span / 4, span / 4]
+    return _quad(integrand, -span, span, pts)
+
+
+def linear_bayes_q(alpha, delta, rho, q_of_qhat, q0=0.0, tol=1e-11, max_iter=2000):
+    """The fixed point q = q(α/(Δ + ρ - q)) of the linear channel, by plain damped iteration from
+    q0 (the uninformed start)."""
+    q = q0
+    for _ in range(max_iter):
+        new = q_of_qhat(alpha / (delta + rho - q))
+        if abs(new - q) < tol:
+            return new
+        q = 0.5 * q + 0.5 * new
+    raise RuntimeError("no convergence")
+
+
+def channel_qhat(alpha, q, rho, pdf, y_points=(), y_span=30.0):
+    """q̂ of a real-label channel with P(y|z) = pdf(y, z), by nested quadrature:
+    α E_ξ ∫ dy (∂_ω Z)² / Z with Z(y, ω, V) = E_u P(y | ω + √V u) and
+    ∂_ω Z = E_u[u P(y | ω + √V u)] / √V (Stein)."""
+    V = rho - q
+    sv = math.sqrt(V)
+
+    def inner(y, om):
+        z0 = integrate.quad(lambda u: _npdf(u) * pdf(y, om + sv * u), -12, 12, **_OPTS)[0]
+        z1 = integrate.quad(lambda u: u * _npdf(u) * pdf(y, om + sv * u), -12, 12, **_OPTS)[0] / sv
+        return z1 * z1 / z0 if z0 > 1e-300 else 0.0
+
+    def over_y(xi):
+        om = math.sqrt(q) * xi
+        return _quad(lambda y: inner(y, om), -y_span, y_span, list(y_points))
+
+    xs, ws = np.polynomial.hermite_e.hermegauss(40)
+    return alpha * sum(w * over_y(x) for x, w in zip(xs, ws)) / math.sqrt(2 * math.pi)
+
+
+def bayes_error(q, rho, p_plus):
+    """Bayes-optimal classification error for labels ±1 against the noisy label:
+    1 - E_ξ max_y Z(y, √q ξ, ρ - q), Z(+1, ω, V) = E_u p_plus(ω + √V u)."""
+    V = rho - q
+    sv, sq = math.sqrt(V), math.sqrt(q)
+
+    def zplus(om):
+        return integrate.quad(lambda u: _npdf(u) * p_plus(om + sv * u), -14, 14, **_OPTS)[0]
+
+    def f(xi):
+        zp = zplus(sq * xi)
+        return _npdf(xi) * (1.0 - max(zp, 1.0 - zp))
+    return integrate.quad(f, -12, 12, **_OPTS)[0]
