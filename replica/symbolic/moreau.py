@@ -18,11 +18,12 @@ from __future__ import annotations
 import functools
 import itertools
 
+import numpy as np
 import sympy as sp
 
 from .gauss import expand_indicators
 
-__all__ = ["Prox", "moreau", "projection_envelope"]
+__all__ = ["Prox", "moreau", "projection_envelope", "nonconvexity"]
 
 
 class Prox(sp.Function):
@@ -242,3 +243,33 @@ def _solve(eq, x):
     if not num.is_polynomial(x) or sp.degree(num, x) > 2:
         return None
     return sp.solve(num, x)
+
+
+def nonconvexity(loss, lam, y, labels, domains):
+    """A point {y, lam, parameters} where ``loss`` is not convex in λ, or None.
+
+    Checked numerically by second differences ℓ(λ-h) + ℓ(λ+h) - 2ℓ(λ) ≥ 0 on a grid of λ in
+    [-8, 8] (h = 1/64, so kinks count as convex), for each label in ``labels`` and three
+    admissible values of the other parameters (``domains``: symbol -> Domain).  The
+    zero-temperature theory (Moreau envelopes, proximal maps) assumes convexity."""
+    h = 1.0 / 64
+    grid = np.arange(-8.0, 8.0 + h / 2, h)
+    syms = sorted(sp.sympify(loss).free_symbols - {lam, y}, key=str)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        pt = {}
+        for s in syms:
+            d = domains.get(s)
+            lo = d.lo if d is not None and np.isfinite(d.lo) else -2.0
+            hi = d.hi if d is not None and np.isfinite(d.hi) else lo + 4.0
+            pt[s] = lo + (hi - lo) * (0.1 + 0.8 * rng.random())
+        e = sp.sympify(loss).subs(pt)
+        for yv in labels:
+            f = sp.lambdify(lam, e.subs(y, yv), "numpy")
+            with np.errstate(all="ignore"):
+                v = np.asarray(f(grid), dtype=float) * np.ones_like(grid)
+            d2 = v[:-2] + v[2:] - 2 * v[1:-1]
+            bad = np.flatnonzero(d2 < -1e-9 * (1 + np.abs(v[1:-1])))
+            if bad.size:
+                return {"y": yv, "lam": float(grid[bad[0] + 1]), **{str(k): float(v) for k, v in pt.items()}}
+    return None
