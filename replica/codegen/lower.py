@@ -32,6 +32,8 @@ from ..symbolic.special import LogSumExp, XLogX
 from ..symbolic.spectral import SpectralMean
 from .rules import FEATURE_RULE_SOURCE, features
 from .lines import LINE_NODES, LINE_PRELUDE
+from .labels import gaussian_label_integral
+from .signed import NUMPY_HELPERS, absorb_exponentials, logerfsum, signed_tails
 
 __all__ = ["logerfc", "explicit", "stabilize", "generate_module", "LoweringError"]
 
@@ -82,6 +84,8 @@ def _label_integrals(e, potentials):
         g = substitute_potentials(f.xreplace(slots), potentials)
         c = lebesgue_integral(sp.expand(sp.expand_log(g, force=True)), yy)
         if c is None:
+            c = gaussian_label_integral(g, yy)
+        if c is None:
             raise LoweringError("an integral over continuous labels has no closed form "
                                 "(only additive-Gaussian-noise channels with closed-form potentials are lowered)")
         return c.xreplace({v: k for k, v in slots.items()})
@@ -90,7 +94,7 @@ def _label_integrals(e, potentials):
 
 def _log_tails(e):
     """Tails in log space: complements first (1 - erfc(u)/2 = erfc(-u)/2), then erfc -> exp(logerfc)."""
-    e = _complement_tails(e)
+    e = _complement_tails(signed_tails(e))
     return e.replace(lambda a: isinstance(a, sp.erfc), lambda a: sp.exp(logerfc(a.args[0])))
 
 
@@ -111,6 +115,7 @@ def _numeric_form(e):
     """``e`` with the code generator's own functions written with SymPy's (for evalf)."""
     return e.replace(lambda a: isinstance(a, logerfc), lambda a: sp.log(sp.erfc(a.args[0]))) \
             .replace(lambda a: isinstance(a, XLogX), lambda a: a.args[0] * sp.log(a.args[0])) \
+            .replace(lambda a: isinstance(a, logerfsum), lambda a: sp.log((sp.erf(a.args[0]) + sp.erf(a.args[1])) / 2)) \
             .replace(lambda a: isinstance(a, LogSumExp), lambda a: sp.log(sp.Add(*[sp.exp(t) for t in a.args])))
 
 
@@ -246,6 +251,7 @@ def stabilize(e):
     e = _log_tails(e)
     e = e.replace(lambda a: a.is_Mul and a.has(sp.exp),
                   lambda a: sp.powsimp(_log_denominators(sp.factor_terms(a)), combine="exp"))
+    e = absorb_exponentials(e)
     e = e.replace(lambda a: isinstance(a, sp.log), lambda a: sp.expand_log(a, force=True))
     return e
 
@@ -254,9 +260,14 @@ class _Printer(NumPyPrinter):
     def _print_logerfc(self, e):
         return "_logerfc(%s)" % self._print(e.args[0])
 
+    def _print_logerfsum(self, e):
+        return "_logerfsum(%s)" % ", ".join(self._print(a) for a in e.args)
+
     def _print_log(self, e):
         arg = e.args[0]
-        if arg.is_Add and any(t.has(sp.exp) for t in arg.args):
+        signed = any(t.as_independent(sp.exp, as_Add=False)[0].is_negative for t in arg.args) if arg.is_Add else False
+        if arg.is_Add and any(t.has(sp.exp) for t in arg.args) and not signed:
+            # a log-sum-exp only of terms known to be positive; a signed sum is computed directly
             logs = []
             for t in arg.args:
                 k, rest = t.as_independent(sp.exp, as_Add=False)
@@ -623,7 +634,7 @@ def generate_module(outputs: dict, arguments: list, header: str = "") -> str:
     """Python source of a module with ``evaluate(args..., nodes=96) -> dict`` computing ``outputs``.
 
     ``outputs``: name -> SymPy expression (already explicit);  ``arguments``: symbols, in order."""
-    src, argnames, body, blocks = lower_outputs(_Emitter(), outputs, arguments, [header, _PRELUDE],
+    src, argnames, body, blocks = lower_outputs(_Emitter(), outputs, arguments, [header, _PRELUDE, NUMPY_HELPERS],
                                                 _PROX_TEMPLATE)
     src.append(f"\n\ndef evaluate({', '.join(argnames)}, nodes=96, rule='hermite', want=None):")
     src.append(f'    """Evaluate {", ".join(outputs)} at broadcastable arrays of ({", ".join(argnames)});'

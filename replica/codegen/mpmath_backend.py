@@ -16,6 +16,7 @@ from ..symbolic.lines import breakpoints
 from ..symbolic.moreau import Prox
 from .rules import features
 from .lower import _kinks
+from .signed import MPMATH_HELPERS
 
 __all__ = ["generate_mpmath_module"]
 
@@ -39,6 +40,9 @@ class _MpPrinter(MpmathPrinter):
 
     def _print_logerfc(self, e):
         return "mpmath.log(mpmath.erfc(%s))" % self._print(e.args[0])
+
+    def _print_logerfsum(self, e):
+        return "_logerfsum(%s)" % ", ".join(self._print(a) for a in e.args)
 
     def _print_LogSumExp(self, e):
         return "_lse(%s)" % ", ".join(self._print(a) for a in e.args)
@@ -136,7 +140,7 @@ def {name}(y, omega, chi):
 
 def generate_mpmath_module(outputs: dict, arguments: list, header: str = "") -> str:
     pr = _MpPrinter({"fully_qualified_modules": True, "allow_unknown_functions": True})
-    src = [header, _PRELUDE]
+    src = [header, _PRELUDE, MPMATH_HELPERS]
     proxes = {}
     for e in outputs.values():
         for p in sp.sympify(e).atoms(Prox):

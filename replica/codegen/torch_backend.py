@@ -192,6 +192,23 @@ def _heaviside(x, half=0.5):
     return torch.heaviside(x, torch.tensor(half, dtype=x.dtype, device=x.device))
 
 
+def _log1mexp(x):
+    """log(1 - e^x) for x <= 0 (expm1 near 0, log1p far)."""
+    return torch.where(x > -0.6931471805599453, torch.log(-torch.expm1(x)), torch.log1p(-torch.exp(x)))
+
+
+def _logerfsum(u, v):
+    """log ½(erf u + erf v), u + v > 0: the twin of the NumPy runtime's (``replica.codegen.signed``)."""
+    u, v = torch.broadcast_tensors(*_tensors([u, v]))
+    lo, hi = torch.minimum(u, v), torch.maximum(u, v)
+    near = torch.log((torch.special.erf(lo) + torch.special.erf(hi)) / 2)
+    far = torch.log1p(-(torch.special.erfc(lo) + torch.special.erfc(hi)) / 2)
+    la, lb = _logerfc(-lo), _logerfc(hi)
+    diff = la + _log1mexp(torch.clamp(lb - la, max=0.0)) - _LOG2
+    out = torch.where(lo >= 0.5, far, torch.where(lo >= 0, near, diff))
+    return torch.where(lo + hi > 0, out, torch.full_like(out, -math.inf))
+
+
 def _inputs(*xs, device=None):
     """Arguments as broadcast float64 tensors on ``device`` (default: that of the tensor inputs, else CPU)."""
     if device is None:
@@ -254,7 +271,7 @@ def _kink_rule(n, breaks, nd, like):
 _PRELUDE = '''
 import math
 import torch
-from replica.codegen.torch_backend import (_log, _logerfc, _logerfcx, _lse, _maximum, _minimum,
+from replica.codegen.torch_backend import (_log, _logerfc, _logerfcx, _logerfsum, _lse, _maximum, _minimum,
                                            _heaviside, _kink_rule, _gauss_rule, _inputs, _full, _tensors)
 '''
 

@@ -31,7 +31,7 @@ from ..learning import ERM, BayesOptimal, Gibbs, Volume
 from ..params import NONNEGATIVE, Domain
 from .gauss import GaussE, H, gauss_expect, reclose, stein
 from .lines import LineIntegral, reclose_lines
-from .moreau import moreau, projection_envelope
+from .moreau import moreau, nonconvexity, projection_envelope
 from .potentials import potential
 from .spectral import SpectralMean
 
@@ -325,6 +325,7 @@ class Derivation:
         if constraint is not None:
             env = lambda yv: projection_envelope(constraint.subs({S.y: yv, S.lam: x}), x, yv, S.omega, S.chi)  # noqa: E731
         else:
+            self.check_convex(L.loss)
             env = lambda yv: moreau(L.loss.expr.subs({S.y: yv, S.lam: x}), x, yv, S.omega, S.chi)  # noqa: E731
         if self.channel.continuous:
             Mfun, prox = env(S.y)
@@ -373,6 +374,15 @@ class Derivation:
                                r"scale $\chi = 1$; the capacity is where $\Phi_0 = 0$")
         self.finish(phi0, pairs, fixed, zero=True, scale=scale)
         return self
+
+    def check_convex(self, loss):
+        """Refuse a loss that is not convex in λ: the zero-temperature theory assumes it."""
+        labels = [-2.3, -1.0, 0.0, 0.7, 1.0, 2.9] if self.channel.continuous else list(self.channel.outputs)
+        bad = nonconvexity(loss.expr, S.lam, S.y, labels, loss.domains)
+        if bad is not None:
+            where = ", ".join(f"{k} = {v:g}" for k, v in bad.items())
+            raise DerivationError(f"the loss {loss.expr} is not convex in lam (at {where}): "
+                                  "zero-temperature learning (ERM) needs a convex loss")
 
     def define_teacher_potential(self):
         if "Zstar" not in self.potentials:

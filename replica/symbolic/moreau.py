@@ -15,11 +15,15 @@ the generated code, with derivatives from the implicit-function theorem.
 """
 from __future__ import annotations
 
+import functools
+import itertools
+
+import numpy as np
 import sympy as sp
 
 from .gauss import expand_indicators
 
-__all__ = ["Prox", "moreau", "projection_envelope"]
+__all__ = ["Prox", "moreau", "projection_envelope", "nonconvexity"]
 
 
 class Prox(sp.Function):
@@ -117,7 +121,8 @@ def moreau(loss, x, yv, omega, chi):
         roots = _solve(stat, x)
         if roots is None:
             ylab = sp.Dummy("ylab")
-            pcls = Prox.of(ell, x, ylab)
+            # the label as the class's own symbol (a real label y stays an argument of prox)
+            pcls = Prox.of(ell.xreplace({yv: ylab}) if isinstance(yv, sp.Symbol) else ell, x, ylab)
             return Envelope.of(pcls)(yv, omega, chi), pcls(yv, omega, chi)
         (r,) = roots
         return sp.simplify(F(ell, r)), r
@@ -129,15 +134,82 @@ def moreau(loss, x, yv, omega, chi):
         if roots is None:
             raise NotImplementedError(f"no closed-form proximal map for the piece {piece} of {loss}")
         for r in roots:
-            cands.append((r, sp.And(*[sp.StrictGreaterThan(sp.expand(h.subs(x, r)), 0) for h in conds])))
+            cands.append((r, [sp.expand(h.subs(x, r)) for h in conds], piece))
         for h in conds:
             for k in _solve(h, x) or []:
                 kinks.add(k)
-    kinks = sorted(kinks, key=sp.default_sort_key)
-    if len(kinks) > 1:
-        raise NotImplementedError(f"proximal map of a loss with several kinks: {loss}")
-    prox = sp.Piecewise(*cands, *[(k, sp.true) for k in kinks])
-    return F(ell, prox), prox
+    try:
+        at_kinks = _kink_branches(pieces, x, omega, chi, kinks)
+    except NotImplementedError:
+        if len(kinks) != 1:
+            raise
+        at_kinks = [(next(iter(kinks)), sp.true)]    # one kink: the only point left
+    if len(at_kinks) <= 1 and not ell.has(sp.Piecewise):
+        prox = sp.Piecewise(*[(r, sp.And(*[sp.StrictGreaterThan(h, 0) for h in c])) for r, c, _ in cands],
+                            *at_kinks)
+        return F(ell, prox), prox
+    # several kinks (or a Piecewise loss): closed intervals, so that the ends of the pieces
+    # of a C¹ loss (Huber) are covered; the envelope branch by branch (each piece's own
+    # expression at its stationary point, the loss at a kink): no Piecewise inside a Piecewise
+    conds = [sp.And(*[sp.GreaterThan(h, 0) for h in c]) for _, c, _ in cands]
+    if not at_kinks:
+        conds[-1] = sp.true     # a C¹ loss: the closed pieces cover the line
+    prox = sp.Piecewise(*[(r, c) for (r, _, _), c in zip(cands, conds)], *at_kinks)
+    env = sp.Piecewise(*[(F(piece, r), c) for (r, _, piece), c in zip(cands, conds)],
+                       *[(F(ell, k), c) for k, c in at_kinks])
+    return env, prox
+
+
+def _kink_branches(pieces, x, omega, chi, kinks):
+    """The proximal map at the kinks of a convex piecewise loss, as Piecewise branches.
+
+    At a kink k the subdifferential is [ℓ'(k⁻), ℓ'(k⁺)], so prox = k exactly when
+    ω ∈ [k + χ ℓ'(k⁻), k + χ ℓ'(k⁺)]; these windows are ordered like the kinks (x + χ ∂ℓ(x) is
+    monotone), so after the pieces' own stationary points the first kink whose window's right
+    end is ≥ ω is the one.  Points where ℓ is in fact smooth (ℓ'(k⁻) = ℓ'(k⁺), such as the
+    switch point of |·| inside Huber's quadratic part) are not kinks and are dropped.
+    ``pieces``: ``expand_indicators`` of the loss.  Raises NotImplementedError when the kinks or
+    the pieces around them cannot be ordered symbolically."""
+    real = []
+    for k in kinks:
+        left, right = (_one_sided_slope(pieces, x, k, side) for side in (-1, 1))
+        if not sp.simplify(right - left).is_zero:
+            real.append((k, right))
+    for (a, _), (b, _) in itertools.combinations(real, 2):
+        if _sign(a - b) == 0:
+            raise NotImplementedError(f"kinks {a} and {b} coincide")
+    real.sort(key=functools.cmp_to_key(lambda a, b: _sign(a[0] - b[0])))
+    if not real:
+        return []
+    out = [(k, sp.LessThan(sp.expand(omega - k - chi * right), 0)) for k, right in real[:-1]]
+    return out + [(real[-1][0], sp.true)]
+
+
+def _sign(e):
+    """The sign (-1, 0, 1) of an expression SymPy can decide, else NotImplementedError."""
+    e = sp.simplify(e)
+    if e.is_zero:
+        return 0
+    if e.is_positive:
+        return 1
+    if e.is_negative:
+        return -1
+    raise NotImplementedError(f"cannot decide the sign of {e}")
+
+
+def _one_sided_slope(pieces, x, k, side):
+    """ℓ'(k⁺) (side = 1) or ℓ'(k⁻) (side = -1): the slope of the piece active just beside k."""
+    for piece, conds in pieces:
+        ok = True
+        for h in conds:
+            h0 = _sign(h.subs(x, k))
+            slope = _sign(sp.diff(h, x)) * side
+            if h0 < 0 or (h0 == 0 and slope <= 0):
+                ok = False
+                break
+        if ok:
+            return sp.diff(piece, x).subs(x, k)
+    raise NotImplementedError(f"no piece of the loss next to the kink {k}")
 
 
 def projection_envelope(indicator, x, yv, omega, chi):
@@ -171,3 +243,33 @@ def _solve(eq, x):
     if not num.is_polynomial(x) or sp.degree(num, x) > 2:
         return None
     return sp.solve(num, x)
+
+
+def nonconvexity(loss, lam, y, labels, domains):
+    """A point {y, lam, parameters} where ``loss`` is not convex in λ, or None.
+
+    Checked numerically by second differences ℓ(λ-h) + ℓ(λ+h) - 2ℓ(λ) ≥ 0 on a grid of λ in
+    [-8, 8] (h = 1/64, so kinks count as convex), for each label in ``labels`` and three
+    admissible values of the other parameters (``domains``: symbol -> Domain).  The
+    zero-temperature theory (Moreau envelopes, proximal maps) assumes convexity."""
+    h = 1.0 / 64
+    grid = np.arange(-8.0, 8.0 + h / 2, h)
+    syms = sorted(sp.sympify(loss).free_symbols - {lam, y}, key=str)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        pt = {}
+        for s in syms:
+            d = domains.get(s)
+            lo = d.lo if d is not None and np.isfinite(d.lo) else -2.0
+            hi = d.hi if d is not None and np.isfinite(d.hi) else lo + 4.0
+            pt[s] = lo + (hi - lo) * (0.1 + 0.8 * rng.random())
+        e = sp.sympify(loss).subs(pt)
+        for yv in labels:
+            f = sp.lambdify(lam, e.subs(y, yv), "numpy")
+            with np.errstate(all="ignore"):
+                v = np.asarray(f(grid), dtype=float) * np.ones_like(grid)
+            d2 = v[:-2] + v[2:] - 2 * v[1:-1]
+            bad = np.flatnonzero(d2 < -1e-9 * (1 + np.abs(v[1:-1])))
+            if bad.size:
+                return {"y": yv, "lam": float(grid[bad[0] + 1]), **{str(k): float(v) for k, v in pt.items()}}
+    return None
