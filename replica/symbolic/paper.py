@@ -69,7 +69,7 @@ class Dz(GaussE):
 
     def _sympystr(self, printer):
         f, x = self.args
-        return "Integral(D%s, %s)" % (printer._print(x), printer._print(f))
+        return "∫D%s [%s]" % (printer._print(x), printer._print(f))
 
 
 @dataclass
