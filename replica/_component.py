@@ -3,9 +3,21 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .params import Domain, ParameterError, as_domain, parameter
+from .params import NONNEGATIVE, POSITIVE, REAL, Domain, ParameterError, as_domain, parameter
 
-__all__ = ["Component", "ComponentError"]
+__all__ = ["Component", "ComponentError", "assumed_domain"]
+
+
+def assumed_domain(s: sp.Symbol) -> Domain | None:
+    """The domain a SymPy symbol's own assumptions state: ``positive`` -> (0, inf),
+    ``nonnegative`` -> [0, inf), ``real`` -> (-inf, inf); None when it states none of them."""
+    if s.is_positive:
+        return POSITIVE
+    if s.is_nonnegative:
+        return NONNEGATIVE
+    if s.is_real:
+        return REAL
+    return None
 
 
 class ComponentError(ValueError):
@@ -50,12 +62,15 @@ class Component:
         for s in expr.free_symbols:
             if s in own or s.name in {o.name for o in own}:
                 continue
-            if s.name not in declared:
+            domain = declared.get(s.name) or assumed_domain(s)
+            if domain is None:
                 raise ComponentError(
                     f"{what}: undeclared free symbol {s.name!r}; declare it with "
-                    f"params={{'{s.name}': (lo, hi)}} or make it one of {sorted(o.name for o in own)}")
-            sym = parameter(s.name, declared[s.name])
-            self.domains[sym] = declared[s.name]
+                    f"params={{'{s.name}': (lo, hi)}}, give the symbol an assumption "
+                    f"(Symbol({s.name!r}, positive=True), nonnegative=True or real=True) "
+                    f"or make it one of {sorted(o.name for o in own)}")
+            sym = parameter(s.name, domain)
+            self.domains[sym] = domain
             reps[s] = sym
         for o in own:  # unify assumptions of the component's own variables
             for s in expr.free_symbols:

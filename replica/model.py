@@ -1,6 +1,7 @@
 """The Model: the single source of truth from which theory and simulations are generated."""
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 from dataclasses import dataclass, field
@@ -88,7 +89,9 @@ def load_model(spec: str | Model) -> Model:
     if not p.suffix == ".py" or not p.exists():
         known = ", ".join(sorted(BUILTINS))
         raise ModelError(f"unknown model {spec!r}: not a built-in ({known}) nor an existing .py file")
-    modname = f"_replica_user_{abs(hash(str(p.resolve())))}"
+    # named by the file's content (not hash(path), which changes per process): a component class
+    # defined in the file has the same __module__ in every process, so its cache key is stable
+    modname = f"_replica_user_{hashlib.sha256(p.read_bytes()).hexdigest()[:16]}"
     s = importlib.util.spec_from_file_location(modname, p)
     mod = importlib.util.module_from_spec(s)
     sys.modules[modname] = mod

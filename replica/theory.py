@@ -19,7 +19,7 @@ __all__ = ["Theory", "derive", "CompiledTheory", "TorchTheory"]
 _CHUNK_ELEMENTS = 1 << 17
 
 
-@dataclass
+@dataclass(repr=False)
 class Theory(Rendered):
     """What ``replica.derive(model)`` returns.
 
@@ -50,7 +50,7 @@ class Theory(Rendered):
     capacity: "Theory | None" = None
     _compiled: dict = field(default_factory=dict, repr=False)
 
-    # rendering (latex, markdown, text, _repr_latex_): ``Rendered``
+    # rendering (latex, markdown, text, paper_form, _repr_markdown_, __repr__): ``Rendered``
 
     # -- numerics --------------------------------------------------------------------
     def explicit(self, expr, close: bool = True):
@@ -143,6 +143,10 @@ class CompiledTheory:
         self.parameter_names = list(module.PARAMETERS)
         self.fixed = dict(module.FIXED)
         self.kind = module.KIND
+
+    def __repr__(self):
+        return (f"<{type(self).__name__} {self.model.name!r} ({self.kind}): unknowns {', '.join(self.unknowns)}; "
+                f"parameters {', '.join(self.parameter_names)}>")
 
     @classmethod
     def from_source(cls, source: str, theory=None, model=None):

@@ -256,9 +256,7 @@ def verify(model, sweep: tuple, fixed: dict | None = None, n: int = 200, seeds=4
 
 
 def _plot(model, doc, name, values, grid_fixed, path, theory_points, storage):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure      # a bare Figure: pyplot's backend is left alone
     names = sorted({r["observable"] for r in doc["points"]})
     lo, hi = float(values.min()), float(values.max())
     pad = 0.05 * (hi - lo) if hi > lo else 0.1 * max(abs(lo), 1.0)
@@ -268,7 +266,8 @@ def _plot(model, doc, name, values, grid_fixed, path, theory_points, storage):
     if not storage:
         branch = "equilibrium" if doc["points"][0].get("algorithm") == "erm" else "uninformed"
         th, _ = theory_values(model, {**grid_fixed, name: xs}, names, branch)
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
+    fig = Figure(figsize=(4.2 * len(names), 3.4))
+    axes = fig.subplots(1, len(names), squeeze=False)
     for ax, obs in zip(axes[0], names):
         pts = [r for r in doc["points"] if r["observable"] == obs]
         if storage:
@@ -290,4 +289,3 @@ def _plot(model, doc, name, values, grid_fixed, path, theory_points, storage):
                  + ", ".join(f"{k}={v:g}" for k, v in grid_fixed.items()), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -13,7 +13,8 @@ import sympy as sp
 import replica
 from replica import ComponentError, ModelError, ParameterError, channels, learning, losses, priors
 
-w, y, z, lam, a, kappa = sp.symbols("w y z lam a kappa", real=True)
+w, y, z, lam = sp.symbols("w y z lam", real=True)
+a, kappa = sp.symbols("a kappa")          # no assumptions: a domain must be declared (DESIGN.md)
 GAUSS_W = sp.exp(-w**2 / 2) / sp.sqrt(2 * sp.pi)
 
 
@@ -265,7 +266,8 @@ def test_malformed_component_in_a_file_keeps_its_message(tmp_path):
     path.write_text(textwrap.dedent("""
         import sympy as sp
         from replica import Model, priors, channels, learning, losses
-        y, lam, a = sp.symbols("y lam a", real=True)
+        y, lam = sp.symbols("y lam", real=True)
+        a = sp.Symbol("a")
         model = Model(priors.Gaussian(1), channels.Linear(noise="delta"),
                       learning.ERM(losses.Custom(a * (y - lam)**2, y, lam), ridge="lam"))
     """))

@@ -9,6 +9,7 @@ import math
 import subprocess
 import sys
 
+import matplotlib
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -207,7 +208,9 @@ def test_plot_styles_every_kind_and_labels_axes(tmp_path):
     ds = phase_diagram("ridge", ("alpha", [0.5, 1.0, 2.0]), ("lam", [0.01, 0.1, 1.0]))
     ds.attrs["lines_json"] = json.dumps([{"kind": "made_up", "branch": None, "x": [0.6, 1.5], "y": [0.02, 0.5]},
                                          {"kind": "rs_instability", "branch": None, "x": [1.0, 1.2], "y": [0.01, 1.0]}])
+    backend = matplotlib.get_backend()
     fig = plot(ds, tmp_path / "r.svg")
+    assert matplotlib.get_backend() == backend          # library code leaves pyplot's backend alone
     ax = fig.axes[0]
     assert r"\alpha" in ax.get_xlabel() and r"\lambda" in ax.get_ylabel()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]

@@ -110,7 +110,7 @@ def default_nodes(K: int, nodes: int | None = None) -> int:
     return n if nodes is None else max(4, min(int(nodes), n))
 
 
-@dataclass
+@dataclass(repr=False)
 class CommitteeTheory(Rendered):
     """What ``replica.derive`` returns for a committee machine (``derive_committee``).
 

@@ -96,18 +96,21 @@ def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=
     log_x, log_y, log_color : logarithmic axes / colour scale (default: log when the grid is
         geometric and positive).
     path : save the figure there (``.png`` at 200 dpi, ``.pdf``, ``.svg``).
-    Returns the matplotlib Figure."""
-    import matplotlib
-    if path is not None and ax is None:
-        matplotlib.use("Agg")
+    Returns the matplotlib Figure: with ``path`` and no ``ax`` a bare ``Figure`` saved with
+    ``Figure.savefig`` (pyplot and its backend untouched, so inline notebook figures keep
+    working); without ``path`` a pyplot figure, displayed inline in a notebook."""
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.colors import BoundaryNorm, ListedColormap, LogNorm
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     xn, yn = ds.attrs["x"], ds.attrs["y"]
     X, Y = ds[xn].values, ds[yn].values
-    if ax is None:
+    if ax is None and path is not None:
+        fig = Figure(figsize=(6.0, 4.4), layout="constrained")
+        ax = fig.add_subplot()
+    elif ax is None:
         fig, ax = plt.subplots(figsize=(6.0, 4.4), layout="constrained")
     else:
         fig = ax.figure
@@ -169,7 +172,6 @@ def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=
         ax.legend(handles=handles, loc=legend_loc, fontsize=8, framealpha=0.9)
     if path is not None:
         fig.savefig(path, dpi=200)
-        plt.close(fig)
     return fig
 
 

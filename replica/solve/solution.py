@@ -11,7 +11,35 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Solution"]
+__all__ = ["Solution", "LONG_NAMES", "cf_attrs"]
+
+#: CF ``long_name`` (and ``units``: every quantity here is dimensionless, "1") of the variables
+#: and coordinates a solution or a phase diagram carries; a name not listed gets its own name
+LONG_NAMES = {
+    "alpha": "sample ratio alpha = P/N", "kappa": "margin kappa", "delta": "noise variance Delta",
+    "flip": "label-flip probability epsilon", "T": "temperature T", "lam": "ridge lambda",
+    "K": "number of hidden units K", "psi": "feature ratio psi = N/D", "rho": "sparsity rho",
+    "q": "replica overlap q = w^a.w^b/N", "m": "teacher-student overlap m = w.w*/N",
+    "Q": "self-overlap Q = |w|^2/N", "chi": "response chi = beta (Q - q)",
+    "q_hat": "conjugate of q", "m_hat": "conjugate of m", "Q_hat": "conjugate of Q", "chi_hat": "conjugate of chi",
+    "q_d": "diagonal overlap q_d (specialization)", "q_a": "overlap of the hidden units' mean q_a",
+    "free_entropy": "replica-symmetric free entropy per weight Phi_RS",
+    "generalization_error": "generalization error", "mse": "mean squared error of the weights (1/N)|w - w*|^2",
+    "training_error": "training error", "training_loss": "training loss per example",
+    "entropy": "entropy per weight", "replicon": "replicon (RS stable below 1)",
+    "gibbs_error": "generalization error of a posterior sample", "quadratic_error": "quadratic generalization error",
+    "converged": "converged (residual below tolerance and quadrature resolved)",
+    "residual": "max_k |M_k(x) - x_k| / max(1, |x_k|)", "iterations": "iterations", "branch": "branch label",
+}
+
+
+def cf_attrs(name: str) -> dict:
+    """CF attributes of a variable or coordinate: ``long_name`` and ``units`` (dimensionless:
+    "1"; labels and flags carry no units)."""
+    attrs = {"long_name": LONG_NAMES.get(name, name.replace("_", " "))}
+    if name not in ("branch", "converged"):
+        attrs["units"] = "1"
+    return attrs
 
 
 def _num(v):
@@ -114,3 +142,58 @@ class Solution:
                     rec[k] = _num(v[i]) if ok else None
             out.append(rec)
         return out
+
+    def _dims(self) -> tuple[list, dict]:
+        """Dimension names and coordinates: a parameter that varies along one grid axis only
+        names that axis (its values the coordinate); one constant on the grid is a scalar
+        coordinate; one that varies along several axes a coordinate over all of them."""
+        shape = self.shape
+        dims = [f"dim_{i}" for i in range(len(shape))]
+        grids = {k: np.broadcast_to(np.asarray(v, float), shape) for k, v in self.params.items()}
+        axes = {}
+        for k, a in grids.items():
+            varying = [i for i in range(a.ndim) if not np.all(a == a.take([0], axis=i))]
+            if len(varying) == 1 and varying[0] not in axes.values():
+                axes[k] = varying[0]
+                dims[varying[0]] = k
+        coords = {}
+        for k, a in grids.items():
+            if k in axes:
+                i = axes[k]
+                coords[k] = (k, a[tuple(slice(None) if j == i else 0 for j in range(a.ndim))].copy(), cf_attrs(k))
+            elif np.all(a == a.reshape(-1)[0]) if a.size else True:
+                coords[k] = ((), float(a.reshape(-1)[0]) if a.size else np.nan, cf_attrs(k))
+            else:
+                coords[k] = (tuple(dims), a.copy(), cf_attrs(k))
+        return dims, coords
+
+    def to_xarray(self):
+        """The solution as an :class:`xarray.Dataset`: one dimension per grid axis, named by the
+        parameter that varies along it; the order parameters (fixed ones included), the free
+        entropy, the observables, ``converged``, ``residual``, ``iterations`` and ``branch`` as
+        variables (NaN where a point did not converge), CF ``long_name``/``units`` on each."""
+        import xarray as xr                # xarray only when asked for (start-up time)
+        dims, coords = self._dims()
+        shape = self.shape
+
+        def var(k, v, dtype=float):
+            return (dims, np.broadcast_to(np.asarray(v, dtype), shape).copy(), cf_attrs(k))
+        data = {k: var(k, v) for k, v in {**self.fixed, **self.values, **self.outputs}.items()}
+        data["converged"] = var("converged", self.converged, bool)
+        data["residual"] = var("residual", self.residual)
+        data["iterations"] = var("iterations", self.iterations, int)
+        data["branch"] = var("branch", self.branch, str)
+        return xr.Dataset(data, coords=coords, attrs={"model": self.model, "unknowns": ", ".join(self.names)})
+
+    def to_pandas(self):
+        """The solution as a :class:`pandas.DataFrame`, one row per grid point (C order) with the
+        parameters, ``branch``, the order parameters, the free entropy, ``converged``,
+        ``residual`` and the observables (NaN where a point did not converge)."""
+        import pandas as pd                # pandas only when asked for (start-up time)
+        flat = lambda d, dt=float: {k: np.broadcast_to(np.asarray(v, dt), self.shape).reshape(-1)  # noqa: E731
+                                    for k, v in d.items()}
+        cols = {**flat(self.params), "branch": np.broadcast_to(self.branch, self.shape).reshape(-1),
+                **flat(self.fixed), **flat(self.values), **flat(self.outputs),
+                "converged": self.converged.reshape(-1), "residual": self.residual.reshape(-1),
+                "iterations": np.asarray(self.iterations).reshape(-1)}
+        return pd.DataFrame(cols)

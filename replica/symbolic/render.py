@@ -13,6 +13,7 @@ subscript), and nothing is iterated in hash order.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -22,6 +23,7 @@ from .. import symbols as S
 from ..learning import ERM, BayesOptimal, Gibbs, Volume
 from .derive import Derivation, DerivationError
 from .moreau import Prox
+from .paper import PaperForm, paper_form
 
 __all__ = ["theory_latex", "theory_markdown", "theory_text", "symbol_tex", "expr_latex",
            "expr_text", "REFERENCES"]
@@ -343,12 +345,25 @@ def _equation_blocks(th, title="Saddle-point equations"):
     return out
 
 
+def _paper_blocks(pf):
+    """The free entropy and the equations in paper form (:mod:`replica.symbolic.paper`)."""
+    out = [("h", 2, "In paper form"),
+           ("p", "The same free entropy and equations with the potentials written out: "
+                 "$H(x) = \\int_x^\\infty Dz = \\frac{1}{2}\\mathrm{erfc}(x/\\sqrt{2})$, "
+                 "$Dz = e^{-z^2/2} dz/\\sqrt{2\\pi}$"
+                 + (", the conjugates " + ", ".join(f"${expr_latex(sp.Eq(k, v))}$" for k, v in pf.eliminated.items())
+                    + " eliminated by their own equations" if pf.eliminated else "") + ":"),
+           ("math", [(r"\Phi_{\rm RS} = " + expr_latex(pf.free_entropy), "Phi_RS = " + expr_text(pf.free_entropy))]),
+           _math(*pf.equations)]
+    return out
+
+
 def _limit_items(limits):
     # derive writes conjugates as SymPy prints them by default (Q_{hat}); use the hat notation
     return [re.sub(r"(\\?[A-Za-z]+)_\{hat\}", r"\\hat{\1}", s) for s in limits]
 
 
-def _document(th):
+def _document(th, paper=False):
     name = th.model.name
     blocks = [("h", 1, f"`{name}`: replica-symmetric theory"),
               ("p", f"Generated from the model by `replica derive {name}`; do not edit by hand.")]
@@ -363,6 +378,8 @@ def _document(th):
     blocks += _potential_blocks(th)
     blocks += _prox_blocks([th.free_entropy] + [e.rhs for e in th.equations])
     blocks += _equation_blocks(th)
+    if paper and th.paper_form() is not None:
+        blocks += _paper_blocks(th.paper_form())
     if th.observables:
         blocks.append(("h", 2, "Observables"))
         for k, v in th.observables.items():
@@ -455,10 +472,11 @@ def _plain(text):
     return re.sub(r"\*\*?([^*]+)\*\*?", r"\1", text)
 
 
-def theory_markdown(th) -> str:
-    """The theory as Markdown with $$...$$ display math (the files in ``derivations/``)."""
+def theory_markdown(th, paper: bool = False) -> str:
+    """The theory as Markdown with $$...$$ display math (the files in ``derivations/``);
+    ``paper``: with the section "In paper form"."""
     lines = []
-    for b in _document(th):
+    for b in _document(th, paper):
         if b[0] == "h":
             lines += ["#" * b[1] + " " + b[2], ""]
         elif b[0] == "p":
@@ -474,11 +492,12 @@ def theory_markdown(th) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def theory_latex(th) -> str:
-    """The theory as a LaTeX fragment (sections, ``align*`` displays) to paste into a document."""
+def theory_latex(th, paper: bool = False) -> str:
+    """The theory as a LaTeX fragment (sections, ``align*`` displays) to paste into a document;
+    ``paper``: with the section "In paper form"."""
     cmd = {1: r"\section*", 2: r"\subsection*"}
     lines = []
-    for b in _document(th):
+    for b in _document(th, paper):
         if b[0] == "h":
             lines += [cmd.get(b[1], r"\paragraph") + "{" + _inline_latex(b[2]) + "}", ""]
         elif b[0] == "p":
@@ -495,10 +514,11 @@ def theory_latex(th) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def theory_text(th) -> str:
-    """The theory as plain text (SymPy's string form of every expression)."""
+def theory_text(th, paper: bool = False) -> str:
+    """The theory as plain text (SymPy's string form of every expression); ``paper``: with the
+    section "In paper form"."""
     lines = []
-    for b in _document(th):
+    for b in _document(th, paper):
         if b[0] == "h":
             t = _plain(b[2])
             lines += [t, ("=" if b[1] == 1 else "-") * len(t), ""]
@@ -517,17 +537,43 @@ def theory_text(th) -> str:
 
 class Rendered:
     """The rendering methods shared by every theory (``Theory``, ``CommitteeTheory``): the
-    derivation as LaTeX, Markdown or plain text, and the notebook's LaTeX display."""
+    derivation as LaTeX, Markdown or plain text, its paper form, the notebook's displays and a
+    one-line repr."""
 
-    def latex(self) -> str:
-        return theory_latex(self)
+    def latex(self, paper: bool = False) -> str:
+        return theory_latex(self, paper)
 
-    def markdown(self) -> str:
-        return theory_markdown(self)
+    def markdown(self, paper: bool = False) -> str:
+        return theory_markdown(self, paper)
 
-    def text(self) -> str:
-        return theory_text(self)
+    def text(self, paper: bool = False) -> str:
+        return theory_text(self, paper)
+
+    def paper_form(self) -> PaperForm | None:
+        """Φ and the saddle-point equations as papers write them (:func:`replica.symbolic.paper.paper_form`);
+        None for committee machines and zero-temperature ERM, whose derived forms (overlap
+        matrices; proximal maps, as in Aubin et al. 2020) are already the papers' forms."""
+        return self._paper
+
+    @cached_property
+    def _paper(self):
+        if not hasattr(self, "explicit") or self.kind == "zero-temperature":
+            return None
+        return paper_form(self)
+
+    def _repr_markdown_(self):
+        """Jupyter: the whole derivation (model, Φ, potentials, equations, the paper form,
+        observables, limits, references)."""
+        return theory_markdown(self, paper=True)
 
     def _repr_latex_(self):
-        return "$\\displaystyle " + sp.latex(self.free_entropy) + "$"
+        """Front ends without Markdown: Φ and the equations in paper form, else as derived."""
+        pf = self.paper_form()
+        phi, eqs = (pf.free_entropy, pf.equations) if pf is not None else (self.free_entropy, self.equations)
+        rows = [r"\Phi_{\rm RS} &= " + expr_latex(phi)] + [expr_latex(e).replace(" = ", " &= ", 1) for e in eqs]
+        return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$"
 
+    def __repr__(self):
+        names = lambda xs: ", ".join(s.name for s in xs)  # noqa: E731
+        return (f"<{type(self).__name__} {self.model.name!r} ({self.kind}): order parameters "
+                f"{names(self.order_parameters)}; parameters {names(self.parameters)}>")
