@@ -351,7 +351,8 @@ def _plot(model, doc, name, values, grid_fixed, path, theory_points, storage):
         e = [0.0 if r["stderr"] is None else r["stderr"] for r in pts]
         colors = ["C2" if r["agree"] else "C3" for r in pts]
         ax.errorbar(x, y, yerr=e, fmt="none", ecolor="k", capsize=3)
-        ax.scatter(x, y, c=colors, zorder=3, label=f"simulation, N = {pts[0]['n']}, {pts[0]['seeds']} seeds")
+        ax.scatter(x, y, c=colors, zorder=3, label=(f"simulation, N → ∞ from N = {', '.join(str(n) for n in doc['sizes'])}"
+                          if len(doc["sizes"]) > 1 else f"simulation, N = {pts[0]['n']}") + f", {pts[0]['seeds']} seeds")
         ax.set_xlabel(name)
         ax.set_title(obs.replace("_", " "))
         ax.legend(fontsize=7)
