@@ -99,6 +99,9 @@ def load_model(spec: str | Model) -> Model:
         s.loader.exec_module(mod)
     except ComponentError:
         raise
+    except SystemExit as e:  # sys.exit() / exit() in the user's file: not a way to end replica
+        raise ModelError(f"{path}: the file called sys.exit({'' if e.code is None else repr(e.code)}) while "
+                         "loading; a model file should only define a Model") from None
     except Exception as e:  # the user's file failed to run
         raise ModelError(f"{path}: error while loading: {type(e).__name__}: {e}") from e
     obj = getattr(mod, var, None)

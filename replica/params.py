@@ -6,15 +6,85 @@ checked once, with a clear message, whenever a value is supplied.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import sympy as sp
 
-__all__ = ["Domain", "ParameterError", "parameter", "as_domain", "REAL", "POSITIVE", "NONNEGATIVE"]
+__all__ = ["Domain", "ParameterError", "parameter", "as_domain", "REAL", "POSITIVE", "NONNEGATIVE",
+           "Limit", "LimitError", "LIMITS", "available_memory"]
 
 
 class ParameterError(ValueError):
     """A parameter value outside its declared domain, or an unknown parameter."""
+
+
+class LimitError(ParameterError):
+    """A request beyond a size limit (grid points, memory, enumeration, hidden units)."""
+
+
+def available_memory() -> float:
+    """Bytes of memory available to a new allocation (``MemAvailable`` of /proc/meminfo, else
+    the physical memory from ``os.sysconf``)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def _fmt_amount(v: float, unit: str) -> str:
+    if unit == "bytes":
+        return f"{v / 2**30:.3g} GiB"
+    return f"{v:,.0f}" if v >= 1e4 else f"{v:g}"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A size limit, checked before any work starts; the environment variable ``env`` lifts it.
+
+    ``default`` None means "the memory available now" (:func:`available_memory`, 80 %)."""
+
+    what: str
+    env: str
+    default: float | None
+    unit: str = ""
+
+    def value(self) -> float:
+        text = os.environ.get(self.env)
+        if text:
+            try:
+                v = float(text) * (2**30 if self.unit == "bytes" else 1)
+            except ValueError:
+                raise LimitError(f"environment variable {self.env} must be a number, got {text!r}") from None
+            if not v > 0:
+                raise LimitError(f"environment variable {self.env} must be positive, got {text!r}")
+            return v
+        return 0.8 * available_memory() if self.default is None else float(self.default)
+
+    def check(self, amount: float, context: str = "") -> None:
+        """Raise :class:`LimitError` when ``amount`` exceeds the limit, saying how to lift it."""
+        lim = self.value()
+        if amount > lim:
+            unit = " (in GiB)" if self.unit == "bytes" else ""
+            raise LimitError(f"{context + ': ' if context else ''}{self.what} {_fmt_amount(amount, self.unit)} "
+                             f"exceeds the limit {_fmt_amount(lim, self.unit)}; lift it with the "
+                             f"environment variable {self.env}=VALUE{unit}")
+
+
+#: every size limit of the command line and the library, by name
+LIMITS = {
+    "grid_points": Limit("grid size (points)", "REPLICA_MAX_POINTS", 1e7),
+    "memory": Limit("estimated memory", "REPLICA_MAX_MEMORY_GB", None, "bytes"),
+    "enumeration": Limit("enumeration size (configurations)", "REPLICA_MAX_ENUMERATION", 2.0**26),
+    "hidden_units": Limit("number of hidden units K", "REPLICA_MAX_K", 8),
+}
 
 
 @dataclass(frozen=True)

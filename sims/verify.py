@@ -15,16 +15,14 @@ without knowledge of the teacher and are compared with the branch reached from t
 uninformed start (metastable inside a coexistence region: AMP stays there up to the
 spinodal, e.g. α ≈ 1.49 for the Ising perceptron), where the solver converges from there.
 
-Agreement rule (documented in the JSON under ``"rule"``): a point agrees when
-
-    |mean − theory| ≤ t_{S−1}(0.995) · stderr + c/√N,
-
-t the two-sided 99% Student quantile for S instances (the error bar of a mean of S values),
-c = ``allowance`` (default 0.1): finite-size corrections to the thermodynamic limit.
-Storage problems: the theory of the SAT fraction is the step 1[α < α_c]; a point within
-``5/√N`` of α_c is inside the finite-size window of the step and always agrees.  A point
-whose theory did not converge, or whose simulation has no converged instance, does not agree.
-The verdict is the conjunction over points.
+Agreement rule (:mod:`sims.verdict`, stated in the JSON under ``"rule"``): the simulation at
+every size N is extrapolated to N = ∞ by a fit a + b/N, and a point agrees when
+|a − theory| ≤ t_ν(1 − (1 − level)/(2M))·se(a) (Bonferroni over the M points, level 0.99 by
+default); the verdict is "agree", "disagree" or "inconclusive" (too few converged seeds, no
+error bar, no theory, an observable that is not measured), with its power (the smallest
+relative error of the theory detected 95 % of the time).  Storage problems: the theory of the
+SAT fraction is the step 1[α < α_c]; a point within ``5/√N`` (smallest N) of α_c is inside the
+finite-size window of the step and always agrees.
 """
 from __future__ import annotations
 
@@ -39,11 +37,17 @@ from replica.model import load_model
 from .data import model_parameters, sample
 from .features import simulate_features_point
 from .measure import estimator_observables, generalization_error, summarize
+from .verdict import DEFAULT_LEVEL, DEFAULT_MIN_CONVERGED, judge, overall, summary
 
-__all__ = ["simulate_point", "simulate", "theory_values", "verify", "ALGORITHMS", "default_algorithm"]
+__all__ = ["simulate_point", "simulate", "simulate_samples", "compare", "theory_values", "verify", "ALGORITHMS",
+           "default_algorithm", "DEFAULT_SIZES", "DEFAULT_SEEDS"]
 
 ALGORITHMS = ("erm", "montecarlo", "amp", "storage")
 STORAGE_WINDOW = 5.0
+#: verify's default system sizes and seeds per size (a 5 % error of the theory detected on the
+#: README's examples: benchmarks/power_verify.py)
+DEFAULT_SIZES = (200, 800)
+DEFAULT_SEEDS = 32
 
 
 def default_algorithm(model) -> str:
@@ -199,59 +203,127 @@ def _capacity(model, fixed, lo, hi):
     return rec[0]["value"] if rec else math.nan
 
 
-def verify(model, sweep: tuple, fixed: dict | None = None, n: int = 200, seeds=4, *, algorithm=None,
-           device="cpu", seed=0, sweeps=1000, observables=None, allowance=0.1, progress=False,
-           plot: str | None = None, theory_points: int = 60) -> dict:
-    """Simulate along ``sweep = (name, values)`` with ``fixed`` parameters; compare with theory.
+#: instance seeds at the j-th system size are drawn with base seed ``seed + SIZE_SEED_STRIDE * j``
+#: (independent instances at every N; j = 0 keeps ``seed``)
+SIZE_SEED_STRIDE = 104729
 
-    Returns the ``verify`` JSON document (DESIGN.md): {"model", "parameters", "rule", "points":
-    [{<param>..., "observable", "theory", "mean", "stderr", "n", "seeds", "agree", ...}], "agree"}."""
-    from scipy.stats import t as student_t
+
+def simulate_samples(model, points: list[dict], ns, seeds, *, algorithm=None, device="cpu", seed=0,
+                     sweeps=1000, observables=None, progress=False) -> tuple[list, list]:
+    """Per-instance values of every observable at every point and size: the input of
+    :func:`sims.verdict.judge` (without the theory).
+
+    Returns (samples, missing): samples [{"point": full parameters, "observable", "algorithm",
+    "by_n": [{"n", "values" (the converged instances), "seeds"}]}]; missing, the names in
+    ``observables`` the simulation does not measure (when none is measured, no further point
+    is simulated)."""
+    from tqdm.auto import tqdm
+    model = load_model(model)
+    ns = [int(n) for n in np.atleast_1d(ns)]
+    S = seeds if isinstance(seeds, int) else len(seeds)
+    samples, missing = [], []
+    for pt in tqdm(points, desc="simulate", disable=not progress, leave=False):
+        full = model_parameters(model, pt)
+        per_obs = {}
+        for j, n in enumerate(ns):
+            r = simulate_point(model, pt, n, seeds, algorithm=algorithm, device=device,
+                               seed=seed + SIZE_SEED_STRIDE * j, sweeps=sweeps)
+            conv = r["converged"].bool()
+            for name, v in r["observables"].items():
+                vals = torch.as_tensor(v, dtype=torch.float64)[conv].numpy()
+                per_obs.setdefault(name, []).append({"n": n, "values": vals, "seeds": S})
+            algo = r["info"]["algorithm"]
+        if observables:
+            missing = [o for o in observables if o not in per_obs]
+            per_obs = {k: v for k, v in per_obs.items() if k in observables}
+            if not per_obs:
+                break
+        samples += [{"point": full, "observable": k, "algorithm": algo, "by_n": v} for k, v in per_obs.items()]
+    return samples, missing
+
+
+def compare(model, sweep: tuple, samples: list, *, algorithm=None, theory=None, missing=(),
+            level: float = DEFAULT_LEVEL, allowance: float | None = None,
+            min_converged: float = DEFAULT_MIN_CONVERGED) -> dict:
+    """The ``verify`` document for simulated ``samples`` (:func:`simulate_samples`) along
+    ``sweep = (name, values)``.  ``theory``: a function ``grid -> (name -> array, branch
+    labels)`` replacing :func:`theory_values` (e.g. a deliberately wrong theory, to measure the
+    verdict's power); storage problems compare with the step at the capacity."""
+    model = load_model(model)
+    name, values = sweep[0], np.atleast_1d(np.asarray(sweep[1], float))
+    storage = isinstance(model.learning, Volume)
+    first = samples[0]["point"] if samples else model_parameters(model, {name: float(values[0])})
+    grid_fixed = {k: v for k, v in first.items() if k != name}
+    labels = None
+    if storage:
+        if name != "alpha":
+            raise ValueError("storage verification sweeps alpha (the SAT fraction against the capacity)")
+        ac = _capacity(model, {k: v for k, v in grid_fixed.items() if k != "alpha"}, 0.05, 4.0)
+    elif samples:
+        names = sorted({smp["observable"] for smp in samples})
+        branch = "equilibrium" if (algorithm or default_algorithm(model)) == "erm" else "uninformed"
+        th, labels = (theory or (lambda g: theory_values(model, g, names, branch)))({**grid_fixed, name: values})
+    todo = []
+    for smp in samples:
+        i = int(np.argmin(np.abs(values - smp["point"][name])))
+        if storage:
+            t = (1.0 if smp["point"][name] < ac else 0.0) if math.isfinite(ac) else None
+        else:
+            v = th.get(smp["observable"], np.full(len(values), np.nan))[i]
+            t = float(v) if np.isfinite(v) else None
+        todo.append({**smp, "theory": t})
+    doc = judge(todo, level=level, allowance=allowance, min_converged=min_converged, missing=list(missing))
+    n_min = min((b["n"] for smp in samples for b in smp["by_n"]), default=1)
+    for smp, r in zip(todo, doc["points"]):
+        r["algorithm"] = smp.get("algorithm")
+        if storage:
+            r["capacity"] = _num(ac)
+            if r["status"] == "disagree" and abs(r[name] - ac) <= STORAGE_WINDOW / math.sqrt(n_min):
+                r.update(status="agree", agree=True, in_window=True)
+        else:
+            r["branch"] = str(labels[int(np.argmin(np.abs(values - r[name])))])
+    if storage:
+        doc["summary"], doc["verdict"] = summary(doc["points"]), overall(doc["points"], missing)
+    sizes = sorted({b["n"] for smp in samples for b in smp["by_n"]})
+    rule = ("|a - theory| <= t_nu(1 - (1 - level)/(2M)) * stderr(a) + allowance/sqrt(N) + 1e-8, a the 1/N "
+            "extrapolation of the means over N = " + ", ".join(map(str, sizes)) if len(sizes) > 1 else
+            "|mean - theory| <= t_{S-1}(1 - (1 - level)/(2M)) * stderr + allowance/sqrt(N) + 1e-8 (one N: no "
+            "extrapolation)")
+    return {"model": model.name, "parameters": {**grid_fixed, name: [float(v) for v in values]},
+            "sweep": name, "sizes": sizes,
+            "rule": {"tolerance": rule, "level": level, "comparisons (M)": doc["comparisons"],
+                     "allowance": (0.1 if allowance is None and len(sizes) == 1 else allowance or 0.0),
+                     **({"storage_window": f"|alpha - alpha_c| <= {STORAGE_WINDOW}/sqrt(N_min) agrees"}
+                        if storage else {})},
+            "verdict": doc["verdict"], "agree": doc["verdict"] == "agree", "power": doc["power"],
+            "summary": doc["summary"], "missing_observables": doc["missing_observables"],
+            "points": doc["points"]}
+
+
+def verify(model, sweep: tuple, fixed: dict | None = None, n=DEFAULT_SIZES, seeds=DEFAULT_SEEDS, *,
+           algorithm=None, device="cpu", seed=0, sweeps=1000, observables=None, allowance=None,
+           level: float = DEFAULT_LEVEL, min_converged: float = DEFAULT_MIN_CONVERGED, progress=False,
+           plot: str | None = None, theory_points: int = 60, theory=None) -> dict:
+    """Simulate along ``sweep = (name, values)`` with ``fixed`` parameters at every size in
+    ``n``; compare with the theory (:func:`compare`, rule in :mod:`sims.verdict`).
+
+    Returns the ``verify`` JSON document (DESIGN.md): {"model", "parameters", "rule",
+    "verdict" ("agree" | "disagree" | "inconclusive"), "power", "points": [{<param>...,
+    "observable", "theory", "mean", "stderr", "n", "seeds", "agree", "by_n", "extrapolation",
+    ...}], "agree"}."""
     model = load_model(model)
     fixed = dict(fixed or {})
     name, values = sweep[0], np.atleast_1d(np.asarray(sweep[1], float))
     points = [{**fixed, name: float(v)} for v in values]
     for pt in points:                       # bad names / domains fail before any simulation
         model_parameters(model, pt)
-    sims = simulate(model, points, n, seeds, algorithm=algorithm, device=device, seed=seed,
-                    sweeps=sweeps, observables=observables, progress=progress)
-    storage = isinstance(model.learning, Volume)
-    grid_fixed = {k: v for k, v in model_parameters(model, points[0]).items() if k != name}
-    if storage:
-        if name != "alpha":
-            raise ValueError("storage verification sweeps alpha (the SAT fraction against the capacity)")
-        ac = _capacity(model, {k: v for k, v in grid_fixed.items() if k != "alpha"}, 0.05, 4.0)
-    else:
-        names = sorted({r["observable"] for r in sims})
-        branch = "equilibrium" if (algorithm or default_algorithm(model)) == "erm" else "uninformed"
-        th, labels = theory_values(model, {**grid_fixed, name: values}, names, branch)
-    for r in sims:
-        i = int(np.argmin(np.abs(values - r[name])))
-        if storage:
-            theory = (1.0 if r[name] < ac else 0.0) if math.isfinite(ac) else None
-            r["capacity"] = _num(ac)
-        else:
-            v = th.get(r["observable"], np.full(len(values), np.nan))[i]
-            theory = float(v) if np.isfinite(v) else None
-            r["branch"] = str(labels[i])
-        r["theory"] = theory
-        S = r["seeds"]
-        if theory is None or r["mean"] is None or S < 2:
-            r["agree"], r["tolerance"] = False, None
-            continue
-        tol = float(student_t.ppf(0.995, S - 1)) * r["stderr"] + allowance / math.sqrt(n)
-        r["tolerance"] = tol
-        r["agree"] = bool(abs(r["mean"] - theory) <= tol)
-        if storage and abs(r[name] - ac) <= STORAGE_WINDOW / math.sqrt(n):
-            r["agree"], r["in_window"] = True, True
-    doc = {"model": model.name, "parameters": {**grid_fixed, name: [float(v) for v in values]},
-           "sweep": name, "rule": {"tolerance": "t_{S-1}(0.995) * stderr + allowance / sqrt(n)",
-                                   "allowance": allowance,
-                                   **({"storage_window": f"|alpha - alpha_c| <= {STORAGE_WINDOW}/sqrt(n) agrees"}
-                                      if storage else {})},
-           "points": sims, "agree": bool(sims) and all(r["agree"] for r in sims)}
-    if plot:
-        _plot(model, doc, name, values, grid_fixed, plot, theory_points, storage)
+    samples, missing = simulate_samples(model, points, n, seeds, algorithm=algorithm, device=device, seed=seed,
+                                        sweeps=sweeps, observables=observables, progress=progress)
+    doc = compare(model, (name, values), samples, algorithm=algorithm, theory=theory, missing=missing,
+                  level=level, allowance=allowance, min_converged=min_converged)
+    if plot and doc["points"]:
+        grid_fixed = {k: v for k, v in doc["parameters"].items() if k != name}
+        _plot(model, doc, name, values, grid_fixed, plot, theory_points, isinstance(model.learning, Volume))
     return doc
 
 
@@ -281,7 +353,8 @@ def _plot(model, doc, name, values, grid_fixed, path, theory_points, storage):
         e = [0.0 if r["stderr"] is None else r["stderr"] for r in pts]
         colors = ["C2" if r["agree"] else "C3" for r in pts]
         ax.errorbar(x, y, yerr=e, fmt="none", ecolor="k", capsize=3)
-        ax.scatter(x, y, c=colors, zorder=3, label=f"simulation, N = {pts[0]['n']}, {pts[0]['seeds']} seeds")
+        ax.scatter(x, y, c=colors, zorder=3, label=(f"simulation, N → ∞ from N = {', '.join(str(n) for n in doc['sizes'])}"
+                          if len(doc["sizes"]) > 1 else f"simulation, N = {pts[0]['n']}") + f", {pts[0]['seeds']} seeds")
         ax.set_xlabel(name)
         ax.set_title(obs.replace("_", " "))
         ax.legend(fontsize=7)

@@ -1,27 +1,33 @@
 """The ``replica`` command line.
 
 Every command takes ``--json`` and then prints exactly one JSON document on stdout.  Bad input
-(an unknown model or parameter, a malformed component, a file that defines no Model) ends with
-exit code 2 and one line ``replica: error: <message>`` on stderr, never a traceback: the
-:class:`_Replica` group turns the library's input errors into that line, for every command.
+(an unknown model or parameter, a malformed component, a file that defines no Model, a request
+beyond a size limit, an unwritable output path) ends with exit code 2 and one line
+``replica: error: <message>`` on stderr, never a traceback: the :class:`_Replica` group turns
+every exception a command meets into that line (with ``--json`` also the document
+``{"error": "<message>"}`` on stdout).  Limits (:data:`replica.params.LIMITS`) and output paths
+are checked here, before any long computation.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import math
+import os
 import sys
+from pathlib import Path
 
 import click
 import numpy as np
 
 from .._component import ComponentError
 from ..model import ModelError
-from ..params import ParameterError
+from ..params import LIMITS, ParameterError
 from ..symbolic.derive import DerivationError
 
 __all__ = ["main", "CLIInputError", "parse_number", "parse_assignments", "parse_sweep",
-           "parse_grid_axis", "parse_range", "model_values"]
+           "parse_grid_axis", "parse_range", "model_values", "check_grid", "check_memory",
+           "check_output_path", "check_hidden_units", "check_erm_minimizer", "solver_memory"]
 
 
 class CLIInputError(ValueError):
@@ -32,23 +38,48 @@ class CLIInputError(ValueError):
 INPUT_ERRORS = (ModelError, ComponentError, ParameterError, DerivationError, CLIInputError)
 
 
-def _fail(message: str, code: int = 2):
-    click.echo("replica: error: " + " ".join(str(message).split()), err=True)
+#: the longest error line printed (a library's message can be a page long)
+_MAX_MESSAGE = 600
+
+
+def _message(e: BaseException) -> str:
+    """One line for an exception: the library's input errors by their message, anything else
+    with its type (an unexpected failure, still never a traceback)."""
+    if isinstance(e, INPUT_ERRORS):
+        text = str(e)
+    elif isinstance(e, MemoryError):
+        text = "out of memory" + (f": {e}" if str(e) else "") + " (ask for a smaller grid, N or number of seeds)"
+    else:
+        text = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE - 3] + "..."
+
+
+def _fail(message: str, code: int = 2, as_json: bool = False):
+    """``replica: error: <message>`` on stderr (and ``{"error": ...}`` on stdout with --json); exit."""
+    message = " ".join(str(message).split())
+    if as_json:
+        click.echo(json.dumps({"error": message}))
+    click.echo("replica: error: " + message, err=True)
     sys.exit(code)
 
 
 class _Replica(click.Group):
-    """The command group; one place where input errors become ``replica: error: ...``."""
+    """The command group; the one place where exceptions become ``replica: error: ...``."""
 
     def main(self, args=None, prog_name="replica", **kwargs):
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = "--json" in argv
         try:
-            code = super().main(args=args, prog_name=prog_name, standalone_mode=False, **kwargs)
+            code = super().main(args=argv, prog_name=prog_name, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as e:       # --help, --version
+            sys.exit(e.exit_code)
         except click.ClickException as e:        # usage errors: unknown option, missing argument
-            _fail(e.format_message(), e.exit_code)
-        except click.Abort:
-            _fail("aborted", 1)
-        except INPUT_ERRORS as e:
-            _fail(str(e))
+            _fail(e.format_message(), 2 if e.exit_code == 1 else e.exit_code, as_json)
+        except (click.Abort, KeyboardInterrupt):
+            _fail("aborted", 130, as_json)
+        except Exception as e:                   # noqa: BLE001  the library's errors and any other
+            _fail(_message(e), 2, as_json)
         sys.exit(code or 0)
 
 
@@ -99,6 +130,7 @@ def parse_sweep(text: str, option: str = "--sweep") -> tuple:
         raise CLIInputError(f"{option} {name}: NUM must be a positive integer, got {parts[2]!r}") from None
     if num < 1:
         raise CLIInputError(f"{option} {name}: empty sweep (NUM = {num})")
+    LIMITS["grid_points"].check(num, f"{option} {name}")
     if num > 1 and not stop > start:
         raise CLIInputError(f"{option} {name}: reversed or empty sweep {start:g}:{stop:g} (START must be below STOP)")
     if num == 1 and stop != start:
@@ -147,6 +179,101 @@ def model_values(model, values: dict, *, free=()) -> dict:
                                      f"give it with --set {k}=VALUE")
             out[k] = float(d)
     return out
+
+
+# -- limits and output paths, checked before any work ---------------------------------------
+
+#: bytes per grid point and quadrature node held by the generated solver at once (measured:
+#: ising-bayes, 20 000 points, 400 Legendre nodes, peak 2.1 GB)
+_SOLVER_BYTES_PER_NODE = 8 * 32
+
+
+def check_grid(points: int, context: str = "grid") -> None:
+    """The number of grid points against ``REPLICA_MAX_POINTS``."""
+    LIMITS["grid_points"].check(points, context)
+
+
+def solver_memory(points: int, nodes: int | None) -> float:
+    """Estimated peak bytes of the solver on ``points`` grid points with ``nodes`` quadrature
+    nodes (default: the 400-node Legendre polish)."""
+    return float(points) * max(int(nodes or 400), 96) * _SOLVER_BYTES_PER_NODE + 3e8
+
+
+def check_memory(nbytes: float, context: str) -> None:
+    """Estimated memory against ``REPLICA_MAX_MEMORY_GB`` (default: 80 % of what is available)."""
+    LIMITS["memory"].check(nbytes, context)
+
+
+def check_output_path(path, option: str) -> None:
+    """``path`` can be written: its folder exists and is writable, and it is not a folder.
+    Checked before computing, so a long run does not end in a failed write."""
+    if path is None:
+        return
+    p = Path(path)
+    if not str(path).strip() or p.is_dir():
+        raise CLIInputError(f"{option} {str(path)!r} is a folder, not a file name")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise CLIInputError(f"{option} {str(path)!r}: the folder {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise CLIInputError(f"{option} {str(path)!r}: not writable")
+
+
+def check_hidden_units(model, values: dict, *, theory: bool) -> None:
+    """A committee's K within what the numerics do: the theory's product quadrature over K
+    dimensions (``MAX_K``, ``MAX_SOFT_K`` of :mod:`replica.committee.models`), the
+    simulation's 2^K sign patterns and K! unit matchings (``REPLICA_MAX_K``)."""
+    if not model.committee or "K" not in values:
+        return
+    from ..committee.models import MAX_K, MAX_SOFT_K
+    k_max = max(float(k) for k in np.atleast_1d(values["K"]).ravel())
+    if theory:
+        soft = bool(getattr(model.teacher, "soft", False))
+        limit = MAX_SOFT_K if soft else MAX_K
+        if k_max > limit:
+            raise CLIInputError(f"K = {k_max:g} hidden units is beyond the committee theory's numerics "
+                                f"(a product quadrature over K dimensions, K <= {limit}); "
+                                "the large-K limit is `replica transition MODEL --along alpha --set K=inf`")
+    else:
+        LIMITS["hidden_units"].check(k_max, "committee simulation (2^K sign patterns, K! matchings)")
+
+
+def check_erm_minimizer(model, values: dict) -> None:
+    """ERM without a ridge on labels that a linear rule separates has no minimizer when the
+    loss keeps decreasing along the separating direction (logistic: ℓ(1, λ) > 0 for every λ,
+    decreasing): |ŵ| → ∞ and the saddle-point equations have no solution — refused up front
+    rather than iterated to "not converged".  Detected when ridge = 0 at some point, the loss
+    ℓ(1, λ) is positive and strictly decreasing at λ = 10, 20, 40, and the teacher's labels
+    are noiseless (P(y = −sign z | z) = 0 at z = ±1), so that the teacher separates any data."""
+    import sympy as sp
+    from ..learning import ERM
+    from ..symbols import lam as LAM, y as Y, z as Z
+    L = model.learning
+    if not isinstance(L, ERM) or not getattr(model.teacher, "classification", False):
+        return
+    names = list(values)
+    grids = np.broadcast_arrays(*[np.asarray(values[k], float) for k in names]) if names else []
+    pts = {k: g.ravel() for k, g in zip(names, grids)}
+    if isinstance(L.ridge, sp.Symbol):
+        if L.ridge.name not in pts:         # searched along, or not given: nothing to check
+            return
+        zero = pts[L.ridge.name] == 0
+    else:
+        zero = np.array([float(L.ridge) == 0])
+    for i in np.flatnonzero(zero):
+        at = {sp.Symbol(k): float(v[i]) for k, v in pts.items()}
+        subs = {s: at[sp.Symbol(s.name)] for s in model.teacher.density.free_symbols | L.loss.expr.free_symbols
+                if sp.Symbol(s.name) in at}
+        try:
+            ell = [float(L.loss.expr.subs(subs).subs({Y: 1, LAM: t})) for t in (10, 20, 40)]
+            wrong = [float(model.teacher.density.subs(subs).subs({Y: -sp.sign(zz), Z: zz})) for zz in (1, -1)]
+        except (TypeError, ValueError):
+            return
+        if ell[0] > ell[1] > ell[2] > 0 and max(abs(w) for w in wrong) == 0:
+            raise CLIInputError(
+                f"{model.name}: with {getattr(L.ridge, 'name', 'ridge')} = 0 the loss has no minimizer on these data "
+                "(noiseless labels are linearly separable and the loss keeps decreasing along a separating "
+                "direction: |w| grows without bound); give a positive ridge, or label noise")
 
 
 def _emit_json(doc):

@@ -7,8 +7,8 @@ from collections import Counter
 import click
 import numpy as np
 
-from ._base import (CLIInputError, _emit_json, _quiet, main, model_values, parse_assignments,
-                    parse_grid_axis)
+from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory,
+                    check_output_path, main, model_values, parse_assignments, parse_grid_axis, solver_memory)
 
 
 def _axis(text: str, option: str, scale: str) -> tuple:
@@ -70,12 +70,23 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
         raise CLIInputError("give --workers (a new local cluster) or --scheduler (an existing one), not both")
     if plot_path is not None and not plot_path.lower().endswith((".png", ".pdf", ".svg")):
         raise CLIInputError(f"--plot: the file name must end in .png, .pdf or .svg, got {plot_path!r}")
+    check_output_path(out, "--out")
+    check_output_path(plot_path, "--plot")
     xs = _axis(x_text, "--x", xscale)
     ys = _axis(y_text, "--y", yscale)
+    points = xs[1].size * ys[1].size
+    check_grid(points, "--x by --y")
+    # every start (up to three branches), and the refined rows: a factor 4 over one solve
+    check_memory(solver_memory(4 * points, nodes), f"a {xs[1].size} x {ys[1].size} phase diagram")
     kind_list = None if kinds is None else [k.strip() for k in kinds.split(",") if k.strip()]
     with _quiet(as_json):
         m = load_model(model)
         fixed = model_values(m, parse_assignments(sets), free=(xs[0], ys[0]))
+        grid = {**fixed, xs[0]: xs[1][:, None], ys[0]: ys[1][None, :]}
+        check_hidden_units(m, grid, theory=True)
+        check_erm_minimizer(m, grid)
+        if color is not None:
+            _check_color(m, color)
         try:
             ds = run(m, xs, ys, fixed, kinds=kind_list, nodes=nodes, rule=rule, refine=refine,
                      workers=workers, scheduler=scheduler, progress=not (quiet or as_json))
@@ -93,6 +104,16 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
         _emit_json(doc)
     elif not quiet:
         _summary(doc, ds)
+
+
+def _check_color(model, color: str) -> None:
+    """``--color`` names a variable of the solution (an order parameter or an observable)."""
+    from ..theory import load_compiled
+    c = load_compiled(model)
+    names = list(c.unknowns) + [str(k) for k in c.fixed] + [
+        o for o in c.module.OUTPUTS if not o.startswith("map_")]
+    if color not in names:
+        raise CLIInputError(f"--color {color!r}: no such variable; choose from {', '.join(dict.fromkeys(names))}")
 
 
 def _summary(doc, ds):

@@ -4,18 +4,26 @@
 optional ``--sweep``) and runs the student the learning setting calls for (ERM, Monte Carlo
 for Gibbs learning, AMP for Bayes-optimal models, SAT checks for storage problems; override
 with ``--algorithm``; committee machines run the committee AMP of :mod:`sims.committee`,
-``--set K=...`` picks the number of hidden units).  ``verify`` adds the replica theory at every point, judges agreement
-(rule in :mod:`sims.verify`: |mean − theory| ≤ t_{S−1}(0.995)·stderr + allowance/√N), can
-plot theory line and points with error bars (``--plot F.png``), and exits 0 when every point
-agrees, 1 otherwise.  A tqdm progress bar runs on stderr unless ``--json`` or ``--quiet``.
+``--set K=...`` picks the number of hidden units).  ``verify`` runs every size ``--n`` (default
+200 and 800), extrapolates to N = ∞, adds the replica theory at every point and judges
+agreement at a stated confidence level (rule in :mod:`sims.verdict`); it prints the verdict's
+power and exits 0 (agree), 1 (disagree) or 3 (inconclusive).  ``--plot F.png`` draws theory
+line and points with error bars.  A tqdm progress bar runs on stderr unless ``--json`` or
+``--quiet``.  Sizes are checked before any work: estimated memory (``REPLICA_MAX_MEMORY_GB``),
+the 2^N enumeration of discrete storage problems (``REPLICA_MAX_ENUMERATION``), the committee's
+K (``REPLICA_MAX_K``).
 """
 from __future__ import annotations
 
+import math
 import sys
 
 import click
+import numpy as np
 
-from ._base import CLIInputError, _emit_json, _fail, _quiet, main, model_values, parse_assignments, parse_sweep
+from ._base import (CLIInputError, INPUT_ERRORS, _emit_json, _quiet, check_erm_minimizer, check_hidden_units, check_memory,
+                    check_output_path, main, model_values, parse_assignments, parse_sweep)
+from ..params import LIMITS
 
 _ALGORITHMS = ["erm", "montecarlo", "amp", "storage", "langevin", "gradient-flow", "online-sgd"]
 
@@ -24,9 +32,8 @@ def _common(f):
     opts = [
         click.argument("model"),
         click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="A parameter value (repeatable)."),
-        click.option("--n", "n", type=click.IntRange(1, None), default=200, show_default=True, help="System size N."),
-        click.option("--seeds", type=click.IntRange(1, None), default=4, show_default=True,
-                     help="Independent instances per point."),
+        click.option("--seeds", type=click.IntRange(1, None), default=None, help="Independent instances per point "
+                     "and size [default: 4 for simulate, 32 for verify]."),
         click.option("--seed", type=int, default=0, show_default=True, help="Base random seed."),
         click.option("--algorithm", type=click.Choice(_ALGORITHMS), default=None,
                      help="Student (default: from the learning setting)."),
@@ -41,8 +48,15 @@ def _common(f):
     return f
 
 
-def _setup(model_spec, sets, sweep_text, device):
+#: bytes per instance and matrix entry while simulating: float64, the data X (P x N) and the
+#: student's N x N workspace, each with one temporary copy
+_SIM_BYTES_PER_ENTRY = 8 * 2
+
+
+def _setup(model_spec, sets, sweep_text, device, ns, seeds, algorithm):
+    """Model, values and sweep, with every size limit checked before any simulation."""
     from sims.data import model_parameters
+    from sims.verify import default_algorithm
     from ..model import load_model
     import torch
     model = load_model(model_spec)
@@ -50,10 +64,26 @@ def _setup(model_spec, sets, sweep_text, device):
     sweep = parse_sweep(sweep_text) if sweep_text else None
     if sweep and sweep[0] in values:
         raise CLIInputError(f"{sweep[0]!r} is given both by --set and by --sweep")
-    model_values(model, {**values, **({sweep[0]: sweep[1]} if sweep else {})})
+    full = model_values(model, {**values, **({sweep[0]: sweep[1]} if sweep else {})})
     if device == "cuda" and not torch.cuda.is_available():
         raise CLIInputError("--device cuda: no CUDA device is available")
+    check_hidden_units(model, full, theory=False)
+    check_erm_minimizer(model, full)
+    n_max = max(ns)
+    alpha = float(np.max(full.get("alpha", 1.0)))
+    nbytes = _SIM_BYTES_PER_ENTRY * seeds * n_max * n_max * (1.0 + alpha)
+    check_memory(nbytes, f"simulating {seeds} instances at N = {n_max} (alpha = {alpha:g})")
+    prior = model.student_prior or model.prior
+    if (algorithm or _default(default_algorithm, model)) == "storage" and prior.density == 0:
+        LIMITS["enumeration"].check(2.0**n_max, f"storage with discrete weights enumerates 2^N at N = {n_max}")
     return model, values, sweep, model_parameters
+
+
+def _default(default_algorithm, model):
+    try:
+        return default_algorithm(model)
+    except ValueError:
+        return None
 
 
 def _run(fn):
@@ -61,30 +91,43 @@ def _run(fn):
     try:
         return fn()
     except (ValueError, NotImplementedError) as e:
-        from ._base import INPUT_ERRORS
         if isinstance(e, INPUT_ERRORS):
             raise
-        _fail(str(e))
+        raise CLIInputError(str(e)) from None
+
+
+def _sizes(n, default):
+    ns = sorted(set(n)) if n else list(default)
+    if len(ns) != len(n or ns):
+        raise CLIInputError("--n gives the same size twice")
+    return ns
 
 
 @main.command()
 @_common
+@click.option("--n", "n", type=click.IntRange(1, None), multiple=True,
+              help="System size N (repeatable) [default: 200].")
 @click.option("--sweep", "sweep_text", default=None, metavar="NAME=START:STOP:NUM", help="Sweep one parameter.")
 @click.option("--t-max", "t_max", type=click.FloatRange(0, None, min_open=True), default=None,
               help="Dynamical models (replica dynamics): the time horizon.")
-def simulate(model, sets, n, seeds, seed, algorithm, device, sweeps, json_mode, quiet, sweep_text, t_max):
+def simulate(model, sets, seeds, seed, algorithm, device, sweeps, json_mode, quiet, n, sweep_text, t_max):
     """Simulate MODEL at finite N: mean ± standard error of its observables over instances."""
     from sims.verify import simulate as run
     from .dynamics import is_dynamical, simulate_dynamical
+    ns = _sizes(n, (200,))
+    seeds = seeds or 4
     if is_dynamical(model):
         if sweep_text:
             raise CLIInputError(f"{model}: --sweep is not supported for dynamical models; use --t-max")
-        return simulate_dynamical(model, sets, n, seeds, seed, algorithm, device, t_max, json_mode)
+        if len(ns) != 1:
+            raise CLIInputError(f"{model}: give one --n for a dynamical model")
+        return simulate_dynamical(model, sets, ns[0], seeds, seed, algorithm, device, t_max, json_mode)
     with _quiet(json_mode):
-        m, values, sweep, _ = _setup(model, sets, sweep_text, device)
+        m, values, sweep, _ = _setup(model, sets, sweep_text, device, ns, seeds, algorithm)
         points = [{**values, sweep[0]: float(v)} for v in sweep[1]] if sweep else [values]
-        recs = _run(lambda: run(m, points, n, seeds, algorithm=algorithm, device=device, seed=seed,
-                                sweeps=sweeps, progress=not (json_mode or quiet)))
+        recs = [r for size in ns for r in _run(lambda: run(m, points, size, seeds, algorithm=algorithm, device=device,
+                                                            seed=seed, sweeps=sweeps,
+                                                            progress=not (json_mode or quiet)))]
     doc = {"model": m.name, "points": recs}
     if json_mode:
         _emit_json(doc)
@@ -94,36 +137,73 @@ def simulate(model, sets, n, seeds, seed, algorithm, device, sweeps, json_mode, 
 
 @main.command()
 @_common
+@click.option("--n", "n", type=click.IntRange(1, None), multiple=True,
+              help="System sizes (repeatable): the simulation at each is extrapolated to N = infinity "
+                   "[default: 200 and 800].")
 @click.option("--sweep", "sweep_text", required=True, metavar="NAME=START:STOP:NUM", help="The parameter swept.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Write theory and points to this PNG.")
 @click.option("--observable", "observables", multiple=True, help="Compare only these observables (repeatable).")
-@click.option("--allowance", type=click.FloatRange(0, None), default=0.1, show_default=True,
-              help="Finite-size allowance c: a point agrees when |mean - theory| <= t*stderr + c/sqrt(N).")
-def verify(model, sets, n, seeds, seed, algorithm, device, sweeps, json_mode, quiet, sweep_text, plot,
-           observables, allowance):
-    """Simulate MODEL along --sweep and compare with the replica theory; exit 1 on disagreement."""
-    from sims.verify import verify as run
+@click.option("--level", type=click.FloatRange(0.5, 1, max_open=True), default=0.99, show_default=True,
+              help="Confidence level of the verdict (all points together: Bonferroni).")
+@click.option("--allowance", type=click.FloatRange(0, None), default=None,
+              help="Finite-size allowance c: c/sqrt(N) is added to each point's tolerance [default: 0.1 with "
+                   "one N, 0 with an extrapolation].")
+def verify(model, sets, seeds, seed, algorithm, device, sweeps, json_mode, quiet, n, sweep_text, plot,
+           observables, level, allowance):
+    """Simulate MODEL along --sweep at every --n, extrapolate to N = infinity and compare with the
+    replica theory.  Exit 0 agree, 1 disagree, 3 inconclusive."""
+    from sims.verdict import EXIT_CODES
+    from sims.verify import DEFAULT_SEEDS, DEFAULT_SIZES, verify as run
+    ns = _sizes(n, DEFAULT_SIZES)
+    seeds = seeds or DEFAULT_SEEDS
+    check_output_path(plot, "--plot")
+    if plot is not None and not plot.lower().endswith((".png", ".pdf", ".svg")):
+        raise CLIInputError(f"--plot: the file name must end in .png, .pdf or .svg, got {plot!r}")
     with _quiet(json_mode):
-        m, values, sweep, _ = _setup(model, sets, sweep_text, device)
-        doc = _run(lambda: run(m, sweep, values, n, seeds, algorithm=algorithm, device=device, seed=seed,
+        m, values, sweep, _ = _setup(model, sets, sweep_text, device, ns, seeds, algorithm)
+        doc = _run(lambda: run(m, sweep, values, ns, seeds, algorithm=algorithm, device=device, seed=seed,
                                sweeps=sweeps, observables=list(observables) or None, allowance=allowance,
-                               progress=not (json_mode or quiet), plot=plot))
+                               level=level, progress=not (json_mode or quiet), plot=plot))
     if json_mode:
         _emit_json(doc)
     else:
-        _table(doc["points"], sweep[0], theory=True)
-        click.echo(f"verdict: {'agree' if doc['agree'] else 'DISAGREE'}  (rule: {doc['rule']['tolerance']})")
-        if plot:
-            click.echo(f"plot: {plot}")
-    sys.exit(0 if doc["agree"] else 1)
+        _verdict_text(doc, sweep[0], plot)
+    sys.exit(EXIT_CODES[doc["verdict"]])
 
 
-def _table(recs, name, theory=False):
+def _verdict_text(doc, name, plot):
+    def f(v):
+        return "—" if v is None else f"{v:.5g}"
+    sizes = doc["sizes"]
+    est = "N->inf" if len(sizes) > 1 else f"N={sizes[0]}" if sizes else "—"
+    for r in doc["points"]:
+        per_n = "  ".join(f"N={b['n']}: {f(b['mean'])} ± {f(b['stderr'])} ({b['converged']}/{b['seeds']})"
+                          for b in r["by_n"])
+        line = (f"{name}={r[name]:g}  {r['observable']:>22}: {per_n}  ->  {est}: {f(r['mean'])} ± {f(r['stderr'])}"
+                f"  theory {f(r['theory'])}  {r['status'].upper() if r['status'] != 'agree' else 'ok'}")
+        if r["failed_seeds"]:
+            line += f"  ({r['failed_seeds']} seeds did not converge)"
+        if r.get("reason"):
+            line += f"  [{r['reason']}]"
+        click.echo(line)
+    if doc["missing_observables"]:
+        click.echo("not measured by this simulation: " + ", ".join(doc["missing_observables"]))
+    s = doc["summary"]
+    click.echo(f"verdict: {doc['verdict'].upper() if doc['verdict'] != 'agree' else 'agree'}  "
+               f"({s['agree']} agree, {s['disagree']} disagree, {s['inconclusive']} inconclusive; "
+               f"confidence {doc['rule']['level']:.0%} over {doc['rule']['comparisons (M)']} comparisons)")
+    p = doc["power"]
+    if p:
+        where = ", ".join(f"{k}={v:g}" for k, v in p["point"].items() if k == name)
+        click.echo(f"power: a {p['relative_error']:.2%} error of the theory is detected 95% of the time "
+                   f"({p['observable']} at {where}); rule: {doc['rule']['tolerance']}")
+    if plot:
+        click.echo(f"plot: {plot}")
+
+
+def _table(recs, name):
     def f(v):
         return "—" if v is None else f"{v:.5g}"
     for r in recs:
         head = f"{name}={r[name]:g}  " if name else ""
-        line = f"{head}{r['observable']:>22}: {f(r['mean'])} ± {f(r['stderr'])}  (N={r['n']}, {r['seeds']} seeds)"
-        if theory:
-            line += f"  theory {f(r['theory'])}  {'ok' if r['agree'] else 'DISAGREE'}"
-        click.echo(line)
+        click.echo(f"{head}{r['observable']:>22}: {f(r['mean'])} ± {f(r['stderr'])}  (N={r['n']}, {r['seeds']} seeds)")

@@ -11,8 +11,8 @@ import math
 import click
 import numpy as np
 
-from ._base import (CLIInputError, _emit_json, _quiet, main, model_values,
-                    parse_assignments, parse_range, parse_sweep)
+from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory, main,
+                    model_values, parse_assignments, parse_range, parse_sweep, solver_memory)
 
 _QUAD = [
     click.option("--nodes", type=click.IntRange(4, 100000), default=None,
@@ -45,11 +45,14 @@ def _quadrature_doc(nodes, rule) -> dict:
         "rule": "auto", "nodes": n, "stages": ["hermite 96", f"legendre {n}"]}
 
 
-def _load(spec):
+def _load_model(spec):
     from ..model import load_model
+    return load_model(spec)
+
+
+def _compiled(model):
     from ..theory import load_compiled
-    model = load_model(spec)
-    return model, load_compiled(model)
+    return load_compiled(model)
 
 
 def _grid(sweeps: list, sets: dict) -> tuple:
@@ -104,10 +107,16 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, as_json):
     _check_quadrature(nodes, rule)
     values = parse_assignments(sets)
     sweeps = [parse_sweep(s) for s in sweeps]
+    points = math.prod(v.size for _, v in sweeps)
+    check_grid(points, "--sweep")
+    check_memory(solver_memory(points, nodes), f"solving {points} points")
     with _quiet(as_json):
-        m, c = _load(model)
+        m = _load_model(model)
         grid = _grid(sweeps, values)
         params = model_values(m, {**values, **grid})
+        check_hidden_units(m, params, theory=True)
+        check_erm_minimizer(m, params)
+        c = _compiled(m)
         if init == "all":
             records = solve_branches(c, params, "all", tol=tol, nodes=nodes, rule=rule).to_records()
         else:
@@ -172,10 +181,13 @@ def transition(model, along, range_, sets, kinds, nodes, rule, as_json):
     if large_k:
         return _large_k_transitions(model, along, rng, values, as_json)
     with _quiet(as_json):
-        m, c = _load(model)
+        m = _load_model(model)
         if along not in m.parameter_names():
             model_values(m, {along: 0.0})          # raises the unknown-parameter error
         fixed = model_values(m, values, free=(along,))
+        check_hidden_units(m, fixed, theory=True)
+        check_erm_minimizer(m, fixed)
+        c = _compiled(m)
         if rng is not None:
             model_values(m, {along: np.array(rng)})  # both ends inside the domain
         else:
@@ -205,7 +217,7 @@ def _large_k_transitions(model, along, rng, values, as_json):
     at α ≃ c K² (reported as ``alpha_over_K2``)."""
     from ..committee.largek import large_k_theory
     with _quiet(as_json):
-        m, _ = _load(model)
+        m = _load_model(model)
         if not m.committee:
             raise CLIInputError(f"K=inf is the large-K limit of a committee machine; {m.name!r} is not one")
         if along != "alpha":

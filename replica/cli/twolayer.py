@@ -4,7 +4,38 @@ from __future__ import annotations
 import click
 import numpy as np
 
-from ._base import CLIInputError, _emit_json, _quiet, main
+from ._base import CLIInputError, _emit_json, _quiet, check_memory, check_output_path, main
+
+
+#: an instance has diverged when its generalization error leaves [0, DIVERGED * max(1, ε_g(0))]
+#: or stops being finite (the student's weights blew up: learning rate too large)
+DIVERGED = 1e6
+
+
+def _diverged(r) -> np.ndarray:
+    """Per instance: did training diverge (see :data:`DIVERGED`)?"""
+    eg = np.asarray(r.eg, float)
+    bound = DIVERGED * np.maximum(1.0, np.abs(eg[:, :1]))
+    with np.errstate(invalid="ignore"):
+        blown = ~np.isfinite(eg) | ~np.isfinite(np.asarray(r.eg_mc, float)) | (np.abs(eg) > bound)
+    return blown.any(axis=1)
+
+
+def _report_diverged(r, bad, json_mode):
+    """A diverged run is reported as diverged, never as numbers."""
+    eg = np.asarray(r.eg, float)
+    with np.errstate(invalid="ignore"):
+        first = [int(r.steps[np.argmax(~np.isfinite(row) | (np.abs(row) > DIVERGED * max(1.0, abs(row[0]))))])
+                 for row in eg[bad]]
+    doc = {"algorithm": r.algorithm, "params": r.params, "diverged": True,
+           "diverged_instances": int(bad.sum()), "instances": int(len(bad)), "diverged_at_step": min(first),
+           "records": None}
+    if json_mode:
+        _emit_json(doc)
+        return
+    click.echo(f"diverged: {doc['diverged_instances']} of {doc['instances']} instances (generalization error "
+               f"beyond {DIVERGED:g} times its start or not finite, from step {doc['diverged_at_step']}); "
+               "no numbers reported — lower the learning rate")
 
 
 @main.command()
@@ -43,6 +74,9 @@ def twolayer(algorithm, K, M, n, seeds, seed, alpha, eta, activation, teacher_ac
     from sims.twolayer import make_teacher, run_gd, run_online_sgd
     if device == "cuda" and not torch.cuda.is_available():
         raise CLIInputError("--device cuda: no CUDA device is available")
+    check_output_path(out, "--out")
+    check_memory(8 * 4 * seeds * n * (max(K, M) + (alpha * n if algorithm == "gd" else 4000)),
+                 f"training {seeds} instances at N = {n}")
     with _quiet(json_mode):
         t = make_teacher(n, M, seeds, seed=seed, activation=teacher_activation, weights=teacher_weights,
                          noise=noise, device=device)
@@ -54,6 +88,9 @@ def twolayer(algorithm, K, M, n, seeds, seed, alpha, eta, activation, teacher_ac
                        record_every=max(1, max_steps // (records - 1)), train_second_layer=train_second_layer)
     if out:
         r.to_dataset().to_netcdf(out)
+    bad = _diverged(r)
+    if bad.any():
+        return _report_diverged(r, bad, json_mode)
     S = r.eg.shape[0]
     se = lambda x: float(np.std(x, ddof=1) / np.sqrt(S)) if S > 1 else None  # noqa: E731
     Rm = r.matched_R()
@@ -61,7 +98,7 @@ def twolayer(algorithm, K, M, n, seeds, seed, alpha, eta, activation, teacher_ac
              "eg": float(r.eg[:, j].mean()), "eg_stderr": se(r.eg[:, j]), "eg_mc": float(r.eg_mc[:, j].mean()),
              "loss": float(np.nanmean(r.loss[:, j])) if np.isfinite(r.loss[:, j]).any() else None,
              "R_matched": float(Rm[:, j].mean())} for j, st in enumerate(r.steps)]
-    doc = {"algorithm": r.algorithm, "params": r.params, "records": rows}
+    doc = {"algorithm": r.algorithm, "params": r.params, "diverged": False, "records": rows}
     if r.converged is not None:
         doc["converged"] = [bool(c) for c in r.converged]
         doc["n_steps"] = [int(c) for c in r.n_steps]

@@ -9,12 +9,15 @@ It is loaded only when both match, so a truncated, edited or stale file is regen
 Files are written to a temporary name in the same folder and moved into place with
 ``os.replace`` (atomic on POSIX): two processes compiling the same model at once each write
 a complete file and the last one wins.  The folder is ``$REPLICA_CACHE_DIR``, else
-``$XDG_CACHE_HOME/replica``, else ``~/.cache/replica``.
+``$XDG_CACHE_HOME/replica``, else ``~/.cache/replica``; when that folder cannot be used (it is
+a file, or cannot be created or written) a temporary folder of this process is used instead,
+with one warning on stderr.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -42,12 +45,36 @@ def _code_hash() -> str:
     return _CODE_HASH
 
 
-def cache_dir() -> Path:
+_FALLBACK: dict = {}
+
+
+def _configured_dir() -> Path:
     d = os.environ.get("REPLICA_CACHE_DIR")
     if d:
         return Path(d)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "replica"
+
+
+def _usable(d: Path) -> bool:
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return d.is_dir() and os.access(d, os.W_OK | os.X_OK)
+
+
+def cache_dir() -> Path:
+    """The configured cache folder, or (when it is unusable) a temporary one, with a warning."""
+    d = _configured_dir()
+    if _usable(d):
+        return d
+    if d not in _FALLBACK:
+        _FALLBACK[d] = Path(tempfile.mkdtemp(prefix="replica-cache-"))
+        print(f"replica: warning: the cache folder {str(d)!r} is not usable (a file, or not writable); "
+              f"using {str(_FALLBACK[d])!r} for this run (set REPLICA_CACHE_DIR to a writable folder)",
+              file=sys.stderr)
+    return _FALLBACK[d]
 
 
 def fingerprint(obj) -> str:
