@@ -47,7 +47,7 @@ def _quadrature_doc(nodes, rule) -> dict:
 
 def _load(spec):
     from ..model import load_model
-    from ..theory import load_compiled
+    from ..codegen.compiled import load_compiled
     model = load_model(spec)
     return model, load_compiled(model)
 

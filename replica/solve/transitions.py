@@ -54,7 +54,8 @@ def compiled_part(spec, part: str = "main"):
     """The CompiledTheory of ``spec`` — a Theory, a CompiledTheory, a Model or a model name —
     or of its q -> 1 capacity theory (``part='capacity'``; None where there is none).  Compiled
     modules come from the on-disk cache when they are there (no derivation)."""
-    from ..theory import CompiledTheory, Theory, load_compiled
+    from ..codegen.compiled import CompiledTheory, load_compiled
+    from ..theory import Theory
     if isinstance(spec, Theory):
         th = spec.capacity if part == "capacity" else spec
         return None if th is None else th.compile()
