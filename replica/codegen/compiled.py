@@ -68,7 +68,10 @@ def load_compiled(model, backend: str = "numpy", part: str = "main") -> "Compile
     if body is not None:
         return _COMPILED[backend].from_source(body, None, model)
     th = _derive(model)
-    return (th.capacity if part == "capacity" else th).compile(backend)
+    th = th.capacity if part == "capacity" else th
+    if model.committee:                     # its own numerics, nothing generated
+        return th.compile(backend)
+    return compile_theory(th, backend)      # generated and stored (a memoized Theory may hold it already)
 
 
 class CompiledTheory:
