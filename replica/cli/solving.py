@@ -13,6 +13,7 @@ import numpy as np
 
 from ._base import (CLIInputError, _emit_json, _quiet, main, model_values,
                     parse_assignments, parse_range, parse_sweep)
+from .device import DEVICE, check_device
 
 _QUAD = [
     click.option("--nodes", type=click.IntRange(4, 100000), default=None,
@@ -45,11 +46,13 @@ def _quadrature_doc(nodes, rule) -> dict:
         "rule": "auto", "nodes": n, "stages": ["hermite 96", f"legendre {n}"]}
 
 
-def _load(spec):
+def _load(spec, device: str = "cpu"):
     from ..model import load_model
-    from ..codegen.compiled import load_compiled
+    from ..codegen.compiled import on_device
+    check_device(device)
     model = load_model(spec)
-    return model, load_compiled(model)
+    check_device(device, model)
+    return model, on_device(model, device)
 
 
 def _grid(sweeps: list, sets: dict) -> tuple:
@@ -94,8 +97,9 @@ def _table(records: list, columns: list) -> str:
 @_quadrature
 @click.option("--tol", type=click.FloatRange(1e-15, 1e-2), default=1e-10, show_default=True,
               help="Convergence threshold on the relative fixed-point residual.")
+@DEVICE
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def solve(model, sets, sweeps, init, nodes, rule, tol, as_json):
+def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
     """Solve the saddle-point equations of MODEL (a built-in name or FILE.py[:VARIABLE]).
 
     Points that do not converge are reported with "converged": false and null values."""
@@ -105,7 +109,7 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, as_json):
     values = parse_assignments(sets)
     sweeps = [parse_sweep(s) for s in sweeps]
     with _quiet(as_json):
-        m, c = _load(model)
+        m, c = _load(model, device)
         grid = _grid(sweeps, values)
         params = model_values(m, {**values, **grid})
         if init == "all":
@@ -152,8 +156,9 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, as_json):
               type=click.Choice(["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability"]),
               help="Only these kinds (repeatable; default: every kind that applies to the model).")
 @_quadrature
+@DEVICE
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def transition(model, along, range_, sets, kinds, nodes, rule, as_json):
+def transition(model, along, range_, sets, kinds, nodes, rule, device, as_json):
     """Locate the transitions of MODEL along one parameter: capacity, first-order, spinodal,
     weak recovery and RS instability, each by root finding."""
     from ..solve import find_transitions
@@ -168,7 +173,7 @@ def transition(model, along, range_, sets, kinds, nodes, rule, as_json):
     if large_k:
         return _large_k_transitions(model, along, rng, values, as_json)
     with _quiet(as_json):
-        m, c = _load(model)
+        m, c = _load(model, device)
         if along not in m.parameter_names():
             model_values(m, {along: 0.0})          # raises the unknown-parameter error
         fixed = model_values(m, values, free=(along,))
@@ -176,7 +181,8 @@ def transition(model, along, range_, sets, kinds, nodes, rule, as_json):
             model_values(m, {along: np.array(rng)})  # both ends inside the domain
         else:
             rng = default_range(c, along)
-        found = find_transitions(m, along, rng, fixed, kinds=list(kinds) or None, nodes=nodes, rule=rule)
+        found = find_transitions(m if device == "cpu" else c, along, rng, fixed, kinds=list(kinds) or None,
+                                 nodes=nodes, rule=rule)
     doc = {"model": m.name, "parameter": along, "range": list(rng),
            "parameters": {k: float(v) for k, v in fixed.items()},
            "quadrature": _quadrature_doc(nodes, rule),

@@ -14,7 +14,8 @@ import numpy as np
 from ..model import load_model
 from . import cache as C
 
-__all__ = ["CompiledTheory", "MpmathTheory", "TorchTheory", "compile_theory", "load_compiled"]
+__all__ = ["CompiledTheory", "MpmathTheory", "TorchTheory", "DeviceTheory", "compile_theory", "load_compiled",
+           "on_device"]
 
 #: points x quadrature nodes per block of a generated evaluation (see CompiledTheory.evaluate)
 _CHUNK_ELEMENTS = 1 << 17
@@ -79,6 +80,9 @@ class CompiledTheory:
 
     ``theory`` is derived on first access when the module came from the cache."""
 
+    #: points x quadrature nodes per block of an evaluation (see ``evaluate``)
+    chunk_elements = _CHUNK_ELEMENTS
+
     def __init__(self, theory, module, source: str, model=None):
         self._theory = theory
         self.model = model if model is not None else theory.model
@@ -116,14 +120,17 @@ class CompiledTheory:
         shape, size = args[0].shape, args[0].size
         # the generated code works on (nodes, points) temporaries: in blocks of points that keep
         # them in cache (2-3x faster on large grids than one pass over all points)
-        chunk = max(64, _CHUNK_ELEMENTS // max(1, int(nodes)))
+        chunk = max(64, self.chunk_elements // max(1, int(nodes)))
         if size <= chunk:
-            return self.module.evaluate(*args, nodes=nodes, rule=rule, want=want)
+            return self._block(args, nodes, rule, want)
         flat = [a.reshape(-1) for a in args]
-        parts = [self.module.evaluate(*[f[i:i + chunk] for f in flat], nodes=nodes, rule=rule, want=want)
-                 for i in range(0, size, chunk)]
+        parts = [self._block([f[i:i + chunk] for f in flat], nodes, rule, want) for i in range(0, size, chunk)]
         return {k: np.concatenate([np.broadcast_to(p[k], p[k].shape) for p in parts]).reshape(shape)
                 for k in parts[0]}
+
+    def _block(self, args, nodes, rule, want) -> dict:
+        """The generated module on one block of points (NumPy arrays in and out)."""
+        return self.module.evaluate(*args, nodes=nodes, rule=rule, want=want)
 
     def step(self, state: dict, params: dict, nodes: int = 96, rule: str = "hermite") -> dict:
         """One sweep of the fixed-point maps: overlaps from conjugates, then conjugates from overlaps."""
@@ -169,6 +176,34 @@ class TorchTheory(CompiledTheory):
         out = self.module.evaluate(*[values[a] for a in self.argnames], nodes=nodes, rule=rule, want=want,
                                    device=device)
         return {k: v.detach().cpu().numpy() for k, v in out.items()} if to_numpy else out
+
+
+class DeviceTheory(CompiledTheory):
+    """The torch module of a model run on ``device`` ("cuda", "cuda:1", or "cpu") behind the NumPy
+    interface of :class:`CompiledTheory`: arrays in, arrays out, each block of points copied to
+    the device, its quadrature sums computed there in float64 and the outputs copied back.  The
+    solver (``replica.solve``), transitions and phase diagrams drive it unchanged — the same
+    solver logic, with the (nodes x points) work on the device."""
+
+    #: larger blocks than on the CPU: a GPU wants many points per kernel launch
+    chunk_elements = 1 << 24
+
+    def __init__(self, torch_theory: TorchTheory, device):
+        super().__init__(torch_theory._theory, torch_theory.module, torch_theory.source, torch_theory.model)
+        self.device = device
+
+    def _block(self, args, nodes, rule, want) -> dict:
+        out = self.module.evaluate(*args, nodes=nodes, rule=rule, want=want, device=self.device)
+        return {k: v.detach().cpu().numpy() for k, v in out.items()}
+
+
+def on_device(model, device: str = "cpu", part: str = "main") -> CompiledTheory:
+    """The compiled ``model`` (a Model or a name) evaluated on ``device``: ``"cpu"`` the NumPy
+    module, any other torch device (``"cuda"``) its torch module there (:class:`DeviceTheory`).
+    Both come from the on-disk cache when they are there."""
+    if str(device) == "cpu":
+        return load_compiled(model, "numpy", part)
+    return DeviceTheory(load_compiled(model, "torch", part), device)
 
 
 _COMPILED = {"numpy": CompiledTheory, "torch": TorchTheory}
