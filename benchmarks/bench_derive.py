@@ -14,7 +14,7 @@ import time
 from replica.builtin import BUILTINS
 
 COLD = "import replica; replica.derive({m!r}).compile()"
-WARM = "from replica.theory import load_compiled; c = load_compiled({m!r}); assert c._theory is None"
+WARM = "from replica.codegen.compiled import load_compiled; c = load_compiled({m!r}); assert c._theory is None"
 BASE = "import replica"
 
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import baseline_quad  # noqa: E402
 
 from replica.phase import lines, phase_diagram  # noqa: E402
-from replica.theory import load_compiled  # noqa: E402
+from replica.codegen.compiled import load_compiled  # noqa: E402
 
 
 def main(n=100, sample=6):

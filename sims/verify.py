@@ -160,7 +160,7 @@ def theory_values(model, grid: dict, names, branch: str = "equilibrium") -> tupl
     follows, metastable in a coexistence region — where the solver converges from there, else
     the equilibrium.  Bayes-optimal theories report ``m`` as ``q`` (Nishimori: m = q)."""
     from replica.solve import solve, solve_branches
-    from replica.theory import load_compiled
+    from replica.codegen.compiled import load_compiled
     model = load_model(model)
     c = load_compiled(model)
     sol = solve_branches(c, grid, init="all").equilibrium_solution()

@@ -8,7 +8,7 @@ import pytest
 
 import replica
 from replica.codegen import cache as C
-from replica.theory import load_compiled
+from replica.codegen.compiled import load_compiled
 
 POINT = dict(alpha=1.3, kappa=0.4, q=0.35, q_hat=0.8)
 

@@ -17,7 +17,7 @@ from scipy import integrate, stats
 from replica.cli import main
 from replica.phase import lines, load, phase_diagram, plot, save, to_json
 from replica.phase.tracing import assemble, refine_rows
-from replica.theory import load_compiled
+from replica.codegen.compiled import load_compiled
 from oracles import classification as oc
 from oracles import regression as orr
 

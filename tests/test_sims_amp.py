@@ -26,7 +26,7 @@ from sims.data import sample
 def theory_ising():
     """ising-bayes at α = 1 (flip 0 and 0.1), the partial-recovery branch AMP reaches."""
     from replica.solve import solve
-    from replica.theory import load_compiled
+    from replica.codegen.compiled import load_compiled
     s = solve(load_compiled("ising-bayes"), {"alpha": 1.0, "flip": np.array([0.0, 0.1])}, init="uninformed")
     assert bool(np.all(s.converged))
     return {0.0: float(s["q"][0]), 0.1: float(s["q"][1])}
@@ -163,7 +163,7 @@ def test_gibbs_student_is_mismatched_inference():
     AMP's overlaps are the replica theory's of ising-gibbs (Seung, Sompolinsky & Tishby 1992),
     m ≠ q off the Nishimori line."""
     from replica.solve import solve
-    from replica.theory import load_compiled
+    from replica.codegen.compiled import load_compiled
     th = solve(load_compiled("ising-gibbs"), {"alpha": 1.0, "T": 0.5})
     assert bool(th.converged.all())
     d = sample("ising-gibbs", {"alpha": 1.0, "T": 0.5}, n=2000, seeds=4, seed=3)

@@ -40,7 +40,7 @@ def run(args):
 def _theory(name, alpha, K=2):
     """The uninformed branch (AMP's) of the replica theory at the alphas."""
     from replica.solve import solve
-    from replica.theory import load_compiled
+    from replica.codegen.compiled import load_compiled
     s = solve(load_compiled(name), {"alpha": np.atleast_1d(np.asarray(alpha, float)), "K": K}, init="uninformed")
     assert bool(np.all(s.converged))
     return s
@@ -277,7 +277,7 @@ def test_soft_committee_amp_unspecialized():
 
 def _theory_soft(alpha):
     from replica.solve import solve
-    from replica.theory import load_compiled
+    from replica.codegen.compiled import load_compiled
     s = solve(load_compiled("soft-committee-bayes"), {"alpha": [alpha], "K": 2, "delta": 0.1}, init="uninformed")
     return {k: float(s[k][0]) for k in ("q_diag", "generalization_error")}
 

@@ -29,6 +29,6 @@ def test_ising_gibbs_metropolis_at_finite_temperature():
     assert abs(drift) <= 4 * se + 0.02
     # training error: the energy per sample, T^2 dPhi/dT / alpha of the compiled theory
     from replica.solve import solve
-    from replica.theory import load_compiled
+    from replica.codegen.compiled import load_compiled
     sol = solve(load_compiled("ising-gibbs"), {"alpha": alpha, "T": T})
     _agree(r["energy"], float(sol["training_error"]), n)

@@ -10,7 +10,7 @@ import torch
 from replica.builtin import BUILTINS
 from replica.codegen.lower import LoweringError
 from replica.codegen.torch_backend import generate_torch_module, module_from_source
-from replica.theory import TorchTheory, load_compiled
+from replica.codegen.compiled import TorchTheory, load_compiled
 
 RANGES = {"q": (0.15, 0.6), "m": (0.05, 0.3), "Q": (0.9, 1.4), "chi": (0.4, 1.5),
           "q_hat": (0.3, 1.5), "m_hat": (0.2, 0.8), "Q_hat": (-0.5, 0.5), "chi_hat": (0.8, 2.0)}

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory,
                     check_output_path, main, model_values, parse_assignments, parse_grid_axis, solver_memory)
+from .device import DEVICE, check_device
 
 
 def _axis(text: str, option: str, scale: str) -> tuple:
@@ -50,9 +51,10 @@ def _axis(text: str, option: str, scale: str) -> tuple:
 @click.option("--color", default=None, metavar="VARIABLE",
               help="In the plot, colour the grid by this variable (e.g. generalization_error) instead of phases.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+@DEVICE
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (lines, grid, phases).")
 def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, nodes, rule, workers,
-                  scheduler, out, plot_path, color, quiet, as_json):
+                  scheduler, out, plot_path, color, quiet, device, as_json):
     """Phase diagram of MODEL (a built-in name or FILE.py[:VARIABLE]) over two parameters.
 
     Every grid point is solved from every initial condition (equilibrium and metastable
@@ -64,10 +66,14 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
       replica phase-diagram ising-bayes --x alpha=0.8:2.0:25 --y flip=0:0.1:6 \\
           --out pd.nc --plot pd.png
     """
+    from ..codegen.compiled import on_device
     from ..model import load_model
     from ..phase import phase_diagram as run, plot, save, to_json
     if workers is not None and scheduler is not None:
         raise CLIInputError("give --workers (a new local cluster) or --scheduler (an existing one), not both")
+    if device != "cpu" and (workers is not None or scheduler is not None):
+        raise CLIInputError(f"--device {device} runs in this process: not with --workers or --scheduler")
+    check_device(device)
     if plot_path is not None and not plot_path.lower().endswith((".png", ".pdf", ".svg")):
         raise CLIInputError(f"--plot: the file name must end in .png, .pdf or .svg, got {plot_path!r}")
     check_output_path(out, "--out")
@@ -81,6 +87,7 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
     kind_list = None if kinds is None else [k.strip() for k in kinds.split(",") if k.strip()]
     with _quiet(as_json):
         m = load_model(model)
+        check_device(device, m)
         fixed = model_values(m, parse_assignments(sets), free=(xs[0], ys[0]))
         grid = {**fixed, xs[0]: xs[1][:, None], ys[0]: ys[1][None, :]}
         check_hidden_units(m, grid, theory=True)
@@ -88,7 +95,7 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
         if color is not None:
             _check_color(m, color)
         try:
-            ds = run(m, xs, ys, fixed, kinds=kind_list, nodes=nodes, rule=rule, refine=refine,
+            ds = run(m if device == "cpu" else on_device(m, device), xs, ys, fixed, kinds=kind_list, nodes=nodes, rule=rule, refine=refine,
                      workers=workers, scheduler=scheduler, progress=not (quiet or as_json))
         except ValueError as e:
             if "transition kind" in str(e):

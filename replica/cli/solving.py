@@ -13,6 +13,7 @@ import numpy as np
 
 from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory, main,
                     model_values, parse_assignments, parse_range, parse_sweep, solver_memory)
+from .device import DEVICE, check_device
 
 _QUAD = [
     click.option("--nodes", type=click.IntRange(4, 100000), default=None,
@@ -45,14 +46,17 @@ def _quadrature_doc(nodes, rule) -> dict:
         "rule": "auto", "nodes": n, "stages": ["hermite 96", f"legendre {n}"]}
 
 
-def _load_model(spec):
+def _load_model(spec, device: str = "cpu"):
     from ..model import load_model
-    return load_model(spec)
+    check_device(device)
+    model = load_model(spec)
+    check_device(device, model)
+    return model
 
 
-def _compiled(model):
-    from ..theory import load_compiled
-    return load_compiled(model)
+def _compiled(model, device: str = "cpu"):
+    from ..codegen.compiled import on_device
+    return on_device(model, device)
 
 
 def _grid(sweeps: list, sets: dict) -> tuple:
@@ -97,8 +101,9 @@ def _table(records: list, columns: list) -> str:
 @_quadrature
 @click.option("--tol", type=click.FloatRange(1e-15, 1e-2), default=1e-10, show_default=True,
               help="Convergence threshold on the relative fixed-point residual.")
+@DEVICE
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def solve(model, sets, sweeps, init, nodes, rule, tol, as_json):
+def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
     """Solve the saddle-point equations of MODEL (a built-in name or FILE.py[:VARIABLE]).
 
     Points that do not converge are reported with "converged": false and null values."""
@@ -111,12 +116,12 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, as_json):
     check_grid(points, "--sweep")
     check_memory(solver_memory(points, nodes), f"solving {points} points")
     with _quiet(as_json):
-        m = _load_model(model)
+        m = _load_model(model, device)
         grid = _grid(sweeps, values)
         params = model_values(m, {**values, **grid})
         check_hidden_units(m, params, theory=True)
         check_erm_minimizer(m, params)
-        c = _compiled(m)
+        c = _compiled(m, device)
         if init == "all":
             records = solve_branches(c, params, "all", tol=tol, nodes=nodes, rule=rule).to_records()
         else:
@@ -162,8 +167,9 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, as_json):
                                  "interpolation_peak"]),
               help="Only these kinds (repeatable; default: every kind that applies to the model).")
 @_quadrature
+@DEVICE
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def transition(model, along, range_, sets, kinds, nodes, rule, as_json):
+def transition(model, along, range_, sets, kinds, nodes, rule, device, as_json):
     """Locate the transitions of MODEL along one parameter: capacity, first-order, spinodal,
     weak recovery and RS instability, each by root finding."""
     from ..solve import find_transitions
@@ -181,18 +187,19 @@ def transition(model, along, range_, sets, kinds, nodes, rule, as_json):
     if large_k:
         return _large_k_transitions(model, along, rng, values, as_json)
     with _quiet(as_json):
-        m = _load_model(model)
+        m = _load_model(model, device)
         if along not in m.parameter_names():
             model_values(m, {along: 0.0})          # raises the unknown-parameter error
         fixed = model_values(m, values, free=(along,))
         check_hidden_units(m, fixed, theory=True)
         check_erm_minimizer(m, fixed)
-        c = _compiled(m)
+        c = _compiled(m, device)
         if rng is not None:
             model_values(m, {along: np.array(rng)})  # both ends inside the domain
         else:
             rng = default_range(c, along)
-        found = find_transitions(m, along, rng, fixed, kinds=list(kinds) or None, nodes=nodes, rule=rule)
+        found = find_transitions(m if device == "cpu" else c, along, rng, fixed, kinds=list(kinds) or None,
+                                 nodes=nodes, rule=rule)
     doc = {"model": m.name, "parameter": along, "range": list(rng),
            "parameters": {k: float(v) for k, v in fixed.items()},
            "quadrature": _quadrature_doc(nodes, rule),

@@ -43,7 +43,7 @@ class TheoryRef:
     def compiled(self):
         if self._compiled is None:
             if self.key not in TheoryRef._memo:
-                from ..theory import load_compiled
+                from ..codegen.compiled import load_compiled
                 TheoryRef._memo[self.key] = load_compiled(self.model)
             self._compiled = TheoryRef._memo[self.key]
         return self._compiled

@@ -136,7 +136,8 @@ def _jacobian(problem: Problem, it: _Iterate, idx) -> np.ndarray:
     up = problem.admissible(perturbed(1.0), flat_idx).reshape(cols, p)
     sign = np.where(up, 1.0, -1.0)                                          # (cols, p)
     X = x[:, None, :] + E[:, :, None] * sign[None] * step[:, None, :]
-    dM = problem.maps(problem.evaluate(X.reshape(d, -1), flat_idx)).reshape(d, cols, p) - m0[:, None, :]
+    out = problem.evaluate(X.reshape(d, -1), flat_idx, want=["map_" + k for k in problem.names])   # the maps only
+    dM = problem.maps(out).reshape(d, cols, p) - m0[:, None, :]
     J = np.zeros((p, d, d))
     for j in range(cols):
         if j < n:                                       # overlap j moved: the conjugate maps respond
@@ -250,12 +251,13 @@ def _progress(it, idx):
     it.since_best[idx] = np.where(gain, 0, it.since_best[idx] + 1)
 
 
-def _record(it: _Iterate, problem: Problem):
+def _record(it: _Iterate, problem: Problem, outputs: bool = True):
     """The outputs other than the maps (free entropy, observables), evaluated once at the final
-    state of the converged points (the iteration itself computes the maps only)."""
+    state of the converged points (the iteration itself computes the maps only); NaN
+    everywhere without ``outputs`` (a coarse pass whose states only start the next one)."""
     module = getattr(problem.compiled, "module", None)
     names = None if module is None else [k for k in module.OUTPUTS if not k.startswith("map_")]
-    sel = np.flatnonzero(it.converged)
+    sel = np.flatnonzero(it.converged & outputs)
     if names is None and sel.size == 0:
         sel = np.arange(problem.size)        # a hand-made theory: learn its output names
     out = problem.evaluate(it.x[:, sel], sel, want=names) if sel.size else dict.fromkeys(names, np.nan)
@@ -306,7 +308,7 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
           max_iter: int = 2000, damping="adaptive", anderson: int = 5, newton: bool = True,
           newton_switch: float = 1e-6, nodes: int | None = None, rule: str = "auto",
           branch: str | None = None, local: bool = False, patience: int = 400,
-          check: bool = True, quad_tol: float = QUAD_TOL) -> Solution:
+          outputs: bool = True, check: bool = True, quad_tol: float = QUAD_TOL) -> Solution:
     """Solve the saddle-point equations of ``compiled`` at every point of the broadcast grid
     of ``params`` (name -> float or array; missing parameters take the model's defaults).
 
@@ -335,6 +337,8 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
         with the residual under that rule.
     local : Newton steps only (each must lower the residual; a point fails after three refused
         ones): converges to a root near ``init`` or not at all — the corrector of continuation.
+    outputs : evaluate the free entropy and observables at the converged points (False: NaN,
+        for a pass whose states only start another — ``rule='auto'``'s Gauss-Hermite pass).
     """
     if getattr(compiled, "solver", None) is not None:   # its own state evolution (committee machines)
         return compiled.solver.solve(params, init, tol=tol, nodes=nodes, rule=rule, branch=branch)
@@ -343,8 +347,8 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
         kw = dict(tol=tol, max_iter=max_iter, damping=damping, anderson=anderson, newton=newton,
                   newton_switch=newton_switch, patience=patience)
         coarse = solve(compiled, params, init, nodes=DEFAULT_NODES["hermite"], rule="hermite", branch=label,
-                       check=False, **kw)
-        fine = solve(compiled, params, coarse.last, nodes=nodes, rule="legendre", branch=label,
+                       outputs=False, check=False, **kw)
+        fine = solve(compiled, params, coarse.last, nodes=nodes, rule="legendre", branch=label, outputs=outputs,
                      check=check, quad_tol=quad_tol, **kw)
         fine.iterations = fine.iterations + coarse.iterations
         # the perfect end point (q = ρ, conjugates infinite) is reached by saturation, whatever the rule
@@ -377,7 +381,7 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
         it.done[idx[quit_]] = True
     if check:
         _check_quadrature(problem, it, quad_tol)
-    _record(it, problem)
+    _record(it, problem, outputs)
     return _solution(problem, it, label)
 
 

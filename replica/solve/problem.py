@@ -121,7 +121,10 @@ class Problem:
 
     def _numeric(self, expr) -> np.ndarray:
         """A SymPy expression of the model parameters as a flat array over the points."""
-        syms, f = _lambdified(sp.sympify(expr))
+        expr = sp.sympify(expr)
+        if not expr.free_symbols:            # a number (ρ = 1, Q = 1): no lambdify (start-up)
+            return np.full(self.size, float(expr))
+        syms, f = _lambdified(expr)
         val = f(*[self.flat[s] for s in syms])
         return np.broadcast_to(np.asarray(val, float), (self.size,)).copy()
 

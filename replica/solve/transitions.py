@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize
 
 from .branches import same_point, solve_branches
 from .fixed_point import solve
@@ -54,7 +53,8 @@ def compiled_part(spec, part: str = "main"):
     """The CompiledTheory of ``spec`` — a Theory, a CompiledTheory, a Model or a model name —
     or of its q -> 1 capacity theory (``part='capacity'``; None where there is none).  Compiled
     modules come from the on-disk cache when they are there (no derivation)."""
-    from ..theory import CompiledTheory, Theory, load_compiled
+    from ..codegen.compiled import CompiledTheory, load_compiled
+    from ..theory import Theory
     if isinstance(spec, Theory):
         th = spec.capacity if part == "capacity" else spec
         return None if th is None else th.compile()
@@ -96,11 +96,12 @@ def _setup(spec, along, range, fixed):
 def _roots(values, grid, f_point, xtol) -> list:
     """Roots of f along ``grid`` from its values there: brentq on f_point (one value) in every
     bracket (consecutive finite values of opposite sign); exact zeros of the grid kept."""
+    from scipy.optimize import brentq      # start-up: scipy.optimize (~0.3 s) only when a root is sought
     roots = []
     for i in range(len(grid) - 1):
         a, b = values[i], values[i + 1]
         if np.isfinite(a) and np.isfinite(b) and np.sign(a) * np.sign(b) < 0:
-            roots.append(optimize.brentq(f_point, grid[i], grid[i + 1], xtol=xtol, rtol=1e-15, maxiter=200))
+            roots.append(brentq(f_point, grid[i], grid[i + 1], xtol=xtol, rtol=1e-15, maxiter=200))
         elif a == 0:
             roots.append(float(grid[i]))
     return roots
