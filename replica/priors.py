@@ -16,7 +16,7 @@ import sympy as sp
 from ._component import Component, ComponentError
 from .density_checks import check_nonnegative, corner_points
 from .params import POSITIVE, Domain
-from .symbolic.gauss import expand_indicators, lebesgue_integral
+from .symbolic.gauss import GaussE, expand_indicators, lebesgue_integral
 from .symbolic.lines import LineIntegral, line_integral, support
 from .symbolic.special import LogSumExp
 from .symbols import w as W
@@ -64,9 +64,20 @@ class Prior(Component):
             g = self.density * f
             c = lebesgue_integral(g, W)
             if c is None:
+                c = self._standard_normal(f)
+            if c is None:
                 c = self._line(g)
             total += c
         return total
+
+    def _standard_normal(self, f):
+        """c E_x[f(x)], x ~ N(0, 1), when the density is c times the standard normal one (the
+        spherical and unit Gaussian priors): Gauss-Hermite is exact for it, no line node needed."""
+        ratio = sp.simplify(self.density / _NORMAL)
+        if ratio.has(W):
+            return None
+        x = sp.Dummy("x", real=True)
+        return ratio * GaussE(f.subs(W, x), x)
 
     def _line(self, g):
         """∫ dw g(w) as a quadrature node on the density's effective support."""

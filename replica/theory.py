@@ -56,6 +56,15 @@ class Theory(Rendered):
     # holding only ``model``, ``kind`` and that module: ``compile()`` needs nothing else, and the
     # SymPy parts are derived on first access to any of them (``__getattr__`` is reached only
     # for attributes not yet set).
+    def __getattribute__(self, name):
+        # fields with a class-level default (capacity, replicated) are found on the class and
+        # never reach ``__getattr__``: materialize for them here
+        if name in _DEFAULTED:
+            d = object.__getattribute__(self, "__dict__")
+            if d.get("_deferred"):
+                object.__getattribute__(self, "_materialize")()
+        return object.__getattribute__(self, name)
+
     def __getattr__(self, name):
         if name in _DEFERRED and self.__dict__.get("_deferred"):
             self._materialize()
@@ -163,6 +172,7 @@ def _theory(d: Derivation, kind: str) -> Theory:
 
 #: the fields a deferred Theory derives on first access
 _DEFERRED = tuple(f.name for f in fields(Theory) if f.name not in ("model", "kind", "_compiled"))
+_DEFAULTED = frozenset(f.name for f in fields(Theory) if f.name in _DEFERRED and f.name in vars(Theory))
 
 #: derived theories of this process, by model (see ``derive``)
 _MEMO: dict = {}

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import cmath
+import functools
 import hashlib
 import itertools
 import random
@@ -246,13 +247,52 @@ def _log_denominators(m):
     return m.xreplace(reps) if reps else m
 
 
+def _replace_once(e, query, value):
+    """``e.replace(query, value)`` (bottom-up, simultaneous: SymPy's own walk, step for step),
+    each distinct subexpression rewritten once: SymPy's walk visits a subtree as often as it
+    occurs, and the derived expressions repeat large subtrees many times."""
+    memo = {}
+
+    def walk(node):
+        hit = memo.get(node)
+        if hit is not None:
+            return hit
+        out = node
+        if node.args:
+            newargs = tuple([walk(a) for a in node.args])
+            if newargs != node.args:
+                out = node.func(*newargs)
+                # as SymPy: a rebuilt node equal to one of its rewritten arguments is kept as is
+                if any(out == a and a != b for a, b in zip(node.args, newargs)):
+                    memo[node] = out
+                    return out
+        if query(out):
+            v = value(out)
+            if v is not None and v != out:
+                out = v
+        memo[node] = out
+        return out
+
+    return walk(e)
+
+
+@functools.lru_cache(maxsize=4096)
+def _merge_exps(m):
+    """A product's exponentials merged (denominators of exponential sums in log space first)."""
+    return sp.powsimp(_log_denominators(sp.factor_terms(m)), combine="exp")
+
+
+@functools.lru_cache(maxsize=4096)
+def _expand_log(a):
+    return sp.expand_log(a, force=True)
+
+
 def stabilize(e):
     """Gaussian tails in log space: erfc(u) -> exp(logerfc(u)), exponentials merged."""
     e = _log_tails(e)
-    e = e.replace(lambda a: a.is_Mul and a.has(sp.exp),
-                  lambda a: sp.powsimp(_log_denominators(sp.factor_terms(a)), combine="exp"))
+    e = _replace_once(e, lambda a: a.is_Mul and a.has(sp.exp), _merge_exps)
     e = absorb_exponentials(e)
-    e = e.replace(lambda a: isinstance(a, sp.log), lambda a: sp.expand_log(a, force=True))
+    e = _replace_once(e, lambda a: isinstance(a, sp.log), _expand_log)
     return e
 
 

@@ -435,7 +435,8 @@ def interpolation_peak(theory, along="alpha", range=None, fixed=None, *, nodes=N
     for i in np.arange(1, grid - 1):
         if not (np.isfinite(ys[i - 1:i + 2]).all() and ys[i] > ys[i - 1] and ys[i] >= ys[i + 1]):
             continue
-        r = optimize.minimize_scalar(lambda v: -float(err(v)[0]), bounds=(xs[i - 1], xs[i + 1]), method="bounded",
+        from scipy.optimize import minimize_scalar      # start-up: as in _roots
+        r = minimize_scalar(lambda v: -float(err(v)[0]), bounds=(xs[i - 1], xs[i + 1]), method="bounded",
                                      options={"xatol": xtol * max(1.0, abs(xs[i]))})
         if np.isfinite(r.fun):
             out.append({"kind": "interpolation_peak", "value": float(r.x), "generalization_error": float(-r.fun),
