@@ -116,7 +116,7 @@ def test_diverging_twolayer_run_reports_diverged_not_numbers():
 def test_any_exception_is_one_line_and_a_json_error(monkeypatch):
     from replica.cli import solving
 
-    def boom(spec):
+    def boom(*args, **kwargs):
         raise RuntimeError("something\nunexpected")
     monkeypatch.setattr(solving, "_load_model", boom)
     refused(["solve", "ising-bayes"], "RuntimeError: something unexpected")

@@ -154,7 +154,7 @@ def test_ising_gibbs_first_order_line():
     """Seung, Sompolinsky & Tishby 1992 (alpha, T) diagram: the first-order line to perfect
     generalization, against the oracle's free-entropy crossing at each temperature."""
     ds = phase_diagram("ising-gibbs", ("alpha", np.linspace(0.8, 2.4, 9)), ("T", [0.3, 0.5]),
-                       kinds=["first_order"], refine=0, nodes=96, rule="hermite")
+                       kinds=["first_order"], refine=0)
     fo = line_of(lines(ds), "first_order")
     for T in (0.3, 0.5):
         assert fo[T] == pytest.approx(_oracle(oc.ising_gibbs_first_order, T), abs=1e-7)
