@@ -26,7 +26,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from ..symbolic.derive import LabelIntegral
 from ..symbolic.gauss import GaussE, lebesgue_integral, reclose
-from ..symbolic.lines import LineIntegral, breakpoints, reclose_lines, tilt_lines, without_hints
+from ..symbolic.lines import LineIntegral, breakpoints, kink_arguments, reclose_lines, tilt_lines, without_hints
 from ..symbolic.moreau import Envelope, Prox
 from ..symbolic.potentials import Potential, substitute_potentials
 from ..symbolic.special import LogSumExp, XLogX
@@ -459,15 +459,7 @@ def _kinks(f, x):
     """Points where the integrand f(x) has a kink or a jump: roots, linear in x, of the arguments of
     Heaviside, |.|, sign, of max/min differences and of Piecewise conditions (innermost node only)."""
     f = without_hints(f)
-    args = []
-    for a in f.atoms(sp.Heaviside, sp.Abs, sp.sign):
-        args.append(a.args[0])
-    for a in f.atoms(sp.Max, sp.Min):
-        args.extend(u - v for u, v in itertools.combinations(a.args, 2))
-    for pw in f.atoms(sp.Piecewise):
-        for _, cond in pw.args:
-            for rel in cond.atoms(sp.core.relational.Relational):
-                args.append(rel.lhs - rel.rhs)
+    args = kink_arguments(f)
     # a kink inside a piecewise or implicit argument (e.g. Θ(-y prox)): try each branch, and
     # invert a proximal map at its root, prox = p0  <=>  ω = p0 + χ ℓ'(p0)
     more = []

@@ -25,7 +25,7 @@ import sympy as sp
 
 from .gauss import GaussE, expand_indicators, lebesgue_integral
 
-__all__ = ["LineIntegral", "TiltPeak", "reclose_lines", "line_integral", "tilt_lines", "support", "breakpoints", "without_hints"]
+__all__ = ["LineIntegral", "TiltPeak", "reclose_lines", "line_integral", "tilt_lines", "support", "breakpoints", "without_hints", "kink_arguments"]
 
 class LineIntegral(sp.Function):
     """∫_lo^hi dx f(x); ``mu``, ``sigma``: centre and scale of its quadrature."""
@@ -89,20 +89,24 @@ def without_hints(f):
                      lambda n: LineIntegral(n.args[0], n.args[1], sp.S.Zero, sp.S.One, *n.args[4:]))
 
 
-def breakpoints(f, x) -> list:
-    """Points where f(x) has a kink or a jump: linear roots of the arguments of Heaviside, |.|,
-    sign, of max/min differences and Piecewise conditions, with |.| inside them resolved by
-    branches (Θ(√3 - |w|) has its jumps at ±√3)."""
-    f = without_hints(f)
-    args = []
-    for a in f.atoms(sp.Heaviside, sp.Abs, sp.sign, sp.DiracDelta):
-        args.append(a.args[0])
+def kink_arguments(f, atoms=(sp.Heaviside, sp.Abs, sp.sign)) -> list:
+    """Expressions whose zeros are the kinks or jumps of ``f``: the arguments of ``atoms``, the
+    differences of max/min arguments and the sides of Piecewise conditions."""
+    args = [a.args[0] for a in f.atoms(*atoms)]
     for a in f.atoms(sp.Max, sp.Min):
         args.extend(u - v for u, v in itertools.combinations(a.args, 2))
     for pw in f.atoms(sp.Piecewise):
         for _, cond in pw.args:
             for rel in cond.atoms(sp.core.relational.Relational):
                 args.append(rel.lhs - rel.rhs)
+    return args
+
+
+def breakpoints(f, x) -> list:
+    """Points where f(x) has a kink or a jump: linear roots of the arguments of Heaviside, |.|,
+    sign, of max/min differences and Piecewise conditions, with |.| inside them resolved by
+    branches (Θ(√3 - |w|) has its jumps at ±√3)."""
+    args = kink_arguments(without_hints(f), (sp.Heaviside, sp.Abs, sp.sign, sp.DiracDelta))
     roots = []
     for g in args:
         if not g.has(x):
