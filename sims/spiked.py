@@ -31,10 +31,11 @@ from replica.params import NONNEGATIVE, POSITIVE, ParameterError
 
 from .data import DTYPE, _device, generator
 
-__all__ = ["SpikedRun", "run_spiked"]
+__all__ = ["SpikedRun", "run_spiked", "MAX_TENSOR_ENTRIES"]
 
 _SIGNAL, _NOISE2, _NOISEP, _INIT, _LANGEVIN = 20, 21, 22, 23, 24
-_MAX_TENSOR_ENTRIES = 2 * 10**8
+#: seeds · N^p noise-tensor entries allowed (float64: 1.6 GB)
+MAX_TENSOR_ENTRIES = 2 * 10**8
 
 
 @dataclass
@@ -90,9 +91,9 @@ def run_spiked(n: int, seeds: int = 4, *, p: int = 3, delta2: float = 0.5, delta
         raise ParameterError(f"seeds must be a positive integer, got {seeds!r}")
     if p not in (3, 4):
         raise ParameterError(f"p must be 3 or 4, got {p!r}")
-    if seeds * n**p > _MAX_TENSOR_ENTRIES:
+    if seeds * n**p > MAX_TENSOR_ENTRIES:
         raise ParameterError(f"seeds * N^p = {seeds * n ** p:.3g} tensor entries exceed the limit "
-                             f"{_MAX_TENSOR_ENTRIES:.0e} (memory); use a smaller N or fewer seeds")
+                             f"{MAX_TENSOR_ENTRIES:.0e} (memory); use a smaller N or fewer seeds")
     delta2, deltap = POSITIVE.check("delta2", delta2), POSITIVE.check("deltap", deltap)
     T, t_max, dt = NONNEGATIVE.check("T", T), POSITIVE.check("t_max", t_max), POSITIVE.check("dt", dt)
     if not -1 <= m0 <= 1:

@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from replica.builtin import BUILTINS
+from replica.dynamics.models import DYNAMICAL
 
 # DESIGN.md's table of built-in perceptron models (names and parameter names are the contract)
 DESIGN_MODELS = {
@@ -58,7 +59,7 @@ def test_list_json_has_every_design_model_with_its_parameters():
 def test_list_names_and_text():
     r = replica("list", "--names")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == list(BUILTINS)
+    assert r.stdout.split() == list(BUILTINS) + list(DYNAMICAL)
     r = replica("list")
     assert r.returncode == 0, r.stderr
     for name in DESIGN_MODELS:

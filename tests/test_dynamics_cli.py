@@ -63,3 +63,67 @@ def test_bad_input_is_one_line_exit_2():
         r = run(args)
         assert r.exit_code == 2, (args, r.output)
         assert r.stderr.startswith("replica: error: ") and r.stderr.count("\n") == 1, (args, r.stderr)
+
+
+def test_list_shows_the_dynamical_builtins():
+    """DESIGN.md's table: spiked-matrix-tensor (p (3), delta2, deltap, T (0)), soft-committee-sgd
+    (K, M, eta)."""
+    r = run(["list", "--json"])
+    assert r.exit_code == 0, r.output
+    models = {m["name"]: m for m in json.loads(r.stdout)["models"]}
+    smt, sgd = models["spiked-matrix-tensor"], models["soft-committee-sgd"]
+    assert list(smt["parameters"]) == ["p", "delta2", "deltap", "T"] and list(sgd["parameters"]) == ["K", "M", "eta"]
+    assert smt["parameters"]["p"] == {"domain": "{3, 4}", "default": 3.0}
+    assert smt["parameters"]["T"]["default"] == 0.0 and smt["kind"] == sgd["kind"] == "dynamical"
+    text = run(["list"]).stdout
+    assert "spiked-matrix-tensor: " in text and "soft-committee-sgd: " in text
+
+
+def test_derive_prints_the_dynamical_equations():
+    """The DMFT's m-equation at p = 3 without its memory integral is −μm + m/Δ₂ + m²/Δ_p (Q'(m) of
+    Q(c) = c²/(2Δ₂) + c³/(3Δ_p), written out here); the derivation file is what derive prints."""
+    import sympy as sp
+    from pathlib import Path
+    from replica.dynamics.equations import equations, render
+    eqs = dict(equations("spiked-matrix-tensor"))
+    p, d2, dp = sp.Symbol("p", integer=True, positive=True), *sp.symbols("Delta_2 Delta_p", positive=True)
+    t = sp.Symbol("t", real=True)
+    m, mu = sp.Function("m")(t), sp.Function("mu")(t)
+    rhs = eqs["overlap with the signal"].rhs.subs(p, 3).replace(sp.Integral, lambda *a: 0)
+    assert sp.simplify(rhs - (-mu * m + m / d2 + m**2 / dp)) == 0
+    c = sp.Symbol("c", positive=True)
+    assert sp.simplify(eqs["covariance of the noise field, Q(c)"].rhs.subs(p, 3) - (c**2 / (2 * d2) + c**3 / (3 * dp))) == 0
+    for name in ("spiked-matrix-tensor", "soft-committee-sgd"):
+        r = run(["derive", name])
+        assert r.exit_code == 0, r.output
+        assert r.stdout.count("\n") > 10
+        doc = json.loads(run(["derive", name, "--json"]).stdout)
+        assert doc["kind"] == "dynamical" and len(doc["equations"]) >= 5
+        path = Path(__file__).resolve().parent.parent / "derivations" / f"{name}.md"
+        assert path.read_text(encoding="utf-8") == render(name, "markdown")
+
+
+def test_verify_soft_committee_sgd_agrees_and_exits_0(tmp_path):
+    """ε_g(t) of online SGD (N = 250, 500, extrapolated in 1/N) against the ODEs: exit 0."""
+    png = tmp_path / "v.png"
+    r = run(["verify", "soft-committee-sgd", "--set", "K=2", "--set", "M=2", "--t-max", "3", "--n", "250",
+             "--n", "500", "--seeds", "4", "--seed", "1", "--json", "--plot", str(png)])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["verdict"] == "agree" and doc["sizes"] == [250, 500] and png.stat().st_size > 0
+    assert len(doc["points"]) == 5 and all(p["observable"] == "generalization_error" for p in doc["points"])
+    assert doc["points"][-1]["theory"] < 0.5 * doc["points"][0]["theory"]     # it learned: the check has content
+
+
+def test_verify_dynamical_bad_input_is_one_line_exit_2():
+    for args in (["verify", "spiked-matrix-tensor", "--t-max", "100"],
+                 ["verify", "spiked-matrix-tensor", "--t-max", "2", "--seeds", "1"],
+                 ["verify", "spiked-matrix-tensor", "--t-max", "2", "--sweep", "delta2=0.1:0.2:2"],
+                 ["verify", "spiked-matrix-tensor", "--t-max", "2", "--algorithm", "langevin"],
+                 ["verify", "spiked-matrix-tensor", "--t-max", "2", "--n", "2000"],
+                 ["verify", "spiked-matrix-tensor"],
+                 ["verify", "soft-committee-sgd", "--t-max", "2", "--algorithm", "langevin"],
+                 ["verify", "gardner", "--n", "10"]):
+        r = run(args)
+        assert r.exit_code == 2, (args, r.output)
+        assert r.stderr.startswith("replica: error: ") and r.stderr.count("\n") == 1, (args, r.stderr)

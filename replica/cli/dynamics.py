@@ -11,7 +11,8 @@ import numpy as np
 
 from ._base import CLIInputError, _emit_json, _quiet, main, parse_assignments
 
-__all__ = ["is_dynamical", "simulate_dynamical", "transition_dynamical"]
+__all__ = ["is_dynamical", "simulate_dynamical", "transition_dynamical", "dynamical_listing", "derive_dynamical",
+           "verify_dynamical"]
 
 #: the two-time grid costs O(n³) work and O(n²) memory for n = t_max/h steps
 _MAX_DMFT_STEPS = 4000
@@ -20,6 +21,33 @@ _MAX_DMFT_STEPS = 4000
 def is_dynamical(name: str) -> bool:
     from ..dynamics.models import DYNAMICAL
     return name in DYNAMICAL
+
+
+def _domain_text(model, name):
+    dom = model.parameters[name]
+    if name not in model.integers:
+        return str(dom)
+    lo, hi = int(dom.lo), int(dom.hi)
+    return "{" + ", ".join(str(k) for k in range(lo, hi + 1)) + "}" if hi - lo < 4 else f"{{{lo}, {lo + 1}, ..., {hi}}}"
+
+
+def dynamical_listing() -> list:
+    """``replica list`` entries of the dynamical built-ins: [{"name", "description", "kind":
+    "dynamical", "algorithms", "parameters": {name: {"domain", "default"}}}]."""
+    from ..dynamics.models import DYNAMICAL
+    return [{"name": name, "description": m.description, "kind": "dynamical", "algorithms": list(m.algorithms),
+             "parameters": {k: {"domain": _domain_text(m, k), "default": float(m.defaults[k])} for k in m.parameters}}
+            for name, m in DYNAMICAL.items()]
+
+
+def derive_dynamical(model, fmt, as_json):
+    """``replica derive`` on a dynamical built-in: its equations (:mod:`replica.dynamics.equations`)."""
+    from ..dynamics.equations import as_json as doc, render
+    if as_json:
+        _emit_json({**doc(model), "parameters": next(e["parameters"] for e in dynamical_listing()
+                                                     if e["name"] == model)})
+        return
+    click.echo(render(model, fmt), nl=False)
 
 
 def _values(model, sets):
@@ -154,6 +182,53 @@ def simulate_dynamical(model, sets, n, seeds, seed, algorithm, device, t_max, js
         se = "—" if p["stderr"] is None else f"{p['stderr']:.3g}"
         click.echo(f"t={p['t']:<8.4g} {p['observable']:>22}: {p['mean']:.5g} ± {se}  theory {p['theory']:.5g}"
                    f"  (N={n}, {seeds} seeds)")
+
+
+def verify_dynamical(model, sets, ns, seeds, seed, algorithm, device, t_max, json_mode, plot, level, allowance):
+    """``replica verify`` on a dynamical built-in (:mod:`sims.dynamics_verify`): exits 0 agree,
+    1 disagree, 3 inconclusive."""
+    import sys
+    from sims.dynamics_verify import check_request, verify_dynamics
+    from sims.verdict import EXIT_CODES
+    from ..params import ParameterError
+    values = parse_assignments(sets)
+    try:
+        check_request(model, values, ns, seeds, t_max, algorithm)
+    except ParameterError as e:
+        raise CLIInputError(str(e)) from None
+    if device == "cuda":
+        import torch
+        if not torch.cuda.is_available():
+            raise CLIInputError("--device cuda: no CUDA device is available")
+    with _quiet(json_mode):
+        doc = verify_dynamics(model, values, ns, seeds, t_max, algorithm=algorithm, seed=seed, device=device,
+                              level=level, allowance=allowance)
+    if plot:
+        from ..dynamics.plot import plot_trajectories
+        curve = doc["theory_curve"]
+        names = [k for k in curve if k != "t"]
+        pts = {k: tuple(np.array([(r["t"], r["mean"], r["stderr"] or 0.0) for r in doc["points"]
+                                  if r["observable"] == k and r["mean"] is not None]).T) for k in names}
+        est = "N -> inf" if len(ns) > 1 else f"N = {ns[0]}"
+        plot_trajectories(plot, curve["t"], {k: curve[k] for k in names}, points=pts,
+                          title=f"{model} ({doc['algorithm']})\nsimulation {est}, {seeds} seeds: {doc['verdict']}")
+    if json_mode:
+        _emit_json(doc)
+    else:
+        def f(x):
+            return "—" if x is None else f"{x:.5g}"
+        click.echo(f"{model} ({doc['algorithm']}): " + ", ".join(f"{k} = {x:g}" for k, x in doc["parameters"].items())
+                   + f";  theory: {doc['theory']};  N = {', '.join(map(str, ns))}, {seeds} seeds")
+        for r in doc["points"]:
+            per_n = "  ".join(f"N={b['n']}: {f(b['mean'])} ± {f(b['stderr'])}" for b in r["by_n"])
+            click.echo(f"t={r['t']:<7.4g} {r['observable']:>20}: {per_n}  ->  {f(r['mean'])} ± {f(r['stderr'])}"
+                       f"  theory {f(r['theory'])}  {'ok' if r['status'] == 'agree' else r['status'].upper()}")
+        s = doc["summary"]
+        click.echo(f"verdict: {doc['verdict']} ({s['agree']} agree, {s['disagree']} disagree, "
+                   f"{s['inconclusive']} inconclusive; level {level:g})")
+        if plot:
+            click.echo(f"plot: {plot}")
+    sys.exit(EXIT_CODES[doc["verdict"]])
 
 
 def transition_dynamical(model, along, sets, as_json):

@@ -12,12 +12,14 @@ from ._base import _default_text, _emit_json, _parameters, _quiet, main
 def list_(as_json, names):
     """The built-in models, their parameters (domain, default) and descriptions."""
     from ..builtin import BUILTINS
+    from .dynamics import dynamical_listing
+    dynamical = dynamical_listing()
     if names and not as_json:
-        for name in BUILTINS:
+        for name in [*BUILTINS, *(m["name"] for m in dynamical)]:
             click.echo(name)
         return
     models = [{"name": name, "description": make.description, "parameters": _parameters(make())}
-              for name, make in BUILTINS.items()]
+              for name, make in BUILTINS.items()] + dynamical
     if as_json:
         _emit_json({"models": models})
         return
@@ -41,6 +43,9 @@ def derive(model, fmt, as_json):
     from .. import derive as derive_theory
     from ..model import load_model
     from ..symbolic.render import expr_latex, theory_latex, theory_markdown, theory_text
+    from .dynamics import derive_dynamical, is_dynamical
+    if is_dynamical(model):
+        return derive_dynamical(model, fmt, as_json)
     with _quiet(as_json):
         th = derive_theory(load_model(model))
     if as_json:

@@ -140,7 +140,10 @@ def simulate(model, sets, seeds, seed, algorithm, device, sweeps, json_mode, qui
 @click.option("--n", "n", type=click.IntRange(1, None), multiple=True,
               help="System sizes (repeatable): the simulation at each is extrapolated to N = infinity "
                    "[default: 200 and 800].")
-@click.option("--sweep", "sweep_text", required=True, metavar="NAME=START:STOP:NUM", help="The parameter swept.")
+@click.option("--sweep", "sweep_text", default=None, metavar="NAME=START:STOP:NUM",
+              help="The parameter swept (required, except for the dynamical models).")
+@click.option("--t-max", "t_max", type=click.FloatRange(0, None, min_open=True), default=None,
+              help="Dynamical models (replica dynamics): compare the trajectories up to this time.")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None, help="Write theory and points to this PNG.")
 @click.option("--observable", "observables", multiple=True, help="Compare only these observables (repeatable).")
 @click.option("--level", type=click.FloatRange(0.5, 1, max_open=True), default=0.99, show_default=True,
@@ -148,17 +151,29 @@ def simulate(model, sets, seeds, seed, algorithm, device, sweeps, json_mode, qui
 @click.option("--allowance", type=click.FloatRange(0, None), default=None,
               help="Finite-size allowance c: c/sqrt(N) is added to each point's tolerance [default: 0.1 with "
                    "one N, 0 with an extrapolation].")
-def verify(model, sets, seeds, seed, algorithm, device, sweeps, json_mode, quiet, n, sweep_text, plot,
+def verify(model, sets, seeds, seed, algorithm, device, sweeps, json_mode, quiet, n, sweep_text, t_max, plot,
            observables, level, allowance):
     """Simulate MODEL along --sweep at every --n, extrapolate to N = infinity and compare with the
-    replica theory.  Exit 0 agree, 1 disagree, 3 inconclusive."""
+    replica theory (dynamical models: the trajectories up to --t-max).  Exit 0 agree, 1 disagree,
+    3 inconclusive."""
     from sims.verdict import EXIT_CODES
     from sims.verify import DEFAULT_SEEDS, DEFAULT_SIZES, verify as run
-    ns = _sizes(n, DEFAULT_SIZES)
-    seeds = seeds or DEFAULT_SEEDS
+    from .dynamics import is_dynamical, verify_dynamical
     check_output_path(plot, "--plot")
     if plot is not None and not plot.lower().endswith((".png", ".pdf", ".svg")):
         raise CLIInputError(f"--plot: the file name must end in .png, .pdf or .svg, got {plot!r}")
+    if is_dynamical(model):
+        if sweep_text or observables:
+            raise CLIInputError(f"{model}: a dynamical model is verified along time: give --t-max, not --sweep "
+                                "or --observable")
+        return verify_dynamical(model, sets, _sizes(n, (100, 200)), seeds or 4, seed, algorithm, device, t_max,
+                                json_mode, plot, level, allowance)
+    if sweep_text is None:
+        raise CLIInputError("verify needs --sweep NAME=START:STOP:NUM")
+    if t_max is not None:
+        raise CLIInputError("--t-max applies to the dynamical models only")
+    ns = _sizes(n, DEFAULT_SIZES)
+    seeds = seeds or DEFAULT_SEEDS
     with _quiet(json_mode):
         m, values, sweep, _ = _setup(model, sets, sweep_text, device, ns, seeds, algorithm)
         doc = _run(lambda: run(m, sweep, values, ns, seeds, algorithm=algorithm, device=device, seed=seed,
