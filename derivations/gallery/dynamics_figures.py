@@ -17,8 +17,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from replica.dynamics import (gradient_flow_threshold, gradient_flow_threshold_closed_form, integrate_dmft,  # noqa: E402
-                              integrate_sgd, static_thresholds)
+from replica.dynamics import (gradient_flow_threshold, gradient_flow_threshold_closed_form,  # noqa: E402
+                              gradient_flow_threshold_from_rates, growth_rate, integrate_dmft, integrate_sgd,
+                              static_thresholds)
 from sims.spiked import run_spiked  # noqa: E402
 from sims.twolayer import make_teacher, run_online_sgd  # noqa: E402
 
@@ -61,19 +62,46 @@ def phase():
     ax.plot(dps, [1.0] * len(dps), label="Bayes AMP ($\\Delta_2 = 1$)")
     ax.plot(dps, it, "--", label="information-theoretic")
     for dp in (0.5, 1.0, 2.0):
-        for t_max, mk in ((20.0, "v"), (40.0, "s")):
-            est = gradient_flow_threshold(dp, 3, m0=1e-3, t_max=t_max, h=0.1,
-                                          tol=0.01 * gradient_flow_threshold_closed_form(dp))
-            print(f"deltap = {dp}: horizon {t_max:g}: delta2_GF(dynamics) = {est['delta2']:.4f}, closed form "
-                  f"{gradient_flow_threshold_closed_form(dp):.4f}")
-            ax.plot([dp], [1 / est["delta2"]], mk, color="k", ms=5,
-                    label=f"DMFT, horizon {t_max:g}" if dp == 0.5 else None)
+        c = gradient_flow_threshold_closed_form(dp)
+        est = gradient_flow_threshold(dp, 3, m0=1e-3, t_max=40.0, h=0.1, tol=0.01 * c)
+        print(f"deltap = {dp}: bisection, horizon 40: delta2_GF = {est['delta2']:.4f}, closed form {c:.4f}")
+        ax.plot([dp], [1 / est["delta2"]], "v", color="k", ms=5,
+                label="DMFT, m(0) = 1e-3 reaches 0.5 by t = 40" if dp == 0.5 else None)
+        r = gradient_flow_threshold_from_rates(dp, 3, delta2s=(0.8 * c, 0.9 * c), t_max=40.0, h=0.1)
+        print(f"deltap = {dp}: growth rate, horizon 40: delta2_GF = {r['delta2']:.4f} "
+              f"({100 * (r['delta2'] - c) / c:+.2f} %), closed form {c:.4f}")
+        ax.plot([dp], [1 / r["delta2"]], "s", color="C3", ms=5, mfc="none",
+                label="DMFT, growth rate of m extrapolated (horizon 40)" if dp == 0.5 else None)
     ax.set_xlabel(r"$\Delta_p$")
     ax.set_ylabel(r"$1/\Delta_2$")
     ax.set_title("Spiked matrix-tensor, p = 3: recovery above each line", fontsize=9)
     ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
     fig.savefig(OUT / "spiked-phase.png", dpi=130)
+    plt.close(fig)
+
+
+def growth():
+    """λ(t) = d log m/dt at m(0) → 0⁺ (Richardson in h), Δ_p = 1, with the fits λ∞ + a t^(−γ)."""
+    c = gradient_flow_threshold_closed_form(1.0)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for f, color in ((0.8, "C0"), (0.9, "C1"), (1.0, "C2"), (1.1, "C3")):
+        g = growth_rate(3, f * c, 1.0, t_max=80.0, h=0.1)
+        t, lam = g["t"][10:], g["lambda"][10:]
+        ax.plot(t, lam, color=color, label=f"$\\Delta_2$ = {f:.1f} $\\Delta_2^{{GF}}$: $\\lambda_\\infty$ = {g['rate']:.4f}, "
+                f"$\\gamma$ = {g['gamma']:.2f}")
+        tt = t[t >= 20]
+        ax.plot(tt, g["fit"](tt), ":", color="k", lw=1)
+        ax.axhline(max(g["rate"], 1e-4), color=color, ls="--", lw=0.8)
+        print(f"growth: delta2 = {f:.1f} x closed form: lambda_inf = {g['rate']:.5f}, gamma = {g['gamma']:.3f}")
+    ax.set_yscale("log")
+    ax.set_xlabel("t")
+    ax.set_ylabel(r"$\lambda(t) = d \log m / dt$")
+    ax.set_title(r"Growth rate of m at m(0) $\to 0^+$, $\Delta_p$ = 1; dotted: fits on [20, 80], dashed: $\lambda_\infty$",
+                 fontsize=8)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    fig.savefig(OUT / "spiked-growth.png", dpi=130)
     plt.close(fig)
 
 
@@ -125,6 +153,6 @@ def aging():
 
 
 if __name__ == "__main__":
-    for f in (saad_solla, phase, m_curves, aging):
+    for f in (saad_solla, phase, growth, m_curves, aging):
         f()
         print(f"{f.__name__}: done", flush=True)

@@ -11,9 +11,10 @@
 from .gaussian import Activation, activation
 from .models import DYNAMICAL, DynamicalModel, load_dynamical
 from .sgd import SGDTrajectory, integrate_sgd, plateau
-from .dmft import DMFTSolution, gradient_flow_threshold, gradient_flow_threshold_closed_form, integrate_dmft
+from .dmft import (DMFTSolution, gradient_flow_threshold, gradient_flow_threshold_closed_form,
+                   gradient_flow_threshold_from_rates, growth_rate, integrate_dmft)
 from .statics import static_thresholds
 
 __all__ = ["Activation", "activation", "SGDTrajectory", "integrate_sgd", "plateau", "DYNAMICAL", "DynamicalModel",
            "load_dynamical", "DMFTSolution", "integrate_dmft", "gradient_flow_threshold",
-           "gradient_flow_threshold_closed_form", "static_thresholds"]
+           "gradient_flow_threshold_closed_form", "gradient_flow_threshold_from_rates", "growth_rate", "static_thresholds"]

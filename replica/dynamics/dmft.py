@@ -27,11 +27,18 @@ once, the memory integrals by the trapezoidal rule on the grid (second order in 
 and O(n³) work for n = t_max/h steps: each of the n rows needs O(n²) for its memory integrals).  :func:`integrate_dmft` with ``check=True`` also runs the grid
 of step h/2 and reports max_t |m_h − m_{h/2}| as the error estimate (``m_error``).
 
+The scheme is second order with a large constant (μ ≈ 4 makes h = 0.1 errors of μ(t) ≈ 0.1 at
+t = 10 and of the growth rate of m a few 10⁻³): :func:`growth_rate` Richardson-extrapolates in h.
+
 Gradient-flow threshold (T = 0, m0 → 0⁺): GF leaves the equator when the outlier of the
 Hessian of the marginal "threshold" minima at m = 0 — a rank-one spike 1/Δ₂ on a semicircle of
 radius 2√Q''(1) — detaches (BBP), 1/Δ₂² = Q''(1) = 1/Δ₂ + (p−1)/Δ_p, i.e.
 
     Δ₂^GF = [√(Δ_p² + 4(p−1)Δ_p) − Δ_p] / (2(p−1))        (NeurIPS 2019 closed form).
+
+(The ICML 2019 paper obtains Δ₂^GF only numerically, by extrapolating convergence times of these
+equations.)  :func:`gradient_flow_threshold_from_rates` locates it from the integrated DMFT: the
+growth rate λ∞ of m at m0 → 0⁺ vanishes there like (Δ₂^GF − Δ₂)².
 """
 from __future__ import annotations
 
@@ -215,7 +222,8 @@ def growth_rate(p: int, delta2: float, deltap: float, *, t_max: float = 40.0, h:
     constant: μ ≈ 4 makes the h = 0.1 error of λ a few 10⁻³, as large as λ∞ near the threshold),
     then λ(t) = λ∞ + a t^(−γ) is fitted by least squares on [t_max/4, t_max] (extrapolation in
     t^(−γ); γ by profile least squares on a grid of [0.2, 2]; the aging of C and μ gives γ ≈ 2/3).
-    Returns {"rate": λ∞, "gamma": γ, "t": times, "lambda": λ(t) (extrapolated in h)}."""
+    Returns {"rate": λ∞, "gamma": γ, "t": times, "lambda": λ(t) (extrapolated in h), "fit": the
+    fitted λ∞ + a t^(−γ) as a function of t}."""
     n = int(round(t_max / h))
     runs = [_integrate(*_check(p, delta2, deltap, 0.0, 1e-30, t_max, hh)[:5], hh, k)[2]
             for hh, k in ((h, n), (h / 2, 2 * n))]
@@ -231,7 +239,9 @@ def growth_rate(p: int, delta2: float, deltap: float, *, t_max: float = 40.0, h:
         r = float(res[0]) if len(res) else float(np.sum((X @ coef - lam[sel]) ** 2))
         if best is None or r < best[0]:
             best = (r, float(coef[0]), float(gamma))
-    return {"rate": best[1], "gamma": best[2], "t": t, "lambda": lam}
+    rate, gamma = best[1], best[2]
+    amp = float(np.linalg.lstsq(t[sel, None] ** -gamma, lam[sel] - rate, rcond=None)[0][0])
+    return {"rate": rate, "gamma": gamma, "t": t, "lambda": lam, "fit": lambda x: rate + amp * np.asarray(x) ** -gamma}
 
 
 def gradient_flow_threshold_from_rates(deltap: float, p: int = 3, *, delta2s, t_max: float = 40.0,
