@@ -27,6 +27,16 @@ torch.set_num_threads(1)
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent)
 
 
+def _finish(fig, ax, xlabel, ylabel, title, name, fontsize=9):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=fontsize)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    fig.savefig(OUT / name, dpi=130)
+    plt.close(fig)
+
+
 def saad_solla():
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for K, t_max, color in ((2, 60.0, "C0"), (3, 120.0, "C1")):
@@ -95,14 +105,9 @@ def growth():
         ax.axhline(max(g["rate"], 1e-4), color=color, ls="--", lw=0.8)
         print(f"growth: delta2 = {f:.1f} x closed form: lambda_inf = {g['rate']:.5f}, gamma = {g['gamma']:.3f}")
     ax.set_yscale("log")
-    ax.set_xlabel("t")
-    ax.set_ylabel(r"$\lambda(t) = d \log m / dt$")
-    ax.set_title(r"Growth rate of m at m(0) $\to 0^+$, $\Delta_p$ = 1; dotted: fits on [20, 80], dashed: $\lambda_\infty$",
-                 fontsize=8)
-    ax.legend(fontsize=7, frameon=False)
-    fig.tight_layout()
-    fig.savefig(OUT / "spiked-growth.png", dpi=130)
-    plt.close(fig)
+    _finish(fig, ax, "t", r"$\lambda(t) = d \log m / dt$",
+            r"Growth rate of m at m(0) $\to 0^+$, $\Delta_p$ = 1; dotted: fits on [20, 80], dashed: $\lambda_\infty$",
+            "spiked-growth.png", fontsize=8)
 
 
 def m_curves():
@@ -142,14 +147,8 @@ def aging():
         ax.errorbar(tau_s[1:], cs[:, 1:].mean(0), yerr=cs[:, 1:].std(0, ddof=1) / 2, fmt="o", ms=3,
                     color=f"C{j}", capsize=2)
     ax.set_xscale("log")
-    ax.set_xlabel(r"$\tau$")
-    ax.set_ylabel(r"$C(t_w + \tau, t_w)$")
-    ax.set_title(r"Aging of gradient flow, $\Delta_2$ = 1.5, $\Delta_p$ = 1 (DMFT lines, N = 150 points)",
-                 fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
-    fig.tight_layout()
-    fig.savefig(OUT / "spiked-aging.png", dpi=130)
-    plt.close(fig)
+    _finish(fig, ax, r"$\tau$", r"$C(t_w + \tau, t_w)$",
+            r"Aging of gradient flow, $\Delta_2$ = 1.5, $\Delta_p$ = 1 (DMFT lines, N = 150 points)", "spiked-aging.png")
 
 
 if __name__ == "__main__":
