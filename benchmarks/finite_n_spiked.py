@@ -7,7 +7,7 @@ N = ∞ curve; the last columns fit m_N(t) = a + b/N and a + b/N^(2/3) (the spik
 fluctuates by N^(−2/3) at the edge of the semicircle) over the sizes and print the intercept.
 
     python benchmarks/finite_n_spiked.py [--delta2 0.9] [--deltap 1] [--m0 0.2] [--sizes 100,200,400]
-                                         [--seeds 8,8,3] [--times 1,2,4,8] [--dt 0.1]
+                                         [--seeds 8,8,3] [--times 1,2,4,8] [--dt 0.1] [--no-tensor]
 """
 from __future__ import annotations
 
@@ -30,22 +30,25 @@ def main():
     ap.add_argument("--seeds", default="8,8,3")
     ap.add_argument("--times", default="1,2,4,8")
     ap.add_argument("--dt", type=float, default=0.1)
+    ap.add_argument("--no-tensor", action="store_true", help="the spiked matrix alone (deltap = infinity)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     sizes = [int(x) for x in a.sizes.split(",")]
     seeds = [int(x) for x in a.seeds.split(",")]
     times = np.array([0.0] + [float(x) for x in a.times.split(",")])
     h = 0.025
-    d = integrate_dmft(3, a.delta2, a.deltap, 0.0, m0=a.m0, t_max=times[-1], h=h)
+    deltap = 1e12 if a.no_tensor else a.deltap
+    d = integrate_dmft(3, a.delta2, deltap, 0.0, m0=a.m0, t_max=times[-1], h=h)
     theory = d.m[np.round(times / h).astype(int)]
-    print(f"gradient flow, p = 3, delta2 = {a.delta2}, deltap = {a.deltap}, m(0) = {a.m0}, dt = {a.dt}")
+    print(f"gradient flow, p = 3, delta2 = {a.delta2}, deltap = {'inf' if a.no_tensor else a.deltap}, "
+          f"m(0) = {a.m0}, dt = {a.dt}")
     print("t".rjust(6) + "".join(f"{'N=' + str(n) + f' ({s})':>20}" for n, s in zip(sizes, seeds))
           + f"{'fit 1/N':>10}{'fit N^-2/3':>12}{'DMFT':>9}")
     means = []
     for n, s in zip(sizes, seeds):
         t0 = time.perf_counter()
         r = run_spiked(n, s, delta2=a.delta2, deltap=a.deltap, T=0.0, m0=a.m0, t_max=times[-1], dt=a.dt,
-                       records=times, seed=7)
+                       records=times, seed=7, tensor=not a.no_tensor)
         means.append(r.stats("m"))
         print(f"  (N = {n}: {time.perf_counter() - t0:.0f} s)", flush=True)
     for j, t in enumerate(times[1:], 1):

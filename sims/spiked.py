@@ -82,16 +82,18 @@ def _tensor_gradient(G, x):
 
 def run_spiked(n: int, seeds: int = 4, *, p: int = 3, delta2: float = 0.5, deltap: float = 1.0, T: float = 0.0,
                m0: float = 0.1, t_max: float = 10.0, dt: float = 0.05, records=11, seed: int = 0,
-               device="cpu") -> SpikedRun:
+               device="cpu", tensor: bool = True) -> SpikedRun:
     """Simulate S = ``seeds`` instances of size N = ``n`` (module docstring) up to ``t_max``;
-    ``records``: number of record times evenly spaced on [0, t_max], or the times."""
+    ``records``: number of record times evenly spaced on [0, t_max], or the times.
+    ``tensor=False``: Δ_p = ∞, the spiked matrix alone (no N^p tensor is drawn; ``deltap`` is
+    ignored), for finite-N studies at large N."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ParameterError(f"n must be an integer >= 2, got {n!r}")
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
         raise ParameterError(f"seeds must be a positive integer, got {seeds!r}")
     if p not in (3, 4):
         raise ParameterError(f"p must be 3 or 4, got {p!r}")
-    if seeds * n**p > MAX_TENSOR_ENTRIES:
+    if tensor and seeds * n**p > MAX_TENSOR_ENTRIES:
         raise ParameterError(f"seeds * N^p = {seeds * n ** p:.3g} tensor entries exceed the limit "
                              f"{MAX_TENSOR_ENTRIES:.0e} (memory); use a smaller N or fewer seeds")
     delta2, deltap = POSITIVE.check("delta2", delta2), POSITIVE.check("deltap", deltap)
@@ -114,25 +116,27 @@ def run_spiked(n: int, seeds: int = 4, *, p: int = 3, delta2: float = 0.5, delta
         A = torch.randn((N, N), dtype=DTYPE, device=dev, generator=generator(seed, s, _NOISE2, dev))
         A = torch.triu(A, 1)
         G2.append(A + A.T)
-        Gp.append(torch.randn((N,) * p, dtype=DTYPE, device=dev, generator=generator(seed, s, _NOISEP, dev)))
+        if tensor:
+            Gp.append(torch.randn((N,) * p, dtype=DTYPE, device=dev, generator=generator(seed, s, _NOISEP, dev)))
         u = torch.randn(N, dtype=DTYPE, device=dev, generator=generator(seed, s, _INIT, dev))
         u = u - (u @ v) / N * v
         u = u * math.sqrt(N) / u.norm()
         xs.append(v)
         x.append(m0 * v + math.sqrt(1 - m0 * m0) * u)
     xs, G2, x = torch.stack(xs), torch.stack(G2), torch.stack(x)
-    Gp = torch.stack(Gp)
+    Gp = torch.stack(Gp) if tensor else None
     c2 = 1.0 / math.sqrt(delta2 * N)
     cp = 1.0 / math.sqrt(p * deltap * N ** (p - 1))
+    inv_dp = 1.0 / deltap if tensor else 0.0
     lgens = [generator(seed, s, _LANGEVIN, dev) for s in range(S)]
 
     def grad_energy(x):
         m = (x * xs).sum(-1) / N
-        dQ = m / delta2 + m ** (p - 1) / deltap
-        g_tensor, form = _tensor_gradient(Gp, x)          # ∇⟨G_p, x^⊗p⟩ and ⟨G_p, x^⊗p⟩
+        dQ = m / delta2 + m ** (p - 1) * inv_dp
+        g_tensor, form = _tensor_gradient(Gp, x) if tensor else (0.0, 0.0)   # ∇⟨G_p, x^⊗p⟩, ⟨G_p, x^⊗p⟩
         g2 = (G2 @ x[..., None])[..., 0]
         grad = -dQ[:, None] * xs - c2 * g2 - cp * g_tensor
-        energy = (-(m * m / (2 * delta2) + m**p / (p * deltap)) - 0.5 * c2 * (x * g2).sum(-1) / N
+        energy = (-(m * m / (2 * delta2) + m**p * inv_dp / p) - 0.5 * c2 * (x * g2).sum(-1) / N
                   - cp * form / N)
         return grad, m, energy
 
@@ -156,5 +160,6 @@ def run_spiked(n: int, seeds: int = 4, *, p: int = 3, delta2: float = 0.5, delta
     X = torch.stack(snaps, 1)                              # (S, R, N)
     C = (X @ X.transpose(1, 2) / N).cpu().numpy()
     return SpikedRun(rec_t, torch.stack(ms, 1).cpu().numpy(), torch.stack(es, 1).cpu().numpy(), C,
-                     params=dict(n=N, seeds=S, p=p, delta2=delta2, deltap=deltap, T=T, m0=m0, t_max=t_max, dt=dt,
+                     params=dict(n=N, seeds=S, p=p, delta2=delta2, deltap=deltap if tensor else math.inf, T=T, m0=m0,
+                                 t_max=t_max, dt=dt,
                                  seed=seed))

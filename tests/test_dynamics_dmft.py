@@ -107,3 +107,21 @@ def test_tensor_gradient_against_autograd(p):
     grad = torch.autograd.grad(form.sum(), x)[0]
     g, v = _tensor_gradient(G, x.detach())
     assert torch.allclose(v, form.detach(), atol=1e-12) and torch.allclose(g, grad, atol=1e-12)
+
+
+def test_spiked_matrix_alone_agrees_with_the_dmft_at_delta2_0_9():
+    """tensor=False (Δ_p = ∞) at Δ₂ = 0.9, m(0) = 0.2, N = 800 (8 instances): m(t) and the
+    energy within the verdict's tolerance of the DMFT at Δ_p = 10¹² (the matrix part needs no
+    N^p tensor, so the size can be large)."""
+    from sims.spiked import run_spiked
+    from sims.verdict import judge
+    run = run_spiked(800, 8, delta2=0.9, deltap=1.0, T=0.0, m0=0.2, t_max=2.0, dt=0.1, records=[0.0, 1.0, 2.0],
+                     seed=3, tensor=False)
+    assert run.params["deltap"] == math.inf
+    d = integrate_dmft(3, 0.9, 1e12, 0.0, m0=0.2, t_max=2.0, h=0.025)
+    samples = [{"point": {"t": t}, "observable": name, "theory": float(getattr(d, name)[int(round(t / 0.025))]),
+                "by_n": [{"n": 800, "values": getattr(run, name)[:, j], "seeds": 8}]}
+               for j, t in ((1, 1.0), (2, 2.0)) for name in ("m", "energy")]
+    doc = judge(samples, allowance=0.0)
+    assert doc["verdict"] == "agree", [(r["t"], r["observable"], r["mean"], r["stderr"], r["theory"])
+                                       for r in doc["points"]]
