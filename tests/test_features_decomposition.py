@@ -90,3 +90,23 @@ def test_each_term_matches_its_direct_measurement_at_two_sizes(psi):
             mean, se = sim["mean"][k], sim["stderr"][k]
             print(f"D={D} {k}: {mean:.4f} ± {se:.4f} theory {float(th[k]):.4f}")
             assert abs(mean - float(th[k])) < 4 * se, (D, k, mean, se, float(th[k]))
+
+
+def test_phase_diagram_psi_by_lam_traces_the_interpolation_peak():
+    """``replica.phase_diagram`` on random features (ψ × λ, small): the interpolation-peak line at
+    each λ row is the maximum in ψ of Mei–Montanari's closed form (tests/oracles, scipy)."""
+    from scipy import optimize
+    from replica.phase import lines
+    from tests.oracles.mei_montanari import mm_risk
+    a, delta = 1.5, 0.1
+    ds = replica.phase_diagram("random-features", ("psi", np.linspace(1.0, 2.0, 5)), ("lam", np.array([0.005, 0.01])),
+                               {"alpha": a, "delta": delta}, refine=0, nodes=96, rule="hermite")
+    assert bool(np.all(ds["converged"].values))
+    (line,) = [ln for ln in lines(ds) if ln["kind"] == "interpolation_peak"]
+    assert line["y"] == [0.005, 0.01]
+    rf = RandomFeatures("relu")
+    ms, zeta = float(rf.mustar), float(rf.mu1 / rf.mustar)
+    for psi, lam in zip(line["x"], line["y"]):
+        ref = optimize.minimize_scalar(lambda p: -mm_risk(zeta, p, a, lam / a / ms**2, 1, delta, dps=20)[0],
+                                       bounds=(1.0, 2.0), method="bounded", options={"xatol": 1e-9})
+        assert psi == pytest.approx(ref.x, abs=1e-4)
