@@ -116,6 +116,9 @@ class GaussianCovariate(Features):
         if ev.min() < -1e-10 * max(1.0, ev.max()) or np.linalg.eigvalsh(joint).min() < -1e-8 * max(1.0, ev.max()):
             raise ComponentError("GaussianCovariate: the joint covariance [[Ψ, Φ], [Φᵀ, Ω]] is not positive semidefinite")
         self.eigenvalues = np.clip(ev, 0.0, None)
+        #: the matrices themselves (copies), for simulations that draw (u, z) from them
+        self.covariances = {"teacher": Ps.copy(), "cross": Ph.copy(), "student": Om.copy()}
+        self.teacher_weights = None
         self.ratio = sp.Rational(N, D)
         if teacher_weights is None:           # isotropic teacher: E (v_iᵀΦᵀθ)² = v_iᵀΦᵀΦv_i
             self.weights = (N / D) * np.einsum("ij,ij->j", V, Ph.T @ Ph @ V)
@@ -125,6 +128,7 @@ class GaussianCovariate(Features):
             if th.shape != (D,) or not np.all(np.isfinite(th)):
                 raise ComponentError(f"GaussianCovariate: teacher_weights must be {D} finite numbers")
             self.weights = (N / D) * (V.T @ (Ph.T @ th))**2
+            self.teacher_weights = th.copy()
             power = float(th @ Ps @ th) / D
         self.teacher_power = sp.Float(power, 17)
         self.shape = (D, N)
