@@ -75,6 +75,9 @@ class _Covariate:
 def _check_features(model, n):
     feats = model.features
     if isinstance(feats, GaussianCovariate):
+        if feats.covariances is None:
+            raise NotImplementedError("a Gaussian covariate model given by a spectral density has no matrices "
+                                      "to draw from: build it from matrices to simulate it")
         if n is not None and int(n) != feats.shape[0]:
             raise ValueError(f"a Gaussian covariate model given by matrices has the fixed input dimension "
                              f"D = {feats.shape[0]}: simulate it with n = {feats.shape[0]}, not {n}")
