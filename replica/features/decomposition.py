@@ -73,7 +73,7 @@ from ..codegen.cache import model_key
 from .components import RandomFeatures
 from .spectrum import mp_mean, s as S_EIG
 
-__all__ = ["decomposition", "effective_ridge", "check_model", "DecompositionError", "TERMS", "SYMMETRIC"]
+__all__ = ["decomposition", "effective_ridge", "check_model", "applies", "add_to_records", "DecompositionError", "TERMS", "SYMMETRIC"]
 
 #: d'Ascoli et al.'s terms, in their order, and the ensemble error
 TERMS = ("bias2", "var_sampling", "var_init", "var_noise", "ensemble_error")
@@ -100,6 +100,25 @@ def check_model(model: Model) -> None:
                                  f"Gaussian noise (channels.Linear), not {model.teacher!r}")
     if not isinstance(model.prior, Gaussian) or model.student_prior is not None:
         raise DecompositionError(f"model {model.name!r}: the decomposition needs a Gaussian teacher prior")
+
+
+def applies(model: Model) -> bool:
+    """Whether :func:`decomposition` is defined for ``model``."""
+    try:
+        check_model(model)
+    except DecompositionError:
+        return False
+    return True
+
+
+def add_to_records(records: list, model: Model, params: dict, **options) -> list:
+    """The ``solve`` JSON records (C order over the grid of ``params``) with the terms of the
+    decomposition added (None where a solve of the decomposition did not converge)."""
+    d = decomposition(model, params, **options)
+    for k in TERMS + SYMMETRIC:
+        for r, v in zip(records, d[k].reshape(-1)):
+            r[k] = float(v) if np.isfinite(v) else None
+    return records
 
 
 @functools.lru_cache(maxsize=None)
