@@ -3,7 +3,7 @@
 The test error of the ridge estimator f̂(x) = ŵ·z(x)/√N on random features z = σ(Fx/√D), for the
 noiseless linear target f*(x) = λ* = w*·x/√D, averaged over the data X, the label noise ε and
 the feature matrix F, splits by the law of total variance into (d'Ascoli, Refinetti, Biroli &
-Krzakala 2020, arXiv:2003.01054, eqs. (5)-(8), in their order: sampling, then initialization,
+Krzakala 2020, arXiv:2003.01054, in their order: sampling, then initialization,
 then noise)
 
     E_gen = bias² + var_sampling + var_init + var_noise,
@@ -21,7 +21,7 @@ others independently (ε shared only with X: it is the noise on the shared label
     ensemble_error = ρ − 2m + Q_Xε,
 
 with m = E_x f̂ λ* and Q = E_x f̂² of one student (the replica theory of the model, derived).
-The symmetric decomposition of Adlam & Pennington (2020, arXiv:2011.03321, Sec. 3) is the
+The symmetric decomposition of Adlam & Pennington (2020, arXiv:2011.03321) is the
 Möbius inversion of the same overlaps over the three sources P (the features F), X, ε:
 V_P = Q_P − Q_∅, V_X = Q_X − Q_∅, V_PX = Q_PX − Q_P − Q_X + Q_∅, V_Xε = Q_Xε − Q_X,
 V_PXε = Q_PXε − Q_PX − Q_Xε + Q_X (V_ε = V_Pε = 0: the same noise vector on independent data
@@ -38,14 +38,14 @@ Where each overlap comes from:
   E f̂ = (m/ρ) λ*.
 * Q_F = Q_P (same features, independent data): in the Gaussian covariate model the estimator is, per
   eigen-direction of the feature covariance, ŵ_i = (m̂ t_i + √(q̂ ω_i) ξ_i)/(χ̂ ω_i + λ) with ξ the
-  data's Gaussian field (Loureiro et al. 2021, arXiv:2102.08127, eq. (3.5)); two students on
+  data's Gaussian field (Loureiro et al. 2021, arXiv:2102.08127); two students on
   independent data have independent ξ (the conjugate of their cross overlap has no energetic
   source), so Q_F is the theory's own equation for Q with q̂ = 0 at the saddle point.
 * Q_Xε and Q_X (same data, independent features): the average over F of the random-feature
   predictor is kernel ridge regression with the kernel K = μ₁² XXᵀ/D + μ*² I at the effective
   ridge λ̃ solving  λ̃ = λ + λ̃ (P/N) E_s[k(s)/(k(s) + λ̃)],  k(s) = μ₁² s + μ*², s over the
   Marchenko–Pastur spectrum of XXᵀ/D of ratio α (Jacot, Şimşek, Spadaro, Hongler & Gabriel 2020,
-  "Implicit regularization of random feature models", ICML, Thm 4.1); the nugget μ*² and λ̃ add
+  "Implicit regularization of random feature models", ICML); the nugget μ*² and λ̃ add
   up, so E_F f̂ is plain ridge regression on x with ridge λ_e = (μ*² + λ̃)/μ₁², whose Q is the
   replica theory of the same model without features (derived, solved at λ_e; at Δ and at 0).
   The test ``m(random features) = m(ridge on x at λ_e)`` holds to solver precision: it is the

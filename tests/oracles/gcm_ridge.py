@@ -1,5 +1,5 @@
 """Ridge regression on a Gaussian covariate model, by hand: the saddle point of Loureiro et al.
-(2021, arXiv:2102.08127, Sec. 3 and App. for the square loss) in our normalization
+(2021, arXiv:2102.08127, the square loss) in our normalization
 (Σ ½(y − w·z/√N)² + (λ/2)|w|², α = P/D, ψ = N/D, teacher noise Δ), over an explicit spectrum
 (eigenvalues ω_i with probabilities p_i and teacher weights τ_i²):
 
