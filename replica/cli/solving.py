@@ -126,6 +126,9 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
             records = solve_branches(c, params, "all", tol=tol, nodes=nodes, rule=rule).to_records()
         else:
             records = solve_points(c, params, init, tol=tol, nodes=nodes, rule=rule).to_records()
+        from ..features import decomposition as bv            # ridge on random features: bias², variances
+        if bv.applies(m) and len(records) == max(points, 1):  # one (convex) branch per point
+            records = bv.add_to_records(records, m, params, tol=tol, nodes=nodes, rule=rule)
     failed = sum(not r["converged"] for r in records)
     doc = {
         "model": m.name,

@@ -18,6 +18,7 @@ from .. import symbols as S
 from .._component import Component, ComponentError
 from ..params import POSITIVE
 from .coefficients import gaussian_moments
+from .density import DensityError, as_function, density_nodes
 from .spectrum import empirical_mean, mp_mean, s as S_EIG
 
 __all__ = ["Features", "RandomFeatures", "GaussianCovariate", "omega", "tau2", "ACTIVATIONS"]
@@ -116,6 +117,9 @@ class GaussianCovariate(Features):
         if ev.min() < -1e-10 * max(1.0, ev.max()) or np.linalg.eigvalsh(joint).min() < -1e-8 * max(1.0, ev.max()):
             raise ComponentError("GaussianCovariate: the joint covariance [[Ψ, Φ], [Φᵀ, Ω]] is not positive semidefinite")
         self.eigenvalues = np.clip(ev, 0.0, None)
+        #: the matrices themselves (copies), for simulations that draw (u, z) from them
+        self.covariances = {"teacher": Ps.copy(), "cross": Ph.copy(), "student": Om.copy()}
+        self.teacher_weights = None
         self.ratio = sp.Rational(N, D)
         if teacher_weights is None:           # isotropic teacher: E (v_iᵀΦᵀθ)² = v_iᵀΦᵀΦv_i
             self.weights = (N / D) * np.einsum("ij,ij->j", V, Ph.T @ Ph @ V)
@@ -125,9 +129,34 @@ class GaussianCovariate(Features):
             if th.shape != (D,) or not np.all(np.isfinite(th)):
                 raise ComponentError(f"GaussianCovariate: teacher_weights must be {D} finite numbers")
             self.weights = (N / D) * (V.T @ (Ph.T @ th))**2
+            self.teacher_weights = th.copy()
             power = float(th @ Ps @ th) / D
         self.teacher_power = sp.Float(power, 17)
         self.shape = (D, N)
+
+    @classmethod
+    def from_density(cls, density, support, teacher_variance=1, nodes: int = 64) -> "GaussianCovariate":
+        """Covariances given by the eigenvalue density ρ(ω) of Ω on ``support`` (a SymPy
+        expression of one symbol or a callable; e.g. a power law ω^(−1−1/a)), the student seeing
+        the teacher's own features: Ψ = Φ = Ω, N = D (as in the power-law examples of Loureiro et
+        al. 2021, Sec. 4).  The teacher's coefficient along an eigen-direction of eigenvalue ω has
+        variance c(ω) = ``teacher_variance`` (times the prior's), so τ² = ω² c(ω) and
+        E λ*² = E[ω c(ω)].  The spectral averages are Gauss–Legendre sums over ``nodes`` points
+        (:func:`replica.features.density.density_nodes`)."""
+        try:
+            x, p = density_nodes(density, support, nodes)
+            c = as_function(teacher_variance, "teacher_variance")(x)
+        except DensityError as e:
+            raise ComponentError(f"GaussianCovariate.from_density: {e}") from e
+        if not np.all(np.isfinite(c)) or np.any(c < 0):
+            raise ComponentError("GaussianCovariate.from_density: teacher_variance must be finite and nonnegative")
+        obj = cls.__new__(cls)
+        Features.__init__(obj)
+        obj.eigenvalues, obj.masses, obj.weights = x, p, x**2 * c
+        obj.covariances, obj.teacher_weights, obj.shape = None, None, None
+        obj.ratio = sp.S.One
+        obj.teacher_power = sp.Float(float(p @ (x * c)), 17)
+        return obj
 
     @classmethod
     def from_samples(cls, u, z, teacher_weights=None) -> "GaussianCovariate":
@@ -141,9 +170,14 @@ class GaussianCovariate(Features):
         n = u.shape[0]
         return cls(teacher=u.T @ u / n, student=z.T @ z / n, cross=u.T @ z / n, teacher_weights=teacher_weights)
 
+    #: probability of each eigenvalue (None: uniform, an empirical spectrum)
+    masses = None
+
     def spectral_mean(self, f):
-        return empirical_mean(f.xreplace({omega: S_EIG}), self.eigenvalues, {tau2: self.weights})
+        return empirical_mean(f.xreplace({omega: S_EIG}), self.eigenvalues, {tau2: self.weights}, self.masses)
 
     def _args_repr(self):
+        if self.shape is None:
+            return f"spectral density, {self.eigenvalues.size} nodes"
         D, N = self.shape
         return f"D={D}, N={N}"

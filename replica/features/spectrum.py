@@ -87,10 +87,15 @@ def mp_mean(f: sp.Expr, ratio) -> sp.Expr:
     return out
 
 
-def empirical_mean(f: sp.Expr, eigenvalues, weights: dict | None = None) -> sp.Expr:
-    """(1/N) Σ_i f(s_i, ...) over an empirical spectrum; ``weights`` maps further symbols of f to
-    per-eigenvalue arrays (e.g. the teacher's weight on each eigen-direction)."""
+def empirical_mean(f: sp.Expr, eigenvalues, weights: dict | None = None, masses=None) -> sp.Expr:
+    """(1/N) Σ_i f(s_i, ...) over an empirical spectrum, or Σ_i p_i f(s_i, ...) with the
+    probabilities ``masses`` p_i (quadrature nodes of a density); ``weights`` maps further symbols
+    of f to per-eigenvalue arrays (e.g. the teacher's weight on each eigen-direction)."""
     ev = np.asarray(eigenvalues, dtype=float)
     cols = {sym: np.asarray(v, dtype=float) for sym, v in (weights or {}).items()}
     fn = sp.Lambda((s, *cols), f)
-    return sp.Add(*[fn(sp.Float(ev[i]), *[sp.Float(c[i]) for c in cols.values()]) for i in range(ev.size)]) / ev.size
+    terms = [fn(sp.Float(ev[i]), *[sp.Float(c[i]) for c in cols.values()]) for i in range(ev.size)]
+    if masses is None:
+        return sp.Add(*terms) / ev.size
+    p = np.asarray(masses, dtype=float)
+    return sp.Add(*[sp.Float(p[i]) * t for i, t in enumerate(terms)])
