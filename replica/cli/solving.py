@@ -14,6 +14,7 @@ import numpy as np
 from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory, main,
                     model_values, parse_assignments, parse_range, parse_sweep, solver_memory)
 from .device import DEVICE, check_device
+from .progress import compiled_with_notice
 
 _QUAD = [
     click.option("--nodes", type=click.IntRange(4, 100000), default=None,
@@ -55,8 +56,7 @@ def _load_model(spec, device: str = "cpu"):
 
 
 def _compiled(model, device: str = "cpu"):
-    from ..codegen.compiled import on_device
-    return on_device(model, device)
+    return compiled_with_notice(model, device)       # a progress line on stderr if cold and slow
 
 
 def _grid(sweeps: list, sets: dict) -> tuple:
