@@ -94,7 +94,10 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
         check_erm_minimizer(m, grid)
         if color is not None:
             _check_color(m, color)
-        target = compiled_with_notice(m, device)     # compiled first: a cold compile says so on stderr
+        # compiled first, so that a cold compile says so on stderr (committees: nothing generated,
+        # their numerics depend on K along the grid)
+        target = (m if device == "cpu" and m.committee
+                  else compiled_with_notice(m, device, notice=not (quiet or as_json)))
         try:
             ds = run(m if device == "cpu" else target, xs, ys, fixed, kinds=kind_list, nodes=nodes, rule=rule, refine=refine,
                      workers=workers, scheduler=scheduler, progress=not (quiet or as_json))

@@ -7,8 +7,9 @@ minute.  So that a command does not sit silent through that, :func:`compiling` p
     replica: deriving perceptron-gibbs ... (first run; cached after)
 
 on stderr once the cold compile has taken longer than :data:`NOTICE_AFTER` seconds (a timer:
-nothing is printed for a compile that finishes sooner, nor for a cached model).  stdout is
-untouched, so ``--json`` output stays one document.
+nothing is printed for a compile that finishes sooner, nor for a cached model).  As the
+progress bar of ``phase-diagram``, it is not printed with ``--json`` (nor ``--quiet``): such
+runs write nothing but the document (and errors).
 """
 from __future__ import annotations
 
@@ -31,12 +32,13 @@ def _cached(model, backend: str, part: str) -> bool:
 
 
 @contextlib.contextmanager
-def compiling(model, device: str = "cpu", part: str = "main"):
+def compiling(model, device: str = "cpu", part: str = "main", notice: bool = True):
     """Run the body (which derives and compiles ``model`` for ``device``); if the model's module
     is not cached and the body is still running after :data:`NOTICE_AFTER` seconds, print the
-    progress line on stderr.  Committee machines (no generated module) print nothing."""
+    progress line on stderr.  Committee machines (no generated module) print nothing, nor does
+    anything without ``notice``."""
     backend = "numpy" if str(device) == "cpu" else "torch"
-    if getattr(model, "committee", False) or _cached(model, backend, part):
+    if not notice or getattr(model, "committee", False) or _cached(model, backend, part):
         yield
         return
     line = f"replica: deriving {model.name} ... (first run; cached after)"
@@ -49,7 +51,7 @@ def compiling(model, device: str = "cpu", part: str = "main"):
         timer.cancel()
 
 
-def compiled_with_notice(model, device: str = "cpu"):
-    """``on_device(model, device)`` with the progress line of a cold compile."""
-    with compiling(model, device):
+def compiled_with_notice(model, device: str = "cpu", notice: bool = True):
+    """``on_device(model, device)`` with the progress line of a cold compile (if ``notice``)."""
+    with compiling(model, device, notice=notice):
         return on_device(model, device)

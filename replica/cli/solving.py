@@ -55,8 +55,9 @@ def _load_model(spec, device: str = "cpu"):
     return model
 
 
-def _compiled(model, device: str = "cpu"):
-    return compiled_with_notice(model, device)       # a progress line on stderr if cold and slow
+def _compiled(model, device: str = "cpu", as_json: bool = False):
+    """The compiled model; a cold, slow compile says so on stderr (not with --json)."""
+    return compiled_with_notice(model, device, notice=not as_json)
 
 
 def _grid(sweeps: list, sets: dict) -> tuple:
@@ -121,7 +122,7 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
         params = model_values(m, {**values, **grid})
         check_hidden_units(m, params, theory=True)
         check_erm_minimizer(m, params)
-        c = _compiled(m, device)
+        c = _compiled(m, device, as_json)
         if init == "all":
             records = solve_branches(c, params, "all", tol=tol, nodes=nodes, rule=rule).to_records()
         else:
@@ -193,7 +194,7 @@ def transition(model, along, range_, sets, kinds, nodes, rule, device, as_json):
         fixed = model_values(m, values, free=(along,))
         check_hidden_units(m, fixed, theory=True)
         check_erm_minimizer(m, fixed)
-        c = _compiled(m, device)
+        c = _compiled(m, device, as_json)
         if rng is not None:
             model_values(m, {along: np.array(rng)})  # both ends inside the domain
         else:
