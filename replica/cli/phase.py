@@ -10,6 +10,7 @@ import numpy as np
 from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory,
                     check_output_path, main, model_values, parse_assignments, parse_grid_axis, solver_memory)
 from .device import DEVICE, check_device
+from .progress import compiled_with_notice
 
 
 def _axis(text: str, option: str, scale: str) -> tuple:
@@ -66,7 +67,6 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
       replica phase-diagram ising-bayes --x alpha=0.8:2.0:25 --y flip=0:0.1:6 \\
           --out pd.nc --plot pd.png
     """
-    from ..codegen.compiled import on_device
     from ..model import load_model
     from ..phase import phase_diagram as run, plot, save, to_json
     if workers is not None and scheduler is not None:
@@ -94,8 +94,12 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
         check_erm_minimizer(m, grid)
         if color is not None:
             _check_color(m, color)
+        # compiled first, so that a cold compile says so on stderr (committees: nothing generated,
+        # their numerics depend on K along the grid)
+        target = (m if device == "cpu" and m.committee
+                  else compiled_with_notice(m, device, notice=not (quiet or as_json)))
         try:
-            ds = run(m if device == "cpu" else on_device(m, device), xs, ys, fixed, kinds=kind_list, nodes=nodes, rule=rule, refine=refine,
+            ds = run(m if device == "cpu" else target, xs, ys, fixed, kinds=kind_list, nodes=nodes, rule=rule, refine=refine,
                      workers=workers, scheduler=scheduler, progress=not (quiet or as_json))
         except ValueError as e:
             if "transition kind" in str(e):

@@ -14,6 +14,7 @@ import numpy as np
 from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory, main,
                     model_values, parse_assignments, parse_range, parse_sweep, solver_memory)
 from .device import DEVICE, check_device
+from .progress import compiled_with_notice
 
 _QUAD = [
     click.option("--nodes", type=click.IntRange(4, 100000), default=None,
@@ -54,9 +55,9 @@ def _load_model(spec, device: str = "cpu"):
     return model
 
 
-def _compiled(model, device: str = "cpu"):
-    from ..codegen.compiled import on_device
-    return on_device(model, device)
+def _compiled(model, device: str = "cpu", as_json: bool = False):
+    """The compiled model; a cold, slow compile says so on stderr (not with --json)."""
+    return compiled_with_notice(model, device, notice=not as_json)
 
 
 def _grid(sweeps: list, sets: dict) -> tuple:
@@ -121,7 +122,7 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
         params = model_values(m, {**values, **grid})
         check_hidden_units(m, params, theory=True)
         check_erm_minimizer(m, params)
-        c = _compiled(m, device)
+        c = _compiled(m, device, as_json)
         if init == "all":
             records = solve_branches(c, params, "all", tol=tol, nodes=nodes, rule=rule).to_records()
         else:
@@ -196,7 +197,7 @@ def transition(model, along, range_, sets, kinds, nodes, rule, device, as_json):
         fixed = model_values(m, values, free=(along,))
         check_hidden_units(m, fixed, theory=True)
         check_erm_minimizer(m, fixed)
-        c = _compiled(m, device)
+        c = _compiled(m, device, as_json)
         if rng is not None:
             model_values(m, {along: np.array(rng)})  # both ends inside the domain
         else:

@@ -338,7 +338,8 @@ class _Printer(NumPyPrinter):
         return "_lse(%s)" % ", ".join(self._print(a) for a in e.args)
 
     def _print_XLogX(self, e):
-        return "scipy.special.xlogy(%s, %s)" % (self._print(e.args[0]), self._print(e.args[0]))
+        # the argument printed once (``_xlogx``), not twice as xlogy(z, z): it is a sum of tails
+        return "_xlogx(%s)" % self._print(e.args[0])
 
     def _print_Max(self, e):
         return "_maximum(%s)" % ", ".join(self._print(a) for a in e.args)
@@ -530,6 +531,11 @@ def _lse(*xs):
 
 def _maximum(*xs):
     return reduce(numpy.maximum, xs)
+
+
+def _xlogx(z):
+    """z log z, 0 at z = 0 (z evaluated once)."""
+    return scipy.special.xlogy(z, z)
 
 
 def _minimum(*xs):

@@ -182,6 +182,11 @@ def _maximum(*xs):
     return reduce(torch.maximum, _tensors(xs))
 
 
+def _xlogx(z):
+    """z log z, 0 at z = 0 (z evaluated once)."""
+    return torch.special.xlogy(z, z)
+
+
 def _minimum(*xs):
     return reduce(torch.minimum, _tensors(xs))
 
@@ -272,7 +277,7 @@ _PRELUDE = '''
 import math
 import torch
 from replica.codegen.torch_backend import (_log, _logerfc, _logerfcx, _logerfsum, _lse, _maximum, _minimum,
-                                           _heaviside, _kink_rule, _gauss_rule, _inputs, _full, _tensors)
+                                           _heaviside, _kink_rule, _gauss_rule, _inputs, _full, _tensors, _xlogx)
 '''
 
 _PROX_TEMPLATE = lower.prox_template("torch", "torch.broadcast_tensors(*_tensors([y, omega, chi]))")

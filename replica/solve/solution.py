@@ -48,6 +48,17 @@ def _num(v):
     return v if math.isfinite(v) else None
 
 
+def _column(v, keep=None) -> list:
+    """A flat array as a list of JSON-safe floats: None for NaN, ±inf, and where ``keep`` is
+    False (the same values as :func:`_num`, element by element)."""
+    a = np.asarray(v, dtype=float).reshape(-1)
+    bad = ~np.isfinite(a) if keep is None else ~(np.isfinite(a) & keep)
+    col = a.tolist()
+    for i in np.flatnonzero(bad).tolist():
+        col[i] = None
+    return col
+
+
 @dataclass
 class Solution:
     """The solver's answer on a grid of shape ``shape``.
@@ -124,24 +135,21 @@ class Solution:
         converge, and infinite conjugates, are ``None``."""
         flat = lambda d: {k: np.broadcast_to(v, self.shape).reshape(-1) for k, v in d.items()}
         params, values, fixed, outputs = flat(self.params), flat(self.values), flat(self.fixed), flat(self.outputs)
-        conv = self.converged.reshape(-1)
-        res = self.residual.reshape(-1)
-        branch = np.broadcast_to(self.branch, self.shape).reshape(-1)
-        out = []
-        for i in range(conv.size):
-            ok = bool(conv[i])
-            rec = {k: float(v[i]) for k, v in params.items()}
-            rec["branch"] = str(branch[i])
-            for k, v in {**fixed, **values}.items():
-                rec[k] = _num(v[i]) if ok else None
-            rec["free_entropy"] = _num(outputs["free_entropy"][i]) if ok else None
-            rec["converged"] = ok
-            rec["residual"] = _num(res[i])
-            for k, v in outputs.items():
-                if k != "free_entropy":
-                    rec[k] = _num(v[i]) if ok else None
-            out.append(rec)
-        return out
+        conv = self.converged.reshape(-1).astype(bool)
+        # column by column (tolist: Python floats in one C pass), then zipped into records
+        cols = {k: np.asarray(v, dtype=float).tolist() for k, v in params.items()}
+        cols["branch"] = [str(b) for b in np.broadcast_to(self.branch, self.shape).reshape(-1)]
+        for k, v in {**fixed, **values}.items():
+            cols[k] = _column(v, conv)
+        if "free_entropy" in outputs:
+            cols["free_entropy"] = _column(outputs["free_entropy"], conv)
+        cols["converged"] = conv.tolist()
+        cols["residual"] = _column(self.residual.reshape(-1))
+        for k, v in outputs.items():
+            if k != "free_entropy":
+                cols[k] = _column(v, conv)
+        names = list(cols)
+        return [dict(zip(names, row)) for row in zip(*cols.values())]
 
     def _dims(self) -> tuple[list, dict]:
         """Dimension names and coordinates: a parameter that varies along one grid axis only

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
-from scipy import integrate
 
 from ..codegen.lower import logerfc
 from .gauss import GaussE
@@ -276,6 +275,9 @@ def paper_form(th) -> PaperForm:
 def numeric(expr, values: dict) -> float:
     """Evaluate a paper-form expression at ``values`` (name -> number) in float64, every ∫Dz by
     adaptive quadrature on [-12, 12] (``scipy.integrate.quad``, to 1e-13; the Gaussian weight beyond is below 1e-32) — for checks against textbook forms."""
+    # start-up: scipy.integrate (and the scipy.optimize / scipy.sparse it loads, ~0.3 s) is
+    # imported by this check only, not by every ``import replica``
+    from scipy import integrate
     subs = {s: values[s.name] for s in sp.sympify(expr).free_symbols if s.name in values}
     e = sp.sympify(expr).xreplace(subs)
 
