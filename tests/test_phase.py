@@ -8,13 +8,18 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
 from scipy import integrate, stats
 
+import replica as replica_api
 from replica.cli import main
+from replica.codegen.cache import model_key
+from replica.metadata import model_from_attrs
+from replica.model import load_model
 from replica.phase import lines, load, phase_diagram, plot, save, to_json
 from replica.phase.tracing import assemble, refine_rows
 from replica.codegen.compiled import load_compiled
@@ -228,6 +233,19 @@ def test_netcdf_round_trip(tmp_path):
     src = load_compiled("ising-bayes").source
     assert back.attrs["derivation_sha256"] == hashlib.sha256(src.encode()).hexdigest()
     assert back["phase"].attrs["flag_meanings"].split()[3] == "perfect_recovery_hard_metastable_partial_branch"
+    # CF attributes on every coordinate and variable; the model's statement, enough to rebuild it
+    for name in list(back.coords) + list(back.data_vars):
+        assert back[name].attrs.get("long_name"), name
+    for name in ("alpha", "flip", "q", "free_entropy", "generalization_error", "residual", "line_x"):
+        assert back[name].attrs["units"] == "1", name
+    assert "units" not in back["converged"].attrs and "units" not in back["phase"].attrs
+    doc = (Path(__file__).parents[1] / "derivations" / "ising-bayes.md").read_text()   # kept current by test_derivations
+    assert "\n\\Phi_{\\rm RS} = " + back.attrs["free_entropy_latex"] + "\n" in doc
+    model = load_model("ising-bayes")
+    assert back.attrs["model_teacher"] == repr(model.teacher) == "Sign(flip=flip)"
+    assert back.attrs["replica_version"] == replica_api.__version__
+    assert back.attrs["model_key"] == model_key(model, "numpy", "main")
+    assert model_from_attrs(back.attrs).name == "ising-bayes"
 
 
 # -- bad input ------------------------------------------------------------------------------

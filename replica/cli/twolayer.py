@@ -1,9 +1,13 @@
 """``replica twolayer``: train two-layer committee students on a committee teacher (sims.twolayer)."""
 from __future__ import annotations
 
+import sys
+
 import click
 import numpy as np
 
+from .. import __version__
+from ..metadata import annotate
 from ._base import CLIInputError, _emit_json, _quiet, check_memory, check_output_path, main
 
 
@@ -87,7 +91,12 @@ def twolayer(algorithm, K, M, n, seeds, seed, alpha, eta, activation, teacher_ac
             r = run_gd(t, K, alpha, activation=activation, ridge=ridge, tol=tol, max_steps=max_steps,
                        record_every=max(1, max_steps // (records - 1)), train_second_layer=train_second_layer)
     if out:
-        r.to_dataset().to_netcdf(out)
+        ds = r.to_dataset()
+        ds.attrs.update(title=f"replica twolayer: {r.algorithm} of a K = {K} committee student on an M = {M} teacher",
+                        command="replica twolayer " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "",
+                        replica_version=__version__,
+                        **{k: int(v) for k, v in ds.attrs.items() if isinstance(v, bool)})  # NetCDF has no booleans
+        annotate(ds).to_netcdf(out)
     bad = _diverged(r)
     if bad.any():
         return _report_diverged(r, bad, json_mode)

@@ -472,6 +472,10 @@ class Rendered:
     def text(self, paper: bool = False) -> str:
         return theory_text(self, paper)
 
+    def free_entropy_latex(self) -> str:
+        """Φ_RS as derived (potentials abstract), in LaTeX."""
+        return expr_latex(self.free_entropy)
+
     def paper_form(self) -> PaperForm | None:
         """Φ and the saddle-point equations as papers write them (:func:`replica.symbolic.paper.paper_form`);
         None for committee machines and zero-temperature ERM, whose derived forms (overlap
