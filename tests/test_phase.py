@@ -6,6 +6,8 @@ import functools
 import hashlib
 import json
 import math
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,9 +31,9 @@ from oracles import regression as orr
 SAT, UNSAT = 5, 6
 
 
-def replica(*args, cwd=None):
+def replica(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "replica", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
+                          cwd=cwd, timeout=600, env=None if env is None else {**os.environ, **env})
 
 
 @functools.lru_cache(maxsize=None)
@@ -53,15 +55,20 @@ DONE = ["phase-diagram", "ising-bayes", "--x", "alpha=0.8:2.0:25", "--y", "flip=
 @pytest.fixture(scope="module")
 def done_run(tmp_path_factory):
     d = tmp_path_factory.mktemp("pd")
-    r = replica(*DONE, cwd=d)
+    r = replica(*DONE, cwd=d, env={"REPLICA_PROGRESS": "1"})       # progress lines on, though not a terminal
     assert r.returncode == 0, r.stderr
     return d, r
 
 
 def test_cli_writes_both_files_and_only_json(done_run):
     d, r = done_run
-    doc = json.loads(r.stdout)
-    assert r.stderr == ""                               # --json: no progress bar
+    doc = json.loads(r.stdout)                          # --json: stdout holds the document only
+    # progress bars on stderr, each with its total known when it starts (never grown)
+    counts = {}
+    for desc, n, total in re.findall(r"(ising-bayes: [^:\r]*rows): +\d+%\|[^|]*\| (\d+)/(\d+)", r.stderr):
+        counts.setdefault(desc, set()).add(int(total))
+        assert int(n) <= int(total)
+    assert "ising-bayes: 6 flip rows" in counts and all(len(t) == 1 for t in counts.values()), counts
     assert doc["model"] == "ising-bayes" and doc["x"] == "alpha" and doc["y"] == "flip"
     assert (d / "pd.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ds = load(d / "pd.nc")

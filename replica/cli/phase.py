@@ -96,7 +96,7 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
             _check_color(m, color)
         try:
             ds = run(m if device == "cpu" else on_device(m, device), xs, ys, fixed, kinds=kind_list, nodes=nodes, rule=rule, refine=refine,
-                     workers=workers, scheduler=scheduler, progress=not (quiet or as_json))
+                     workers=workers, scheduler=scheduler, progress=False if quiet else None)
         except ValueError as e:
             if "transition kind" in str(e):
                 raise CLIInputError(str(e)) from None

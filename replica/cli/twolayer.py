@@ -7,6 +7,7 @@ import click
 import numpy as np
 
 from .. import __version__
+from .. import progress as P
 from ..metadata import annotate
 from ._base import CLIInputError, _emit_json, _quiet, check_memory, check_output_path, main
 
@@ -81,7 +82,7 @@ def twolayer(algorithm, K, M, n, seeds, seed, alpha, eta, activation, teacher_ac
     check_output_path(out, "--out")
     check_memory(8 * 4 * seeds * n * (max(K, M) + (alpha * n if algorithm == "gd" else 4000)),
                  f"training {seeds} instances at N = {n}")
-    with _quiet(json_mode):
+    with _quiet(json_mode), P.working(f"twolayer: {algorithm}, {seeds} instances at N = {n}"):
         t = make_teacher(n, M, seeds, seed=seed, activation=teacher_activation, weights=teacher_weights,
                          noise=noise, device=device)
         if algorithm == "sgd":
