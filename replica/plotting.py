@@ -1,0 +1,137 @@
+"""One style for replica's figures: symbols for names, legends outside the data, distinct line
+styles, wording per learning setting; the ``verify`` figure as a grid of labelled panels.
+
+Figures are bare :class:`matplotlib.figure.Figure` objects (pyplot and its backend are left
+alone, so inline notebook figures keep working); Jupyter displays a returned Figure inline, and
+``Figure.savefig`` writes it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["STYLE", "symbol", "axis_label", "verify_figure", "break_at_jumps", "setting_words"]
+
+#: rcParams of every replica figure (applied per figure, never globally)
+STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
+         "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
+         "lines.linewidth": 1.6, "errorbar.capsize": 2.5}
+
+#: name -> mathtext symbol (parameters, order parameters, observables)
+_SYMBOLS = {
+    "alpha": r"\alpha", "flip": r"\epsilon", "T": "T", "kappa": r"\kappa", "lam": r"\lambda", "delta": r"\Delta",
+    "K": "K", "q": "q", "m": "m", "Q": "Q", "chi": r"\chi", "q_hat": r"\hat q", "m_hat": r"\hat m",
+    "q_d": "q_d", "q_a": "q_a", "generalization_error": r"\varepsilon_g", "training_error": r"\varepsilon_t",
+    "training_loss": r"\ell_t", "free_entropy": r"\Phi", "entropy": "s", "mse": r"\mathrm{MSE}",
+    "quadratic_error": r"\varepsilon_2", "capacity": r"\alpha_c", "sat": r"P_{\rm SAT}",
+}
+#: name -> words in front of the symbol on an axis
+_WORDS = {
+    "alpha": "sample ratio", "flip": "label-flip probability", "T": "temperature", "kappa": "margin",
+    "lam": "ridge", "delta": "noise variance", "K": "hidden units", "q": "overlap", "m": "teacher overlap",
+    "Q": "norm", "generalization_error": "generalization error", "training_error": "training error",
+    "training_loss": "training loss", "free_entropy": "free entropy", "entropy": "entropy", "mse": "weight error",
+    "quadratic_error": "quadratic error", "sat": "fraction SAT",
+}
+
+
+def symbol(name: str) -> str:
+    """Mathtext of a name: ``alpha`` -> ``$\\alpha$``, ``generalization_error`` -> ``$\\varepsilon_g$``."""
+    if name in _SYMBOLS:
+        return f"${_SYMBOLS[name]}$"
+    return name.replace("_", " ")
+
+
+def axis_label(name: str) -> str:
+    """Words and symbol: ``sample ratio $\\alpha$``."""
+    words = _WORDS.get(name)
+    return f"{words} {symbol(name)}" if words and name in _SYMBOLS else symbol(name)
+
+
+def setting_words(learning_kind: str) -> dict:
+    """Wording of a learning setting for legends: what the theory curve and the student are."""
+    return {
+        "bayes-optimal": {"theory": "Bayes-optimal theory (RS)", "student": "AMP"},
+        "finite-temperature": {"theory": "Gibbs learning, RS theory", "student": "Monte Carlo"},
+        "zero-temperature": {"theory": "ERM, RS theory", "student": "ERM"},
+        "storage": {"theory": "capacity (RS)", "student": "solver"},
+    }.get(learning_kind, {"theory": "RS theory", "student": "simulation"})
+
+
+def break_at_jumps(x, y, labels=None, factor: float = 8.0):
+    """(x, y) with NaN inserted where the curve jumps (a step more than ``factor`` times the
+    median step) or its branch ``labels`` change: a discontinuity is drawn as a gap."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size < 3:
+        return x, y
+    dy = np.abs(np.diff(y))
+    finite = dy[np.isfinite(dy)]
+    med = np.median(finite) if finite.size else 0.0
+    cut = (dy > factor * med) & (dy > 1e-9) if med > 0 else np.zeros(dy.shape, bool)
+    if labels is not None:
+        lab = np.asarray(labels, dtype=object)
+        cut |= lab[1:] != lab[:-1]
+    idx = np.flatnonzero(cut) + 1
+    return np.insert(x, idx, np.nan), np.insert(y, idx, np.nan)
+
+
+def verify_figure(doc: dict, curves: dict | None = None, *, title: str | None = None,
+                  kind: str | None = None, ncols: int = 3) -> Figure:
+    """The ``verify`` document as a grid of panels, one per observable: the theory as a line
+    (``curves``: observable -> (x, y, labels), gaps at discontinuities), the simulations as
+    points with error bars, disagreements marked and named in the legend (below the panels)."""
+    from matplotlib import rc_context
+    from matplotlib.lines import Line2D
+    sweep = doc["sweep"]
+    names = sorted({r["observable"] for r in doc["points"]})
+    words = setting_words(kind or "")
+    cols = max(1, min(ncols, len(names)))
+    rows = math.ceil(len(names) / cols)
+    with rc_context(STYLE):
+        fig = Figure(figsize=(3.3 * cols, 2.6 * rows + 0.9), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+        sizes = doc.get("sizes") or []
+        sim_label = (f"{words['student']}, N → ∞ from N = {', '.join(str(n) for n in sizes)}" if len(sizes) > 1
+                     else f"{words['student']}, N = {sizes[0] if sizes else '?'}")
+        handles = {}
+        for ax, obs in zip(axes, names):
+            pts = [r for r in doc["points"] if r["observable"] == obs]
+            if curves and obs in curves:
+                xs, ys, labels = curves[obs]
+                bx, by = break_at_jumps(xs, ys, labels)
+                (h,) = ax.plot(bx, by, "-", color="C0", zorder=2)
+                handles.setdefault(words["theory"], h)
+            for status, style in (("agree", dict(fmt="o", color="C2")), ("disagree", dict(fmt="X", color="C3", ms=8)),
+                                  ("inconclusive", dict(fmt="s", color="0.5", mfc="none"))):
+                sel = [r for r in pts if _status(r) == status and r["mean"] is not None]
+                if not sel:
+                    continue
+                h = ax.errorbar([r[sweep] for r in sel], [r["mean"] for r in sel],
+                                yerr=[0.0 if r["stderr"] is None else r["stderr"] for r in sel],
+                                zorder=3, **style)
+                seeds = sel[0].get("seeds")
+                handles.setdefault(f"{sim_label}, {seeds} seeds: {status}" if status != "agree"
+                                   else f"{sim_label}, {seeds} seeds", h)
+            ax.set_xlabel(axis_label(sweep))
+            ax.set_ylabel(axis_label(obs))
+            ax.set_title(symbol(obs) if obs in _SYMBOLS else obs.replace("_", " "))
+        for ax in axes[len(names):]:
+            ax.set_visible(False)
+        fixed = ", ".join(f"{symbol(k)} = {v:g}" for k, v in doc["parameters"].items()
+                          if k != sweep and not isinstance(v, list))
+        verdict = doc.get("verdict", "agree" if doc.get("agree") else "disagree")
+        fig.suptitle(title or f"{doc['model']}: simulations {verdict} with the theory" + (f" ({fixed})" if fixed else ""))
+        fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center",
+                   ncols=min(3, len(handles)), frameon=False)
+        if not handles:
+            fig.legend([Line2D([], [])], ["no points"], loc="outside lower center")
+    return fig
+
+
+def _status(r) -> str:
+    s = r.get("status")
+    if s in ("agree", "disagree", "inconclusive"):
+        return s
+    return "agree" if r.get("agree") else "disagree"
