@@ -60,34 +60,34 @@ def setting_words(learning_kind: str) -> dict:
     }.get(learning_kind, {"theory": "RS theory", "student": "simulation"})
 
 
-def break_at_jumps(x, y, labels=None, factor: float = 8.0):
-    """(x, y) with NaN inserted where the curve jumps (a step more than ``factor`` times the
-    median step) or its branch ``labels`` change: a discontinuity is drawn as a gap."""
+def break_at_jumps(x, y, factor: float = 8.0, share: float = 0.05):
+    """(x, y) with NaN inserted where the curve jumps: a step more than ``factor`` times the
+    median of its nonzero steps and more than ``share`` of its range (a discontinuity, such as
+    the first-order jump of an overlap, is drawn as a gap, not as a steep line)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     if x.size < 3:
         return x, y
     dy = np.abs(np.diff(y))
-    finite = dy[np.isfinite(dy)]
-    med = np.median(finite) if finite.size else 0.0
-    cut = (dy > factor * med) & (dy > 1e-9) if med > 0 else np.zeros(dy.shape, bool)
-    if labels is not None:
-        lab = np.asarray(labels, dtype=object)
-        cut |= lab[1:] != lab[:-1]
+    moving = dy[np.isfinite(dy) & (dy > 1e-12)]
+    if moving.size == 0:
+        return x, y
+    span = np.nanmax(y) - np.nanmin(y)
+    cut = np.isfinite(dy) & (dy > factor * np.median(moving)) & (dy > share * span)
     idx = np.flatnonzero(cut) + 1
     return np.insert(x, idx, np.nan), np.insert(y, idx, np.nan)
 
 
 def verify_figure(doc: dict, curves: dict | None = None, *, title: str | None = None,
-                  kind: str | None = None, ncols: int = 3) -> Figure:
+                  kind: str | None = None, ncols: int | None = None) -> Figure:
     """The ``verify`` document as a grid of panels, one per observable: the theory as a line
-    (``curves``: observable -> (x, y, labels), gaps at discontinuities), the simulations as
+    (``curves``: observable -> (x, y), gaps at discontinuities), the simulations as
     points with error bars, disagreements marked and named in the legend (below the panels)."""
     from matplotlib import rc_context
     from matplotlib.lines import Line2D
     sweep = doc["sweep"]
     names = sorted({r["observable"] for r in doc["points"]})
     words = setting_words(kind or "")
-    cols = max(1, min(ncols, len(names)))
+    cols = max(1, min(ncols or (2 if len(names) == 4 else 3), len(names)))
     rows = math.ceil(len(names) / cols)
     with rc_context(STYLE):
         fig = Figure(figsize=(3.3 * cols, 2.6 * rows + 0.9), layout="constrained")
@@ -99,8 +99,7 @@ def verify_figure(doc: dict, curves: dict | None = None, *, title: str | None = 
         for ax, obs in zip(axes, names):
             pts = [r for r in doc["points"] if r["observable"] == obs]
             if curves and obs in curves:
-                xs, ys, labels = curves[obs]
-                bx, by = break_at_jumps(xs, ys, labels)
+                bx, by = break_at_jumps(*curves[obs])
                 (h,) = ax.plot(bx, by, "-", color="C0", zorder=2)
                 handles.setdefault(words["theory"], h)
             for status, style in (("agree", dict(fmt="o", color="C2")), ("disagree", dict(fmt="X", color="C3", ms=8)),
@@ -116,7 +115,6 @@ def verify_figure(doc: dict, curves: dict | None = None, *, title: str | None = 
                                    else f"{sim_label}, {seeds} seeds", h)
             ax.set_xlabel(axis_label(sweep))
             ax.set_ylabel(axis_label(obs))
-            ax.set_title(symbol(obs) if obs in _SYMBOLS else obs.replace("_", " "))
         for ax in axes[len(names):]:
             ax.set_visible(False)
         fixed = ", ".join(f"{symbol(k)} = {v:g}" for k, v in doc["parameters"].items()

@@ -33,7 +33,7 @@ import torch
 
 from replica.learning import ERM, BayesOptimal, Gibbs, Volume
 from replica.model import load_model
-from replica.plotting import verify_figure
+from replica.plotting import symbol, verify_figure
 
 from .data import model_parameters, sample
 from .features import simulate_features_point
@@ -347,18 +347,18 @@ def figure(model, doc: dict, theory_points: int = 60):
         ac = next((r.get("capacity") for r in doc["points"] if r.get("capacity") is not None), None)
         if ac is not None:
             for obs in names:
-                curves[obs] = (xs, (xs < ac).astype(float), xs < ac)
+                curves[obs] = (xs, (xs < ac).astype(float))
         kind = "storage"
     else:
         branch = "equilibrium" if doc["points"][0].get("algorithm") == "erm" else "uninformed"
-        th, labels = theory_values(model, {**grid_fixed, name: xs}, names, branch)
-        curves = {k: (xs, v, labels) for k, v in th.items()}
+        th, _ = theory_values(model, {**grid_fixed, name: xs}, names, branch)
+        curves = {k: (xs, v) for k, v in th.items()}
         L = model.learning
         kind = ("bayes-optimal" if isinstance(L, BayesOptimal) else "finite-temperature" if isinstance(L, Gibbs)
                 else "zero-temperature" if isinstance(L, ERM) else "")
     desc = model.description or doc["model"]
-    fixed = ", ".join(f"{k} = {v:g}" for k, v in grid_fixed.items())
-    title = f"{desc[0].upper() + desc[1:]}" + (f" ({fixed})" if fixed else "") + f": {doc['verdict']}"
+    fixed = ", ".join(f"{symbol(k)} = {v:g}" for k, v in grid_fixed.items())
+    title = f"{desc[0].upper() + desc[1:]}" + (f" ({fixed})" if fixed else "") + f"\nsimulations {doc['verdict']}"
     return verify_figure(doc, curves, title=title, kind=kind)
 
 
