@@ -12,7 +12,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["STYLE", "symbol", "axis_label", "verify_figure", "break_at_jumps", "setting_words"]
+__all__ = ["STYLE", "symbol", "axis_label", "verify_figure", "break_at_jumps", "setting_words", "twolayer_figure"]
 
 #: rcParams of every replica figure (applied per figure, never globally)
 STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
@@ -133,3 +133,41 @@ def _status(r) -> str:
     if s in ("agree", "disagree", "inconclusive"):
         return s
     return "agree" if r.get("agree") else "disagree"
+
+
+def twolayer_figure(run) -> Figure:
+    """A two-layer run (:class:`sims.twolayer.TwoLayerRun`) in two labelled panels: the
+    generalization error (closed form, mean over instances with its standard error as a band,
+    log scale) and the matched student-teacher overlaps R, against α (online SGD: steps/N) or
+    the steps taken (GD)."""
+    from matplotlib import rc_context
+    eg = np.asarray(run.eg, float)
+    online = np.ndim(run.alpha) > 0
+    x = np.asarray(run.alpha, float) if online else np.asarray(run.steps, float)
+    S = eg.shape[0]
+    p = run.params
+    K, M = p.get("K", run.Q.shape[-1]), p.get("M", run.T.shape[-1])
+    with rc_context(STYLE):
+        fig = Figure(figsize=(8.2, 3.4), layout="constrained")
+        a1, a2 = fig.subplots(1, 2)
+        mean = eg.mean(axis=0)
+        se = eg.std(axis=0, ddof=1) / np.sqrt(S) if S > 1 else np.zeros_like(mean)
+        a1.plot(x, mean, color="C0", label=f"mean of {S} instances")
+        a1.fill_between(x, np.clip(mean - se, 1e-300, None), mean + se, color="C0", alpha=0.25, lw=0,
+                        label="± standard error")
+        a1.set_yscale("log")
+        a1.set_ylabel(axis_label("generalization_error"))
+        Rm = np.asarray(run.matched_R(), float)
+        styles = ["-", "--", "-.", ":"]
+        for k in range(Rm.shape[-1]):
+            a2.plot(x, Rm[:, :, k].mean(axis=0), styles[k % 4], color=f"C{k}", label=f"$R_{{{k + 1}}}$ (matched unit {k + 1})")
+        a2.set_ylabel("student-teacher overlap $R$")
+        xlabel = r"training time $\alpha$ = steps/$N$" if online else "GD steps"
+        for ax in (a1, a2):
+            ax.set_xlabel(xlabel)
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        what = "online SGD" if online else f"full-batch GD, $\\alpha$ = {float(run.alpha):g}"
+        eta = f", $\\eta$ = {p['eta']:g}" if online and "eta" in p else ""
+        fig.suptitle(f"Committee student (K = {K}) learning a committee teacher (M = {M}): {what}{eta}, "
+                     f"N = {p.get('n', '?')}")
+    return fig

@@ -288,7 +288,8 @@ def test_cli_twolayer_json_and_bad_input(tmp_path):
     import subprocess
     import sys
     r = subprocess.run([sys.executable, "-m", "replica", "twolayer", "--alpha", "40", "--eta", "0.5", "--n", "100",
-                        "--seeds", "4", "--records", "3", "--json", "--out", str(tmp_path / "t.nc")],
+                        "--seeds", "4", "--records", "3", "--json", "--out", str(tmp_path / "t.nc"),
+                        "--plot", str(tmp_path / "t.png")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
@@ -297,6 +298,7 @@ def test_cli_twolayer_json_and_bad_input(tmp_path):
         assert all(ds[v].attrs.get("long_name") for v in list(ds.coords) + list(ds.data_vars))
         assert ds["eg"].attrs["units"] == "1" and ds.attrs["replica_version"] == replica.__version__
         assert ds["eg"].values.mean(axis=0)[0] == pytest.approx(doc["records"][0]["eg"])
+    assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert doc["algorithm"] == "online-sgd" and len(doc["records"]) == 3
     assert doc["records"][0]["eg"] == pytest.approx(1 / 3, abs=2e-3)
     assert doc["records"][-1]["R_matched"] == pytest.approx(1 / math.sqrt(6), abs=0.03)
