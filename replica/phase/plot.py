@@ -130,6 +130,10 @@ def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=
     log_x = _geometric(X) if log_x is None else log_x
     log_y = (_geometric(Y) and not y_int) if log_y is None else log_y
     codes = ds["phase"].values
+    if y_int and yn == "K" and np.any(Y == 1):        # one hidden unit: nothing to specialize
+        codes = codes.copy()
+        k1 = np.asarray(Y) == 1
+        codes[k1] = np.where(np.isin(codes[k1], (8, 9)), 2, codes[k1])
     present = [c for c in sorted(PHASES) if np.any(codes == c)]
     handles = []
     heat = color is not None or set(present) <= {0, 7}
@@ -203,15 +207,13 @@ def _phase_name(code: int, ds) -> str:
     if kind == "finite-temperature" and code in (2, 3, 4):
         return {2: "poor generalization (q < 1)", 3: "perfect generalization, metastable q < 1 branch",
                 4: "perfect generalization (q = 1)"}[code]
-    if code == 8 and int(ds.sizes.get(ds.attrs["y"], 0)) and bool(int(ds.attrs.get("y_integer", 0))):
-        return "unspecialized (all hidden units alike)"
     return PHASES[code]
 
 
 def _edges(X, row, at_y, line_list):
     """Cell edges along x of one row of phase codes: the x of a located line crossing between
     two cells of different phase (the nearest point of a line at this y), else the midpoint."""
-    xs_lines = [np.interp(at_y, l["y"], l["x"]) for l in line_list
+    xs_lines = [np.interp(at_y, *_sorted(l)) for l in line_list
                 if len(l["y"]) and min(l["y"]) - 1e-12 <= at_y <= max(l["y"]) + 1e-12]
     segs, start = [], 0
     edges = [X[0]]
@@ -259,15 +261,20 @@ def _boundary(ys_, ys_rows, xs_rows, line_list, edge, x_edge):
     if edge:
         return np.full(ys_.shape, x_edge)
     for l in line_list:
-        ly, lx = np.asarray(l["y"], float), np.asarray(l["x"], float)
+        ly, lx = _sorted(l)
         if ly.size < 2:
             continue
-        order = np.argsort(ly)
-        ly, lx = ly[order], lx[order]
         if ly[0] <= ys_rows[0] + 1e-12 and ly[-1] >= ys_rows[-1] - 1e-12 and np.allclose(
                 np.interp(ys_rows, ly, lx), xs_rows, rtol=0, atol=1e-12):
             return np.interp(ys_, ly, lx)
     return np.interp(ys_, ys_rows, xs_rows)
+
+
+def _sorted(line):
+    """A line's (y, x) points in increasing y."""
+    ly, lx = np.asarray(line["y"], float), np.asarray(line["x"], float)
+    order = np.argsort(ly, kind="stable")
+    return ly[order], lx[order]
 
 
 def _params(ds) -> dict:
