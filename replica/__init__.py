@@ -16,6 +16,8 @@ makes ``replica`` depend on ``sims`` at import time.
 """
 import importlib
 
+__version__ = "0.1.0"   # before the imports: modules of the package read it while it loads
+
 from . import channels, learning, losses, priors
 from .model import Model, ModelError, load_model
 from .params import Domain, ParameterError
@@ -23,8 +25,6 @@ from ._component import ComponentError
 from .theory import Theory, derive
 from .phase import phase_diagram
 from .api import compiled, solve, transitions
-
-__version__ = "0.1.0"
 
 __all__ = ["priors", "channels", "losses", "learning", "Model", "load_model", "derive", "Theory",
            "Domain", "ParameterError", "ComponentError", "ModelError", "phase_diagram", "solve",

@@ -6,7 +6,7 @@ from .erm import run_erm
 from .measure import extrapolate, generalization_error, overlaps, summarize, training_error
 from .montecarlo import run_gibbs
 from .storage import crossing, ising_capacities, spherical_sat
-from .verify import simulate, simulate_point, verify
+from .verify import figure, simulate, simulate_point, verify
 from .amp import run_amp
 from .committee import committee_observables, run_committee_amp, sample_committee
 from .twolayer import (TwoLayerRun, generalization_error_closed, generalization_error_mc, make_teacher,
@@ -14,6 +14,6 @@ from .twolayer import (TwoLayerRun, generalization_error_closed, generalization_
 
 __all__ = ["Data", "sample", "fresh", "run_erm", "run_gibbs", "run_amp", "ising_capacities", "spherical_sat",
            "crossing", "overlaps", "generalization_error", "training_error", "summarize", "extrapolate",
-           "simulate", "simulate_point", "verify", "sample_committee", "run_committee_amp", "committee_observables",
+           "simulate", "simulate_point", "verify", "figure", "sample_committee", "run_committee_amp", "committee_observables",
            "make_teacher", "run_online_sgd", "run_gd", "TwoLayerRun", "generalization_error_closed",
            "generalization_error_mc", "order_parameters", "matched_overlaps"]

@@ -33,6 +33,7 @@ import torch
 
 from replica.learning import ERM, BayesOptimal, Gibbs, Volume
 from replica.model import load_model
+from replica.plotting import symbol, verify_figure
 
 from .data import model_parameters, sample
 from .features import simulate_features_point
@@ -322,43 +323,44 @@ def verify(model, sweep: tuple, fixed: dict | None = None, n=DEFAULT_SIZES, seed
     doc = compare(model, (name, values), samples, algorithm=algorithm, theory=theory, missing=missing,
                   level=level, allowance=allowance, min_converged=min_converged)
     if plot and doc["points"]:
-        grid_fixed = {k: v for k, v in doc["parameters"].items() if k != name}
-        _plot(model, doc, name, values, grid_fixed, plot, theory_points, isinstance(model.learning, Volume))
+        _plot(model, doc, plot, theory_points)
     return doc
 
 
-def _plot(model, doc, name, values, grid_fixed, path, theory_points, storage):
-    from matplotlib.figure import Figure      # a bare Figure: pyplot's backend is left alone
+def figure(model, doc: dict, theory_points: int = 60):
+    """The ``verify`` document ``doc`` of ``model`` as a figure (:func:`replica.plotting.verify_figure`):
+    one labelled panel per observable, the theory (the branch the simulations follow) drawn with
+    gaps at its discontinuities, simulations with error bars, disagreements in the legend."""
+    model = load_model(model)
+    name = doc["sweep"]
+    values = np.asarray(doc["parameters"][name], float)
+    grid_fixed = {k: v for k, v in doc["parameters"].items() if k != name}
     names = sorted({r["observable"] for r in doc["points"]})
     lo, hi = float(values.min()), float(values.max())
     pad = 0.05 * (hi - lo) if hi > lo else 0.1 * max(abs(lo), 1.0)
     xs = np.linspace(lo - pad, hi + pad, theory_points)
     if name == "alpha":
         xs = xs[xs > 0]
-    if not storage:
+    storage = isinstance(model.learning, Volume)
+    curves = {}
+    if storage:
+        ac = next((r.get("capacity") for r in doc["points"] if r.get("capacity") is not None), None)
+        if ac is not None:
+            for obs in names:
+                curves[obs] = (xs, (xs < ac).astype(float))
+        kind = "storage"
+    else:
         branch = "equilibrium" if doc["points"][0].get("algorithm") == "erm" else "uninformed"
         th, _ = theory_values(model, {**grid_fixed, name: xs}, names, branch)
-    fig = Figure(figsize=(4.2 * len(names), 3.4))
-    axes = fig.subplots(1, len(names), squeeze=False)
-    for ax, obs in zip(axes[0], names):
-        pts = [r for r in doc["points"] if r["observable"] == obs]
-        if storage:
-            ac = pts[0].get("capacity")
-            if ac is not None:
-                ax.plot(xs, (xs < ac).astype(float), "-", color="C0", label=f"theory (α_c = {ac:.3f})")
-        else:
-            ax.plot(xs, th.get(obs, np.full(len(xs), np.nan)), "-", color="C0", label="theory (RS)")
-        x = [r[name] for r in pts]
-        y = [np.nan if r["mean"] is None else r["mean"] for r in pts]
-        e = [0.0 if r["stderr"] is None else r["stderr"] for r in pts]
-        colors = ["C2" if r["agree"] else "C3" for r in pts]
-        ax.errorbar(x, y, yerr=e, fmt="none", ecolor="k", capsize=3)
-        ax.scatter(x, y, c=colors, zorder=3, label=(f"simulation, N → ∞ from N = {', '.join(str(n) for n in doc['sizes'])}"
-                          if len(doc["sizes"]) > 1 else f"simulation, N = {pts[0]['n']}") + f", {pts[0]['seeds']} seeds")
-        ax.set_xlabel(name)
-        ax.set_title(obs.replace("_", " "))
-        ax.legend(fontsize=7)
-    fig.suptitle(f"{doc['model']}: {'agree' if doc['agree'] else 'DISAGREE'}  "
-                 + ", ".join(f"{k}={v:g}" for k, v in grid_fixed.items()), fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+        curves = {k: (xs, v) for k, v in th.items()}
+        L = model.learning
+        kind = ("bayes-optimal" if isinstance(L, BayesOptimal) else "finite-temperature" if isinstance(L, Gibbs)
+                else "zero-temperature" if isinstance(L, ERM) else "")
+    desc = model.description or doc["model"]
+    fixed = ", ".join(f"{symbol(k)} = {v:g}" for k, v in grid_fixed.items())
+    title = f"{desc[0].upper() + desc[1:]}" + (f" ({fixed})" if fixed else "") + f"\nsimulations {doc['verdict']}"
+    return verify_figure(doc, curves, title=title, kind=kind)
+
+
+def _plot(model, doc, path, theory_points):
+    figure(model, doc, theory_points).savefig(path, dpi=150)

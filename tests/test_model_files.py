@@ -9,6 +9,8 @@ import textwrap
 import sympy as sp
 
 from replica import losses
+from replica.metadata import model_from_attrs, model_statement
+from replica.model import load_model
 from replica.params import NONNEGATIVE, POSITIVE, REAL
 
 MODEL_FILE = textwrap.dedent("""
@@ -49,3 +51,17 @@ def test_domains_from_sympy_assumptions():
     assert {s.name: d for s, d in loss.parameters.items()} == {"a": POSITIVE, "b": REAL}
     declared = losses.Custom(a * (y - lam)**2, y, lam, params={"a": (1, 2)})   # params still win
     assert str(next(iter(declared.parameters.values()))) == "[1, 2]"
+
+
+def test_statement_of_a_model_file_rebuilds_it(tmp_path):
+    """A file's model statement (NetCDF attributes) holds the file, so the model comes back."""
+    path = tmp_path / "mymodel.py"
+    path.write_text(MODEL_FILE)
+    model = load_model(str(path))
+    attrs = model_statement(model)
+    assert attrs["model_source"] == MODEL_FILE and attrs["model_variable"] == "model"
+    assert attrs["model_teacher"] == "MyNoisyLinear(noise=delta)"
+    path.unlink()                                  # rebuilt from the attributes alone
+    back = model_from_attrs(attrs)
+    assert type(back.teacher).__name__ == "MyNoisyLinear" and back.name == "mymodel"
+    assert repr(back.prior) == repr(model.prior) and back.parameter_names() == model.parameter_names()

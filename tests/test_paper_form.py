@@ -12,7 +12,7 @@ import sympy as sp
 from scipy import integrate, special
 
 import replica
-from replica.symbolic.paper import Dz, H, numeric, paper_form
+from replica.symbolic.paper import Dz, H, numeric
 from replica.symbolic.render import expr_latex, expr_text
 
 
@@ -37,7 +37,7 @@ def forms():
 
     def get(name):
         if name not in cache:
-            cache[name] = paper_form(replica.derive(name))
+            cache[name] = replica.derive(name).paper_form()   # cached on the theory
         return cache[name]
     return get
 
@@ -176,3 +176,21 @@ def test_rendered_paper_form_prints_the_textbook_symbols(forms):
     assert r"\int D\xi" in tex and r"H^{2}\left(" in tex and r"\kappa" in tex
     text = expr_text(pf.free_entropy)
     assert "H(" in text and "\\" not in text and "erfc" not in text
+
+
+_LATEX = ("\\", "$", "frac", "mathrm", "mathbb", "{hat}", "^{", "left(")
+
+
+@pytest.mark.parametrize("name", ["ising-bayes", "perceptron-gibbs", "gardner", "ising-storage", "linear-bayes"])
+def test_text_has_no_latex(forms, name):
+    """The plain-text derivation is written by SymPy's string printer (prose carries its own
+    plain spelling), not converted from LaTeX: no LaTeX left in it."""
+    pf = forms(name)
+    th = replica.derive(name)
+    lines = th.text(paper=True).splitlines()
+    for line in lines:
+        words = line.replace("fractions", "")          # prose, not a LaTeX fraction
+        assert not any(bad in words for bad in _LATEX), line
+    for eq in th.equations + pf.equations:             # each equation as SymPy's string printer writes it
+        assert "    " + expr_text(eq) in lines
+    assert "    Phi_RS = " + expr_text(pf.free_entropy) in lines

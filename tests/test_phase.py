@@ -6,15 +6,22 @@ import functools
 import hashlib
 import json
 import math
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
 from scipy import integrate, stats
 
+import replica as replica_api
 from replica.cli import main
+from replica.codegen.cache import model_key
+from replica.metadata import model_from_attrs
+from replica.model import load_model
 from replica.phase import lines, load, phase_diagram, plot, save, to_json
 from replica.phase.tracing import assemble, refine_rows
 from replica.codegen.compiled import load_compiled
@@ -24,9 +31,9 @@ from oracles import regression as orr
 SAT, UNSAT = 5, 6
 
 
-def replica(*args, cwd=None):
+def replica(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "replica", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
+                          cwd=cwd, timeout=600, env=None if env is None else {**os.environ, **env})
 
 
 @functools.lru_cache(maxsize=None)
@@ -48,15 +55,20 @@ DONE = ["phase-diagram", "ising-bayes", "--x", "alpha=0.8:2.0:25", "--y", "flip=
 @pytest.fixture(scope="module")
 def done_run(tmp_path_factory):
     d = tmp_path_factory.mktemp("pd")
-    r = replica(*DONE, cwd=d)
+    r = replica(*DONE, cwd=d, env={"REPLICA_PROGRESS": "1"})       # progress lines on, though not a terminal
     assert r.returncode == 0, r.stderr
     return d, r
 
 
 def test_cli_writes_both_files_and_only_json(done_run):
     d, r = done_run
-    doc = json.loads(r.stdout)
-    assert r.stderr == ""                               # --json: no progress bar
+    doc = json.loads(r.stdout)                          # --json: stdout holds the document only
+    # progress bars on stderr, each with its total known when it starts (never grown)
+    counts = {}
+    for desc, n, total in re.findall(r"(ising-bayes: [^:\r]*rows): +\d+%\|[^|]*\| (\d+)/(\d+)", r.stderr):
+        counts.setdefault(desc, set()).add(int(total))
+        assert int(n) <= int(total)
+    assert "ising-bayes: 6 flip rows" in counts and all(len(t) == 1 for t in counts.values()), counts
     assert doc["model"] == "ising-bayes" and doc["x"] == "alpha" and doc["y"] == "flip"
     assert (d / "pd.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ds = load(d / "pd.nc")
@@ -228,6 +240,19 @@ def test_netcdf_round_trip(tmp_path):
     src = load_compiled("ising-bayes").source
     assert back.attrs["derivation_sha256"] == hashlib.sha256(src.encode()).hexdigest()
     assert back["phase"].attrs["flag_meanings"].split()[3] == "perfect_recovery_hard_metastable_partial_branch"
+    # CF attributes on every coordinate and variable; the model's statement, enough to rebuild it
+    for name in list(back.coords) + list(back.data_vars):
+        assert back[name].attrs.get("long_name"), name
+    for name in ("alpha", "flip", "q", "free_entropy", "generalization_error", "residual", "line_x"):
+        assert back[name].attrs["units"] == "1", name
+    assert "units" not in back["converged"].attrs and "units" not in back["phase"].attrs
+    doc = (Path(__file__).parents[1] / "derivations" / "ising-bayes.md").read_text()   # kept current by test_derivations
+    assert "\n\\Phi_{\\rm RS} = " + back.attrs["free_entropy_latex"] + "\n" in doc
+    model = load_model("ising-bayes")
+    assert back.attrs["model_teacher"] == repr(model.teacher) == "Sign(flip=flip)"
+    assert back.attrs["replica_version"] == replica_api.__version__
+    assert back.attrs["model_key"] == model_key(model, "numpy", "main")
+    assert model_from_attrs(back.attrs).name == "ising-bayes"
 
 
 # -- bad input ------------------------------------------------------------------------------

@@ -1,59 +1,45 @@
-"""The progress line of a cold compile: on stderr, once, only when the model is not cached, never
-on stdout, and not with ``--json`` (which writes the document only).  In process (click's
-runner), with the notice's delay set to 0 so that the test does not depend on how long the
-derivation takes."""
+"""Progress lines (replica.progress): on stderr only, shown on a terminal or with
+REPLICA_PROGRESS=1, hidden with REPLICA_PROGRESS=0 or quiet; CLI stdout stays one JSON document."""
 import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
-from click.testing import CliRunner
 
-from replica.cli import main
-from replica.cli import progress
-from replica.model import load_model
-
-LINE = "replica: deriving linear-bayes ... (first run; cached after)"
+from replica import progress as P
 
 
-@pytest.fixture
-def fresh_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("REPLICA_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(progress, "NOTICE_AFTER", 0.0)
-    return tmp_path
+@pytest.mark.parametrize("env, quiet, shown", [("1", False, True), ("0", False, False), ("1", True, False),
+                                               ("", False, False)])   # "": pytest's stderr is not a terminal
+def test_when_lines_are_shown(monkeypatch, env, quiet, shown):
+    monkeypatch.setenv(P.ENV, env)
+    assert P.enabled(quiet) is shown
 
 
-def _solve(*extra):
-    return CliRunner().invoke(main, ["solve", "linear-bayes", "--set", "alpha=1", "--set", "delta=0.1",
-                                     "--init", "uninformed", "--rule", "hermite", *extra])
-
-
-def test_cold_compile_says_so_on_stderr_and_a_cached_one_does_not(fresh_cache):
-    cold = _solve()
-    assert cold.exit_code == 0, cold.output
-    assert cold.stderr.splitlines().count(LINE) == 1
-    assert "replica: deriving" not in cold.stdout and "linear-bayes" in cold.stdout   # the table
-    assert list(fresh_cache.glob("linear-bayes-main-*.py"))  # the module is now cached
-    warm = _solve()
-    assert warm.exit_code == 0, warm.output
-    assert LINE not in warm.stderr
-    assert warm.stdout == cold.stdout
-
-
-def test_json_output_has_no_progress_line(monkeypatch):
-    monkeypatch.setattr(progress, "NOTICE_AFTER", 0.0)
-    monkeypatch.setattr(progress, "_cached", lambda *a: False)  # as if cold (the session's cache)
-    r = _solve("--json")
-    assert r.exit_code == 0, r.output
-    assert r.stderr == ""
-    assert json.loads(r.stdout)["model"] == "linear-bayes"
-
-
-def test_no_line_when_the_compile_is_faster_than_the_delay(fresh_cache, monkeypatch, capsys):
-    monkeypatch.setattr(progress, "NOTICE_AFTER", 0.2)
-    with progress.compiling(load_model("linear-bayes")):   # not cached here; the body returns at once
+def test_working_line_counts_seconds_on_stderr(monkeypatch, capsys):
+    monkeypatch.setenv(P.ENV, "1")
+    with P.working("deriving demo (first run)"):
+        time.sleep(1.2)
+    out, err = capsys.readouterr()
+    assert out == "" and "deriving demo (first run): 00:01" in err
+    b = P.bar(3, "rows")
+    for _ in range(3):
+        b.update(1)
+    b.refresh()
+    b.close()
+    assert "rows: 100%" in capsys.readouterr().err
+    monkeypatch.setenv(P.ENV, "0")
+    assert P.bar(3, "rows") is None
+    with P.working("hidden"):
         pass
-    time.sleep(0.4)                                        # past the delay: the timer was cancelled
-    assert "replica: deriving" not in capsys.readouterr().err
-    with progress.compiling(load_model("linear-bayes")):   # a body slower than the delay
-        time.sleep(0.4)
-    assert capsys.readouterr().err.splitlines() == [LINE]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_cli_json_stdout_is_the_document_with_progress_on():
+    r = subprocess.run([sys.executable, "-m", "replica", "solve", "ising-bayes", "--set", "alpha=1", "--json"],
+                       capture_output=True, text=True, timeout=300, env={**os.environ, P.ENV: "1"})
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["model"] == "ising-bayes"
+    assert "ising-bayes: solving 1 point" in r.stderr

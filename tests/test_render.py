@@ -1,8 +1,11 @@
 """Rendering: project symbol names, and bound variables printed without process-dependent indices."""
+import pickle
+
 import sympy as sp
 
 from replica import symbols as S
 from replica.symbolic.gauss import GaussE
+from replica.symbolic.printing import Math, Phrase, plain
 from replica.symbolic.render import expr_latex, expr_text, symbol_tex
 
 
@@ -34,3 +37,14 @@ def test_distinct_dummies_of_one_name_stay_distinct():
     x1, x2 = sp.Dummy("x", real=True), sp.Dummy("x", real=True)
     e = GaussE(GaussE(x1 * x2 * S.q, x2), x1)
     assert expr_text(e) == "E_x[E_x_2[q*x*x_2]]"
+
+
+
+def test_phrase_spells_math_twice():
+    """Prose with inline math carries both spellings; the plain one is SymPy's string printer."""
+    p = Phrase.of("conjugate **of** `q`, rescaled: ", S.q_hat / S.beta**2, " and ", Math(r"n \to 0", "n -> 0"))
+    assert str(p) == r"conjugate **of** `q`, rescaled: $\frac{\hat{q}}{\beta^{2}}$ and $n \to 0$"
+    assert p.text == "conjugate of q, rescaled: " + sp.sstr(S.q_hat / S.beta**2) + " and n -> 0"
+    assert plain(p) == p.text and plain("a **b** `c*d`") == "a b c*d"
+    back = pickle.loads(pickle.dumps(p))
+    assert (str(back), back.text) == (str(p), p.text)

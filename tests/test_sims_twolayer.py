@@ -22,8 +22,10 @@ import math
 import numpy as np
 import pytest
 import torch
+import xarray as xr
 from scipy.special import erf
 
+import replica
 from replica.params import ParameterError
 from sims.twolayer import (generalization_error_closed, generalization_error_mc, make_teacher, matched_overlaps,
                            pair_kernel, run_gd, run_online_sgd)
@@ -277,7 +279,7 @@ def test_cuda_ridge_and_sgd():
     _check_plateau(rc, 2, 0.1, 0.006, min_length=80)
 
 
-def test_cli_twolayer_json_and_bad_input():
+def test_cli_twolayer_json_and_bad_input(tmp_path):
     """``replica twolayer``: online SGD of K = 2 erf units on an orthonormal K = 2 teacher.  At
     α = 0 (students of tiny weights, g(0) = 0) ε_g = ½ E[(Σ_n g(x_n))²] = (2/π) arcsin(½) = 1/3
     (closed form); by α = 40 the run sits on the Saad–Solla plateau, R = S = 1/√(K(2K − 1)) =
@@ -286,9 +288,17 @@ def test_cli_twolayer_json_and_bad_input():
     import subprocess
     import sys
     r = subprocess.run([sys.executable, "-m", "replica", "twolayer", "--alpha", "40", "--eta", "0.5", "--n", "100",
-                        "--seeds", "4", "--records", "3", "--json"], capture_output=True, text=True, timeout=300)
+                        "--seeds", "4", "--records", "3", "--json", "--out", str(tmp_path / "t.nc"),
+                        "--plot", str(tmp_path / "t.png")],
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
+    with xr.open_dataset(tmp_path / "t.nc") as ds:       # CF attributes, a coordinate on every dimension
+        assert set(ds.dims) <= set(ds.coords)
+        assert all(ds[v].attrs.get("long_name") for v in list(ds.coords) + list(ds.data_vars))
+        assert ds["eg"].attrs["units"] == "1" and ds.attrs["replica_version"] == replica.__version__
+        assert ds["eg"].values.mean(axis=0)[0] == pytest.approx(doc["records"][0]["eg"])
+    assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert doc["algorithm"] == "online-sgd" and len(doc["records"]) == 3
     assert doc["records"][0]["eg"] == pytest.approx(1 / 3, abs=2e-3)
     assert doc["records"][-1]["R_matched"] == pytest.approx(1 / math.sqrt(6), abs=0.03)

@@ -10,7 +10,7 @@ import numpy as np
 from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory,
                     check_output_path, main, model_values, parse_assignments, parse_grid_axis, solver_memory)
 from .device import DEVICE, check_device
-from .progress import compiled_with_notice
+from .notice import compiled_with_notice
 
 
 def _axis(text: str, option: str, scale: str) -> tuple:
@@ -100,7 +100,7 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
                   else compiled_with_notice(m, device, notice=not (quiet or as_json)))
         try:
             ds = run(m if device == "cpu" else target, xs, ys, fixed, kinds=kind_list, nodes=nodes, rule=rule, refine=refine,
-                     workers=workers, scheduler=scheduler, progress=not (quiet or as_json))
+                     workers=workers, scheduler=scheduler, progress=False if quiet else None)
         except ValueError as e:
             if "transition kind" in str(e):
                 raise CLIInputError(str(e)) from None

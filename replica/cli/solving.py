@@ -11,10 +11,11 @@ import math
 import click
 import numpy as np
 
+from .. import progress as P
 from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory, main,
                     model_values, parse_assignments, parse_range, parse_sweep, solver_memory)
 from .device import DEVICE, check_device
-from .progress import compiled_with_notice
+from .notice import compiled_with_notice
 
 _QUAD = [
     click.option("--nodes", type=click.IntRange(4, 100000), default=None,
@@ -122,11 +123,13 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
         params = model_values(m, {**values, **grid})
         check_hidden_units(m, params, theory=True)
         check_erm_minimizer(m, params)
-        c = _compiled(m, device, as_json)
-        if init == "all":
-            records = solve_branches(c, params, "all", tol=tol, nodes=nodes, rule=rule).to_records()
-        else:
-            records = solve_points(c, params, init, tol=tol, nodes=nodes, rule=rule).to_records()
+        with P.working(f"{m.name}: theory"):
+            c = _compiled(m, device, as_json)
+        with P.working(f"{m.name}: solving {points} point{'s' if points > 1 else ''} from {init!r}"):
+            if init == "all":
+                records = solve_branches(c, params, "all", tol=tol, nodes=nodes, rule=rule).to_records()
+            else:
+                records = solve_points(c, params, init, tol=tol, nodes=nodes, rule=rule).to_records()
         from ..features import decomposition as bv            # ridge on random features: bias², variances
         if bv.applies(m) and len(records) == max(points, 1):  # one (convex) branch per point
             records = bv.add_to_records(records, m, params, tol=tol, nodes=nodes, rule=rule)
@@ -197,13 +200,15 @@ def transition(model, along, range_, sets, kinds, nodes, rule, device, as_json):
         fixed = model_values(m, values, free=(along,))
         check_hidden_units(m, fixed, theory=True)
         check_erm_minimizer(m, fixed)
-        c = _compiled(m, device, as_json)
+        with P.working(f"{m.name}: theory"):
+            c = _compiled(m, device, as_json)
         if rng is not None:
             model_values(m, {along: np.array(rng)})  # both ends inside the domain
         else:
             rng = default_range(c, along)
-        found = find_transitions(m if device == "cpu" else c, along, rng, fixed, kinds=list(kinds) or None,
-                                 nodes=nodes, rule=rule)
+        with P.working(f"{m.name}: transitions along {along}"):
+            found = find_transitions(m if device == "cpu" else c, along, rng, fixed, kinds=list(kinds) or None,
+                                     nodes=nodes, rule=rule)
     doc = {"model": m.name, "parameter": along, "range": list(rng),
            "parameters": {k: float(v) for k, v in fixed.items()},
            "quadrature": _quadrature_doc(nodes, rule),

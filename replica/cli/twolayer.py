@@ -1,9 +1,15 @@
 """``replica twolayer``: train two-layer committee students on a committee teacher (sims.twolayer)."""
 from __future__ import annotations
 
+import sys
+
 import click
 import numpy as np
 
+from .. import __version__
+from .. import progress as P
+from ..metadata import annotate
+from ..plotting import twolayer_figure
 from ._base import CLIInputError, _emit_json, _quiet, check_memory, check_output_path, main
 
 
@@ -66,18 +72,23 @@ def _report_diverged(r, bad, json_mode):
 @click.option("--train-second-layer", is_flag=True)
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the trajectories (NetCDF).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, metavar="F.png|.pdf|.svg",
+              help="Draw the generalization error and the matched overlaps along training.")
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON document.")
 def twolayer(algorithm, K, M, n, seeds, seed, alpha, eta, activation, teacher_activation, teacher_weights, noise,
-             ridge, max_steps, tol, records, train_second_layer, device, out, json_mode):
+             ridge, max_steps, tol, records, train_second_layer, device, out, plot_path, json_mode):
     """Train K-unit committee students on an M-unit teacher: order parameters and generalization error."""
     import torch
     from sims.twolayer import make_teacher, run_gd, run_online_sgd
     if device == "cuda" and not torch.cuda.is_available():
         raise CLIInputError("--device cuda: no CUDA device is available")
     check_output_path(out, "--out")
+    if plot_path is not None and not plot_path.lower().endswith((".png", ".pdf", ".svg")):
+        raise CLIInputError(f"--plot: the file name must end in .png, .pdf or .svg, got {plot_path!r}")
+    check_output_path(plot_path, "--plot")
     check_memory(8 * 4 * seeds * n * (max(K, M) + (alpha * n if algorithm == "gd" else 4000)),
                  f"training {seeds} instances at N = {n}")
-    with _quiet(json_mode):
+    with _quiet(json_mode), P.working(f"twolayer: {algorithm}, {seeds} instances at N = {n}"):
         t = make_teacher(n, M, seeds, seed=seed, activation=teacher_activation, weights=teacher_weights,
                          noise=noise, device=device)
         if algorithm == "sgd":
@@ -87,10 +98,17 @@ def twolayer(algorithm, K, M, n, seeds, seed, alpha, eta, activation, teacher_ac
             r = run_gd(t, K, alpha, activation=activation, ridge=ridge, tol=tol, max_steps=max_steps,
                        record_every=max(1, max_steps // (records - 1)), train_second_layer=train_second_layer)
     if out:
-        r.to_dataset().to_netcdf(out)
+        ds = r.to_dataset()
+        ds.attrs.update(title=f"replica twolayer: {r.algorithm} of a K = {K} committee student on an M = {M} teacher",
+                        command="replica twolayer " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "",
+                        replica_version=__version__,
+                        **{k: int(v) for k, v in ds.attrs.items() if isinstance(v, bool)})  # NetCDF has no booleans
+        annotate(ds).to_netcdf(out)
     bad = _diverged(r)
     if bad.any():
         return _report_diverged(r, bad, json_mode)
+    if plot_path:
+        twolayer_figure(r).savefig(plot_path, dpi=150)
     S = r.eg.shape[0]
     se = lambda x: float(np.std(x, ddof=1) / np.sqrt(S)) if S > 1 else None  # noqa: E731
     Rm = r.matched_R()

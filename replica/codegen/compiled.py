@@ -29,9 +29,10 @@ def _derive(model):
 
 
 def _metadata(th) -> str:
-    return ("\nMODEL = %r\nKIND = %r\nUNKNOWNS = %r\nPARAMETERS = %r\nFIXED = %r\n"
+    return ("\nMODEL = %r\nKIND = %r\nUNKNOWNS = %r\nPARAMETERS = %r\nFIXED = %r\nFREE_ENTROPY_LATEX = %r\n"
             % (th.model.name, th.kind, [s.name for s in th.order_parameters],
-               [s.name for s in th.parameters], {k.name: float(v) for k, v in th.fixed.items()}))
+               [s.name for s in th.parameters], {k.name: float(v) for k, v in th.fixed.items()},
+               th.free_entropy_latex()))
 
 
 def _part(th) -> str:

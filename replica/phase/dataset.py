@@ -17,9 +17,12 @@ Layout (``x``, ``y`` stand for the two parameter names, e.g. ``alpha`` and ``fli
 ``branch="equilibrium"`` holds, at every point, the branch of largest free entropy; the others
 are the solutions from each initial condition (``duplicate`` where a start found a branch an
 earlier one had; ``metastable`` where it is converged, distinct and not the equilibrium).
-Attributes: model, description, theory kind, derivation hashes (``model_key``, the cache key of
-the generated module; ``derivation_sha256``, the sha256 of its source), the fixed parameters,
-the quadrature, package versions, and ``lines_json`` (the traced lines as JSON).
+Every coordinate and variable has a CF ``long_name`` (and ``units`` where meaningful,
+:func:`replica.metadata.annotate`).  Attributes: the model's statement
+(:func:`replica.metadata.model_statement`: component reprs, defaults, Φ_RS in LaTeX, replica's
+version, ``model_key`` — the cache key of the generated module —, a model file's text), theory
+kind, ``derivation_sha256`` (the sha256 of the generated source), the fixed parameters, the
+quadrature, package versions, and ``lines_json`` (the traced lines as JSON).
 """
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ import json
 import math
 
 import numpy as np
+
+from ..metadata import annotate, model_statement
 
 __all__ = ["PHASES", "build_dataset", "phases", "lines", "to_json", "save", "load"]
 
@@ -134,12 +139,9 @@ def build_dataset(compiled, x_name, xs, y_name, ys, fixed, rows, line_list, *, o
         flag_meanings=" ".join(_flag(PHASES[k]) for k in sorted(PHASES)),
         present=", ".join(PHASES[k] for k in present))
     _add_lines(ds, line_list)
-    for k in compiled.unknowns:
-        if k in ds:
-            ds[k].attrs["long_name"] = f"order parameter {k}"
-    ds["residual"].attrs["long_name"] = "max_k |M_k(x) - x_k| / max(1, |x_k|) at the returned state"
     ds.attrs.update(_attrs(compiled, x_name, y_name, fixed, opts, kinds, line_list, errors))
-    return ds
+    ds.attrs.update(model_statement(compiled.model, compiled))
+    return annotate(ds)
 
 
 def _flag(name: str) -> str:
@@ -171,14 +173,12 @@ def _versions() -> dict:
 
 
 def _attrs(compiled, x_name, y_name, fixed, opts, kinds, line_list, errors) -> dict:
-    from ..codegen.cache import model_key
     return {
         "title": f"replica phase diagram of {compiled.model.name} over ({x_name}, {y_name})",
         "model": compiled.model.name,
         "description": getattr(compiled.model, "description", "") or "",
         "theory_kind": compiled.kind,
         "x": x_name, "y": y_name,
-        "model_key": model_key(compiled.model, "numpy", "main"),
         "derivation_sha256": hashlib.sha256(compiled.source.encode()).hexdigest(),
         "parameters_json": json.dumps({k: float(v) for k, v in fixed.items()}),
         "quadrature_json": json.dumps(opts),

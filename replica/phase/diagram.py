@@ -1,10 +1,12 @@
 """``phase_diagram``: a 2-D grid solved from every start, with its transition lines traced."""
 from __future__ import annotations
 
+import contextlib
 
+from .. import progress as P
 from ..params import ParameterError
 from . import dataset as D
-from .distributed import executor, progress_bar
+from .distributed import executor
 from .grid import TheoryRef, axis, solve_row, transitions_row
 from .tracing import assemble, refine_rows
 
@@ -42,7 +44,7 @@ def _integer(domain) -> bool:
 
 def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes: int = 400,
                   rule: str = "legendre", refine: int = 2, workers: int | None = None,
-                  scheduler: str | None = None, progress: bool = False):
+                  scheduler: str | None = None, progress: bool | None = False):
     """Phase diagram of ``theory`` over the grid ``x`` × ``y``.
 
     Parameters
@@ -59,7 +61,9 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
     workers, scheduler : run the rows on a new local Dask cluster of ``workers`` processes, or
         on the Dask scheduler at ``scheduler``; in this process when neither is given.  The
         numbers are the same either way (each row is one task, computed identically).
-    progress : show a tqdm progress bar (stderr).
+    progress : tqdm progress bars on stderr, one per pass with its total known when it starts
+        (the grid's rows and line searches, then each refinement round); None: shown where
+        :func:`replica.progress.enabled` says (stderr a terminal, or ``REPLICA_PROGRESS=1``).
 
     Returns
     -------
@@ -87,26 +91,20 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
     calls = [(solve_row, (ref, x_name, xs, y_name, float(v), fixed, opts)) for v in ys]
     if track:
         calls += [(transitions_row, (ref, x_name, x_range, y_name, float(v), fixed, kinds, opts)) for v in ys]
-    bar = progress_bar(len(calls), progress, f"{compiled.model.name}: {y_name} rows")
-    try:
-        with executor(workers, scheduler) as ex:
+    with executor(workers, scheduler) as ex:
+        with _bar(len(calls), f"{compiled.model.name}: {ys.size} {y_name} rows", progress) as bar:
             results = ex.map(_call, calls, bar)
-            rows = results[:ys.size]
-            found = dict(zip(map(float, ys), results[ys.size:]))
-            # rows between integer values of y do not exist: no refinement there
-            for _ in range(refine if track and ys.size > 1 and not y_integer else 0):
-                new = [v for v in refine_rows(found, dx, dy) if v not in found]
-                if not new:
-                    break
-                if bar is not None:
-                    bar.total += len(new)
-                    bar.refresh()
+        rows = results[:ys.size]
+        found = dict(zip(map(float, ys), results[ys.size:]))
+        # rows between integer values of y do not exist: no refinement there
+        for k in range(refine if track and ys.size > 1 and not y_integer else 0):
+            new = [v for v in refine_rows(found, dx, dy) if v not in found]
+            if not new:
+                break
+            with _bar(len(new), f"{compiled.model.name}: refining ({k + 1}/{refine}), {len(new)} rows", progress) as bar:
                 more = ex.map(_call, [(transitions_row, (ref, x_name, x_range, y_name, v, fixed, kinds, opts))
                                       for v in new], bar)
-                found.update(zip(new, more))
-    finally:
-        if bar is not None:
-            bar.close()
+            found.update(zip(new, more))
     errors = [{"kind": r["kind"], y_name: r["y"], "error": r.get("error", "")}
               for recs in found.values() for r in recs if r.get("value") is None] if track else []
     line_list = assemble(found, x_range[1] - x_range[0]) if track else []
@@ -114,6 +112,17 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
                          kinds=kinds, errors=errors)
     ds.attrs["y_integer"] = int(y_integer)
     return ds
+
+
+@contextlib.contextmanager
+def _bar(total, desc, show):
+    """A progress bar of ``total`` tasks (its total known when it starts), closed after the block."""
+    b = P.bar(total, desc, show=show)
+    try:
+        yield b
+    finally:
+        if b is not None:
+            b.close()
 
 
 def _call(fn, args):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from tqdm.auto import tqdm
 
 __all__ = ["executor", "InProcess", "DaskExecutor"]
 
@@ -73,8 +72,3 @@ def executor(workers: int | None = None, scheduler: str | None = None):
     if workers is None and scheduler is None:
         return InProcess()
     return DaskExecutor(workers, scheduler)
-
-
-def progress_bar(total: int, enabled: bool, desc: str):
-    """A tqdm bar on stderr, or None when disabled."""
-    return tqdm(total=total, desc=desc, unit="task", leave=False, dynamic_ncols=True) if enabled else None

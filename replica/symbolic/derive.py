@@ -33,6 +33,7 @@ from .gauss import GaussE, H, gauss_expect, reclose, stein
 from .lines import LineIntegral, reclose_lines
 from .moreau import moreau, nonconvexity, projection_envelope
 from .potentials import potential
+from .printing import Math, Phrase, sym
 from .spectral import SpectralMean
 
 __all__ = ["derive_model", "DerivationError", "LabelIntegral"]
@@ -144,7 +145,9 @@ class Derivation:
             if L.temperature == 0:
                 if g is None:
                     raise DerivationError("Gibbs at T = 0 with a continuous loss: use ERM(loss, ridge=0)")
-                self.limits.append(r"Gibbs learning at $T = 0$: $e^{-\ell/T} \to \Theta(-g)$ (ground states, the version space)")
+                self.limits.append(Phrase.of("Gibbs learning at ", Math("T = 0", "T = 0"), ": ",
+                                              Math(r"e^{-\ell/T} \to \Theta(-g)", "exp(-loss/T) -> Heaviside(-g)"),
+                                              " (ground states, the version space)"))
                 return sp.Heaviside(-g)
             # a positive stand-in for T during the derivation (T = 0 is a separate limit), so that
             # Gaussian exponents -ℓ/T are known to be negative; put back by ``restore``
@@ -232,7 +235,9 @@ class Derivation:
         # pulled out of it, exp(log H) · (...)² · exp(-2 log H): 0 · inf where H underflows);
         # the terms' cancellation is mild once the potentials' exponents are factored (_tidy)
         replicon = S.alpha * out_avg(sp.expand(d2out**2)) * prior_avg(sp.expand(d2w**2))
-        self.limits.append(r"$n \to 0$: $\Phi = \lim_{n\to 0} G(n)/n$, each $\mathbb{E}[X^n]$ expanded in $n$")
+        self.limits.append(Phrase.of(Math(r"n \to 0", "n -> 0"), ": ",
+                                     Math(r"\Phi = \lim_{n\to 0} G(n)/n", "Phi = lim_{n->0} G(n)/n"), ", each ",
+                                     Math(r"\mathbb{E}[X^n]", "E[X**n]"), " expanded in ", sym("n")))
         pairs = [(qv, qh)]
         if teacher:
             pairs.append((mv, mh))
@@ -244,7 +249,10 @@ class Derivation:
             replicon = replicon.subs(sub).replace(lambda e: isinstance(e, Zstar), lambda e: Zout(*e.args))
             self.potentials.pop("Zstar", None)
             pairs = [(qv, qh)]
-            self.limits.append(r"Bayes-optimal (Nishimori): $Q = \rho$, $\hat Q = 0$, $m = q$, $\hat m = \hat q$, $Z^*_{\rm out} = Z_{\rm out}$")
+            self.limits.append(Phrase.of("Bayes-optimal (Nishimori): ", sp.Eq(S.Q, sp.Symbol("rho"), evaluate=False), ", ",
+                                         sp.Eq(S.Q_hat, 0, evaluate=False), ", ", sp.Eq(S.m, S.q, evaluate=False), ", ",
+                                         sp.Eq(S.m_hat, S.q_hat, evaluate=False), ", ",
+                                         Math(r"Z^*_{\rm out} = Z_{\rm out}", "Zstar = Zout")))
         elif self.sprior.fixed_norm is not None:
             fixed[Qv] = self.sprior.fixed_norm
             phi_rs = phi_rs.subs(Qv, self.sprior.fixed_norm)
@@ -256,7 +264,8 @@ class Derivation:
             pairs.insert(0, (Qv, Qh))
         self.replicon = replicon
         if self.storage:
-            self.limits.append(r"storage: labels independent of the inputs, no teacher ($m = \hat m = 0$)")
+            self.limits.append(Phrase.of("storage: labels independent of the inputs, no teacher (",
+                                         Math(r"m = \hat{m} = 0", "m = m_hat = 0"), ")"))
         self.finish(phi_rs, pairs, fixed)
         return self
 
@@ -271,7 +280,8 @@ class Derivation:
         # log Z_w (the replicon's) do not see the conjugate either
         self.eliminated = {hat: 0}
         if not explicit.has(hat):   # the norm is implied by the prior (±1 weights): nothing to solve
-            self.limits.append(r"$Q = %s$ on the support of the prior: $%s$ drops out" % (sp.latex(norm), sp.latex(hat)))
+            self.limits.append(Phrase.of(sp.Eq(S.Q, norm, evaluate=False), " on the support of the prior: ",
+                                         sym(hat.name), " drops out"))
             return rest + explicit
         cond = sp.together(sp.diff(explicit, hat))
         sols = sp.solve(sp.numer(cond), hat)
@@ -285,8 +295,8 @@ class Derivation:
         if len(good) != 1:
             raise DerivationError(f"cannot eliminate {hat} for the fixed norm Q = {norm}: roots {sols}")
         self.eliminated = {hat: good[0]}
-        self.limits.append(r"spherical constraint $Q = %s$: $%s$ eliminated by its stationarity condition"
-                           % (sp.latex(norm), sp.latex(hat)))
+        self.limits.append(Phrase.of("spherical constraint ", sp.Eq(S.Q, norm, evaluate=False), ": ",
+                                     sym(hat.name), " eliminated by its stationarity condition"))
         return rest + sp.simplify(explicit.subs(hat, good[0]))
 
     # -- zero temperature ----------------------------------------------------------------
@@ -318,8 +328,8 @@ class Derivation:
             prior_term = self.teacher_average(prior_term)
         if features is not None:
             prior_term = SpectralMean.of(features)(sp.expand(prior_term))
-            self.limits.append(r"features: the prior term averaged over the joint spectrum of the student "
-                               r"covariance and the teacher's weights on its eigen-directions")
+            self.limits.append("features: the prior term averaged over the joint spectrum of the student "
+                               "covariance and the teacher's weights on its eigen-directions")
         # output: Moreau envelope of the loss (or the distance to the feasible set)
         x = sp.Dummy("x", real=True)
         if constraint is not None:
@@ -353,9 +363,12 @@ class Derivation:
         samples = S.alpha if features is None else S.alpha / features.ratio
         phi0 = lead + prior_term - samples * energy
         self.out_avg = out_avg
-        self.limits.append(
-            r"zero temperature: $\hat Q + \hat q = \beta\hat\chi$, $\hat q \to \beta^2 \hat q$, $\hat m \to \beta \hat m$, "
-            r"$Q - q = \chi/\beta$, $\Phi/\beta$ as $\beta \to \infty$ (Laplace: prior maximum, loss Moreau envelope)")
+        self.limits.append(Phrase.of(
+            "zero temperature: ", sp.Eq(S.Q_hat + S.q_hat, S.beta * S.chi_hat, evaluate=False), ", ",
+            Math(r"\hat{q} \to \beta^2 \hat{q}", "q_hat -> beta**2*q_hat"), ", ",
+            Math(r"\hat{m} \to \beta \hat{m}", "m_hat -> beta*m_hat"), ", ",
+            sp.Eq(S.Q - S.q, S.chi / S.beta, evaluate=False), ", ", Math(r"\Phi/\beta", "Phi/beta"), " as ",
+            Math(r"\beta \to \infty", "beta -> oo"), " (Laplace: prior maximum, loss Moreau envelope)"))
         pairs = [(chiv, qh)]
         if teacher:
             pairs.append((mv, mh))
@@ -370,8 +383,10 @@ class Derivation:
         scale = {}
         if constraint is not None:
             scale[chiv] = sp.S.One
-            self.limits.append(r"$q \to 1$ limit of the hard constraint: $\Phi \simeq \Phi_0/(1-q)$, "
-                               r"scale $\chi = 1$; the capacity is where $\Phi_0 = 0$")
+            self.limits.append(Phrase.of(Math(r"q \to 1", "q -> 1"), " limit of the hard constraint: ",
+                                         Math(r"\Phi \simeq \Phi_0/(1-q)", "Phi ~ Phi_0/(1 - q)"), ", scale ",
+                                         Math(r"\chi = 1", "chi = 1"), "; the capacity is where ",
+                                         Math(r"\Phi_0 = 0", "Phi_0 = 0")))
         self.finish(phi0, pairs, fixed, zero=True, scale=scale)
         return self
 

@@ -16,87 +16,16 @@ import re
 from functools import cached_property
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
-from sympy.printing.str import StrPrinter
 
 from .. import symbols as S
 from ..learning import ERM, BayesOptimal, Gibbs, Volume
 from .derive import Derivation, DerivationError
 from .moreau import Prox
 from .paper import PaperForm, paper_form
+from .printing import Math, Phrase, expr_latex, expr_text, plain, sym, symbol_tex
 
 __all__ = ["theory_latex", "theory_markdown", "theory_text", "symbol_tex", "expr_latex",
            "expr_text", "REFERENCES"]
-
-# -- symbols -------------------------------------------------------------------------------
-
-_TEX_NAMES = {
-    "q_hat": r"\hat{q}", "m_hat": r"\hat{m}", "Q_hat": r"\hat{Q}", "chi_hat": r"\hat{\chi}",
-    "chi": r"\chi", "alpha": r"\alpha", "kappa": r"\kappa", "delta": r"\Delta",
-    "lam": r"\lambda", "lambda": r"\lambda", "omega": r"\omega", "xi": r"\xi", "beta": r"\beta",
-    "w_star": r"w^{*}", "flip": r"\epsilon", "rho": r"\rho",
-}
-
-
-def symbol_tex(name: str) -> str:
-    """LaTeX of a symbol by its name: ``q_hat`` -> ``\\hat{q}``, ``delta`` -> ``\\Delta``, ..."""
-    if name in _TEX_NAMES:
-        return _TEX_NAMES[name]
-    if name.endswith("_hat") and len(name) > 4:
-        return r"\hat{%s}" % symbol_tex(name[:-4])
-    default = sp.latex(sp.Symbol(name))
-    if len(name) > 1 and default == name:          # a word, not a product of letters
-        return r"\mathrm{%s}" % name
-    return default
-
-
-def _canonical(expr):
-    """``expr`` with its Dummy symbols replaced by plain symbols named after them, in order of
-    first appearance; a name already taken gets a subscript (``xi_2``)."""
-    expr = sp.sympify(expr)
-    dummies = []
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, sp.Dummy) and node not in dummies:
-            dummies.append(node)
-    if not dummies:
-        return expr
-    taken = {s.name for s in expr.atoms(sp.Symbol) if not isinstance(s, sp.Dummy)}
-    reps = {}
-    for d in dummies:
-        name, k = d.name, 2
-        while name in taken:
-            name, k = f"{d.name}_{k}", k + 1
-        taken.add(name)
-        reps[d] = sp.Symbol(name, **d.assumptions0)
-    return expr.xreplace(reps)
-
-
-class _LatexPrinter(LatexPrinter):
-    def _print_Heaviside(self, e, exp=None):
-        s = r"\Theta\left(%s\right)" % self._print(e.args[0])
-        return s if exp is None else r"%s^{%s}" % (s, exp)
-
-
-def expr_latex(expr) -> str:
-    """LaTeX of an expression (or ``Eq``) with the project's symbol names, deterministically."""
-    expr = _canonical(expr)
-    names = {s: symbol_tex(s.name) for s in expr.atoms(sp.Symbol)}
-    return _LatexPrinter({"symbol_names": names}).doprint(expr)
-
-
-class _StrPrinter(StrPrinter):
-    def _print_Prox(self, e):
-        return "prox(%s)" % ", ".join(self._print(a) for a in e.args)
-
-
-def expr_text(expr) -> str:
-    """Plain-text form of an expression (``Eq`` as ``lhs = rhs``), deterministically."""
-    expr = _canonical(expr)
-    p = _StrPrinter()
-    if isinstance(expr, sp.Eq):
-        return f"{p.doprint(expr.lhs)} = {p.doprint(expr.rhs)}"
-    return p.doprint(expr)
-
 
 # -- references ----------------------------------------------------------------------------
 
@@ -133,16 +62,17 @@ REFERENCES = {
 # Blocks: ("h", level, text) | ("p", text) | ("items", [text]) | ("math", [(tex, plain)])
 #         | ("table", header, rows).  ``text`` uses a small markup: $inline LaTeX$, `code`, *emphasis*.
 
+_N = sp.Symbol("N", positive=True)
 _MEANING = {
-    "m": "teacher-student overlap $w \\cdot w^*/N$",
-    "q": "overlap of two replicas $w^a \\cdot w^b/N$",
-    "Q": "self-overlap $|w|^2/N$",
-    "chi": "response $\\beta(Q - q)$ in the zero-temperature limit",
+    "m": Phrase.of("teacher-student overlap ", Math(r"w \cdot w^*/N", "w.w*/N")),
+    "q": Phrase.of("overlap of two replicas ", Math(r"w^a \cdot w^b/N", "w^a.w^b/N")),
+    "Q": Phrase.of("self-overlap ", Math(r"|w|^2/N", "|w|**2/N")),
+    "chi": Phrase.of("response ", S.beta * (S.Q - S.q), " in the zero-temperature limit"),
 }
 _MEANING_ZERO_T = {  # conjugates under the zero-temperature scalings
-    "chi_hat": "zero-temperature conjugate, $\\hat{Q} + \\hat{q} = \\beta \\hat{\\chi}$",
-    "q_hat": "conjugate of $q$, rescaled: $\\hat{q}/\\beta^2$",
-    "m_hat": "conjugate of $m$, rescaled: $\\hat{m}/\\beta$",
+    "chi_hat": Phrase.of("zero-temperature conjugate, ", sp.Eq(S.Q_hat + S.q_hat, S.beta * S.chi_hat, evaluate=False)),
+    "q_hat": Phrase.of("conjugate of ", sym("q"), ", rescaled: ", S.q_hat / S.beta**2),
+    "m_hat": Phrase.of("conjugate of ", sym("m"), ", rescaled: ", S.m_hat / S.beta),
 }
 
 
@@ -150,12 +80,18 @@ def _meaning(name, zero):
     if zero and name in _MEANING_ZERO_T:
         return _MEANING_ZERO_T[name]
     if name.endswith("_hat"):
-        return f"conjugate of ${symbol_tex(name[:-4])}$"
+        return Phrase.of("conjugate of ", sym(name[:-4]))
     return _MEANING.get(name, "order parameter")
 
 
 def _math(*exprs):
     return ("math", [(expr_latex(e), expr_text(e)) for e in exprs])
+
+
+def _norm(value):
+    """Q = |w|²/N = value."""
+    return Math(r"Q = |w|^2/N = " + expr_latex(value), "Q = |w|**2/N = " + expr_text(value))
+_LAMBDA_MU = Math(r"\lambda_\mu = w \cdot x_\mu/\sqrt{N}", "lambda_mu = w.x_mu/sqrt(N)")
 
 
 def _eq(lhs_tex, lhs_text, expr):
@@ -178,41 +114,48 @@ def _model_blocks(th):
     if model.student_prior is not None:
         out.append(("p", f"**Student prior**: `{model.student_prior!r}`."))
     if sprior._fixed_norm is not None:
-        out.append(("p", "The student's norm is fixed, $Q = |w|^2/N = %s$, by a Lagrange multiplier "
-                         "(spherical weights: log-volumes are fractions of the sphere)."
-                    % expr_latex(sprior.fixed_norm)))
+        out.append(("p", Phrase.of("The student's norm is fixed, ", _norm(sprior.fixed_norm),
+                                   ", by a Lagrange multiplier (spherical weights: log-volumes are fractions of the sphere).")))
     elif sprior.fixed_norm is not None:
-        out.append(("p", "Every weight has $w^2 = %s$, so $Q = |w|^2/N = %s$ exactly and its conjugate drops out."
-                    % (expr_latex(sprior.fixed_norm), expr_latex(sprior.fixed_norm))))
+        out.append(("p", Phrase.of("Every weight has ", sp.Eq(S.w**2, sprior.fixed_norm, evaluate=False), ", so ",
+                                   _norm(sprior.fixed_norm), " exactly and its conjugate drops out.")))
     ch = model.teacher
-    labels = "y \\in \\mathbb{R}" if ch.continuous else "y \\in \\{%s\\}" % ", ".join(str(o) for o in ch.outputs)
+    outs = ", ".join(str(o) for o in ch.outputs) if not ch.continuous else ""
+    labels = (Math(r"y \in \mathbb{R}", "y real") if ch.continuous
+              else Math(r"y \in \{%s\}" % outs, "y in {%s}" % outs))
     if ch.random_labels:
-        out.append(("p", f"**Teacher**: `{ch!r}` — labels independent of the inputs (a storage problem), ${labels}$."))
+        out.append(("p", Phrase.of(f"**Teacher**: `{ch!r}` — labels independent of the inputs (a storage problem), ",
+                                   labels, ".")))
         out.append(("math", [_eq("P(y)", "P(y)", ch.density)]))
     else:
-        out.append(("p", f"**Teacher**: `{ch!r}`, $z = w^* \\cdot x/\\sqrt{{N}}$, ${labels}$."))
+        out.append(("p", Phrase.of(f"**Teacher**: `{ch!r}`, ", Math(r"z = w^* \cdot x/\sqrt{N}", "z = w*.x/sqrt(N)"),
+                                   ", ", labels, ".")))
         out.append(("math", [_eq(r"P(y \mid z)", "P(y|z)", ch.density)]))
     L = model.learning
     out.append(("p", f"**Learning**: `{L!r}`."))
     if isinstance(L, BayesOptimal):
         out.append(("p", "The student samples the posterior with the teacher's own prior and channel."))
     elif isinstance(L, Gibbs):
-        out.append(("p", "Gibbs measure $P(w \\mid \\mathcal{D}) \\propto P(w)\\, e^{-\\sum_\\mu \\ell(y_\\mu, \\lambda_\\mu)/T}$, "
-                         "$\\lambda_\\mu = w \\cdot x_\\mu/\\sqrt{N}$, at temperature $T = %s$, with the loss"
-                    % expr_latex(L.temperature)))
+        out.append(("p", Phrase.of("Gibbs measure ",
+                                   Math(r"P(w \mid \mathcal{D}) \propto P(w)\, e^{-\sum_\mu \ell(y_\mu, \lambda_\mu)/T}",
+                                        "P(w|D) ~ P(w) exp(-Sum_mu loss(y_mu, lambda_mu)/T)"), ", ", _LAMBDA_MU,
+                                   ", at temperature ", sp.Eq(sp.Symbol("T"), L.temperature, evaluate=False),
+                                   ", with the loss")))
         out.append(("math", [_eq(r"\ell(y, \lambda)", "loss(y, lambda)", L.loss.expr)]))
     elif isinstance(L, ERM):
-        out.append(("p", "Empirical risk minimization, $\\hat w = \\mathrm{argmin}_w \\sum_\\mu \\ell(y_\\mu, \\lambda_\\mu) "
-                         "+ \\frac{%s}{2}|w|^2$ with $\\lambda_\\mu = w \\cdot x_\\mu/\\sqrt{N}$ and the loss"
-                    % expr_latex(L.ridge)))
+        out.append(("p", Phrase.of("Empirical risk minimization, ",
+                                   Math(r"\hat w = \mathrm{argmin}_w \sum_\mu \ell(y_\mu, \lambda_\mu) + \frac{%s}{2}|w|^2"
+                                        % expr_latex(L.ridge),
+                                        "w_hat = argmin_w Sum_mu loss(y_mu, lambda_mu) + (%s)/2 |w|**2" % expr_text(L.ridge)),
+                                   " with ", _LAMBDA_MU, " and the loss")))
         out.append(("math", [_eq(r"\ell(y, \lambda)", "loss(y, lambda)", L.loss.expr)]))
     elif isinstance(L, Volume):
-        out.append(("p", "Gardner volume: the prior mass of the weights that satisfy, for every example, "
-                         "the constraint on $\\lambda_\\mu = w \\cdot x_\\mu/\\sqrt{N}$"))
+        out.append(("p", Phrase.of("Gardner volume: the prior mass of the weights that satisfy, for every example, "
+                                   "the constraint on ", _LAMBDA_MU)))
         out.append(_math(L.constraint))
-    rows = [[f"`{s.name}`", f"${symbol_tex(s.name)}$", f"`{d}`", _fmt_default(model.defaults.get(s.name))]
+    rows = [[f"`{s.name}`", Phrase.of(sym(s.name)), f"`{d}`", _fmt_default(model.defaults.get(s.name))]
             for s, d in th.parameters.items()]
-    out.append(("p", "**Parameters** ($\\alpha = P/N$ belongs to every model):"))
+    out.append(("p", Phrase.of("**Parameters** (", Math(r"\alpha = P/N", "alpha = P/N"), " belongs to every model):")))
     out.append(("table", ["name", "symbol", "domain", "default"], rows))
     return out
 
@@ -220,11 +163,20 @@ def _model_blocks(th):
 def _order_blocks(th):
     out = [("p", f"**Kind**: {th.kind}. **Order parameters**:")]
     zero = th.kind == "zero-temperature" or th.kind.startswith("capacity")
-    out.append(("items", [f"${symbol_tex(s.name)}$ (`{s.name}`): {_meaning(s.name, zero)}" for s in th.order_parameters]))
+    out.append(("items", [Phrase.of(sym(s.name), f" (`{s.name}`): ", _meaning(s.name, zero)) for s in th.order_parameters]))
     if th.fixed:
-        out.append(("p", "Held fixed: " + ", ".join(f"${symbol_tex(k.name)} = {expr_latex(v)}$"
-                                                    for k, v in th.fixed.items()) + "."))
+        out.append(("p", _held_fixed(th.fixed)))
     return out
+
+
+def _held_fixed(fixed):
+    parts = ["Held fixed: "]
+    for i, (k, v) in enumerate(fixed.items()):
+        parts += ([", "] if i else []) + [sp.Eq(k, v, evaluate=False)]
+    return Phrase.of(*parts, ".")
+
+
+_PHI_LIMIT = Math(r"\Phi_{\rm RS} = \lim_{n \to 0} G(n)/n", "Phi_RS = lim_{n->0} G(n)/n")
 
 
 def _replicated_blocks(th):
@@ -252,10 +204,11 @@ def _replicated_blocks(th):
            ("math", [(tex, plain)])]
     if not ch.random_labels:
         rho = th.model.prior.second_moment()
-        out.append(("p", f"with $\\rho = \\mathbb{{E}}_P[w^2] = {expr_latex(rho)}$, and "
-                         "$\\Phi_{\\rm RS} = \\lim_{n \\to 0} G(n)/n$ is taken from its series in $n$."))
+        out.append(("p", Phrase.of("with ", Math(r"\rho = \mathbb{E}_P[w^2] = %s" % expr_latex(rho),
+                                                 "rho = E_P[w**2] = %s" % expr_text(rho)),
+                                   ", and ", _PHI_LIMIT, " is taken from its series in ", sym("n"), ".")))
     else:
-        out.append(("p", "and $\\Phi_{\\rm RS} = \\lim_{n \\to 0} G(n)/n$ is taken from its series in $n$."))
+        out.append(("p", Phrase.of("and ", _PHI_LIMIT, " is taken from its series in ", sym("n"), ".")))
     return out
 
 
@@ -282,21 +235,30 @@ def _potential_blocks(th, heading=True):
         args_txt = ", ".join(expr_text(s) for s in slots)
         if fam == "Zw":
             head, txt = r"Z_w", "Zw"
-            out.append(("p", "Prior potential, $Z_w(b, A) = \\int dP(w)\\, e^{b w - A w^2/2}$:"))
+            out.append(("p", Phrase.of("Prior potential, ", Math(r"Z_w(b, A) = \int dP(w)\, e^{b w - A w^2/2}",
+                                                                 "Zw(b, A) = Integral(exp(b*w - A*w**2/2), dP(w))"), ":")))
         elif fam == "Zw0":
             head, txt = r"Z^{0}_w", "Zw0"
             L = th.model.learning
-            prec = r"(A + %s)" % expr_latex(L.ridge) if isinstance(L, ERM) and L.ridge != 0 else "A"
-            out.append(("p", "Zero-temperature prior potential (Laplace's method), "
-                             "$Z^0_w(b, A) = \\max_{w \\in \\mathrm{supp}\\, P} \\left[b w - %s w^2/2\\right]$:" % prec))
+            ridge = isinstance(L, ERM) and L.ridge != 0
+            prec = r"(A + %s)" % expr_latex(L.ridge) if ridge else "A"
+            prec_t = "(A + %s)" % expr_text(L.ridge) if ridge else "A"
+            out.append(("p", Phrase.of("Zero-temperature prior potential (Laplace's method), ",
+                                       Math(r"Z^0_w(b, A) = \max_{w \in \mathrm{supp}\, P} \left[b w - %s w^2/2\right]" % prec,
+                                            "Zw0(b, A) = max_{w in supp P} [b*w - %s*w**2/2]" % prec_t), ":")))
         elif fam == "Zout":
             head, txt = r"Z_{\rm out}", "Zout"
             phi = _output_factor(th.model)
-            out.append(("p", "Output potential, $Z_{\\rm out}(y, \\omega, V) = \\mathbb{E}_u\\, \\varphi(y, \\omega + \\sqrt{V} u)$"
-                             + (f" with $\\varphi(y, \\lambda) = {expr_latex(phi)}$:" if phi is not None else ":")))
+            zout = Math(r"Z_{\rm out}(y, \omega, V) = \mathbb{E}_u\, \varphi(y, \omega + \sqrt{V} u)",
+                        "Zout(y, omega, V) = E_u phi(y, omega + sqrt(V)*u)")
+            with_phi = ([" with ", Math(r"\varphi(y, \lambda) = " + expr_latex(phi), "phi(y, lambda) = " + expr_text(phi))]
+                        if phi is not None else [])
+            out.append(("p", Phrase.of("Output potential, ", zout, *with_phi, ":")))
         elif fam == "Zstar":
             head, txt = r"Z^{*}_{\rm out}", "Zstar"
-            out.append(("p", "Teacher potential, $Z^*_{\\rm out}(y, \\omega, V) = \\mathbb{E}_u\\, P(y \\mid \\omega + \\sqrt{V} u)$:"))
+            out.append(("p", Phrase.of("Teacher potential, ",
+                                       Math(r"Z^*_{\rm out}(y, \omega, V) = \mathbb{E}_u\, P(y \mid \omega + \sqrt{V} u)",
+                                            "Zstar(y, omega, V) = E_u P(y | omega + sqrt(V)*u)"), ":")))
         else:
             head, txt = symbol_tex(fam), fam
             out.append(("p", f"Potential `{fam}`:"))
@@ -331,9 +293,11 @@ def _prox_blocks(exprs):
         rows.append((r"\mathrm{prox}\left(%s, \omega, \chi\right) = \mathrm{argmin}_x \left[%s + \frac{(x - \omega)^2}{2\chi}\right]"
                      % (expr_latex(lab), expr_latex(loss)),
                      f"prox({expr_text(lab)}, omega, chi) = argmin_x [{expr_text(loss)} + (x - omega)**2/(2*chi)]"))
-    return [("p", r"Proximal map of the loss, $\mathrm{prox}(y, \omega, \chi) = \mathrm{argmin}_x "
-                  r"\left[\ell(y, x) + (x - \omega)^2/(2\chi)\right]$ (no closed form: a safeguarded Newton "
-                  "iteration in the generated code, derivatives by the implicit-function theorem):"),
+    return [("p", Phrase.of("Proximal map of the loss, ",
+                            Math(r"\mathrm{prox}(y, \omega, \chi) = \mathrm{argmin}_x \left[\ell(y, x) + (x - \omega)^2/(2\chi)\right]",
+                                 "prox(y, omega, chi) = argmin_x [loss(y, x) + (x - omega)**2/(2*chi)]"),
+                            " (no closed form: a safeguarded Newton iteration in the generated code, "
+                            "derivatives by the implicit-function theorem):")),
             ("math", rows)]
 
 
@@ -347,20 +311,19 @@ def _equation_blocks(th, title="Saddle-point equations"):
 
 def _paper_blocks(pf):
     """The free entropy and the equations in paper form (:mod:`replica.symbolic.paper`)."""
+    elim = []
+    for i, (k, v) in enumerate(pf.eliminated.items()):
+        elim += ([", "] if i else [", the conjugates "]) + [sp.Eq(k, v, evaluate=False)]
+    if elim:
+        elim.append(" eliminated by their own equations")
     out = [("h", 2, "In paper form"),
-           ("p", "The same free entropy and equations with the potentials written out: "
-                 "$H(x) = \\int_x^\\infty Dz = \\frac{1}{2}\\mathrm{erfc}(x/\\sqrt{2})$, "
-                 "$Dz = e^{-z^2/2} dz/\\sqrt{2\\pi}$"
-                 + (", the conjugates " + ", ".join(f"${expr_latex(sp.Eq(k, v))}$" for k, v in pf.eliminated.items())
-                    + " eliminated by their own equations" if pf.eliminated else "") + ":"),
+           ("p", Phrase.of("The same free entropy and equations with the potentials written out: ",
+                           Math(r"H(x) = \int_x^\infty Dz = \frac{1}{2}\mathrm{erfc}(x/\sqrt{2})",
+                                "H(x) = Integral(Dz, (z, x, oo)) = erfc(x/sqrt(2))/2"), ", ",
+                           Math(r"Dz = e^{-z^2/2} dz/\sqrt{2\pi}", "Dz = exp(-z**2/2) dz/sqrt(2*pi)"), *elim, ":")),
            ("math", [(r"\Phi_{\rm RS} = " + expr_latex(pf.free_entropy), "Phi_RS = " + expr_text(pf.free_entropy))]),
            _math(*pf.equations)]
     return out
-
-
-def _limit_items(limits):
-    # derive writes conjugates as SymPy prints them by default (Q_{hat}); use the hat notation
-    return [re.sub(r"(\\?[A-Za-z]+)_\{hat\}", r"\\hat{\1}", s) for s in limits]
 
 
 def _document(th, paper=False):
@@ -386,20 +349,20 @@ def _document(th, paper=False):
             blocks.append(("p", f"`{k}`:"))
             blocks.append(_math(v))
     if th.limits:
-        blocks += [("h", 2, "Limits taken"), ("items", _limit_items(th.limits))]
+        blocks += [("h", 2, "Limits taken"), ("items", list(th.limits))]
     cap = th.capacity
     if cap is not None:
         blocks += [("h", 2, "Capacity"),
-                   ("p", "The $q \\to 1$ limit of the hard constraint: $\\Phi \\simeq \\Phi_0/(1 - q)$. "
-                         "The capacity is the $\\alpha$ where $\\Phi_0$ vanishes at the fixed point."),
+                   ("p", Phrase.of("The ", Math(r"q \to 1", "q -> 1"), " limit of the hard constraint: ",
+                                   Math(r"\Phi \simeq \Phi_0/(1 - q)", "Phi ~ Phi_0/(1 - q)"), ". The capacity is the ",
+                                   sym("alpha"), " where ", Math(r"\Phi_0", "Phi_0"), " vanishes at the fixed point.")),
                    ("math", [(r"\Phi_0 = " + expr_latex(cap.free_entropy), "Phi_0 = " + expr_text(cap.free_entropy))])]
         blocks += _potential_blocks(cap, heading=False)
         blocks += _equation_blocks(cap, title=None)
         if cap.fixed:
-            blocks.append(("p", "Held fixed: " + ", ".join(f"${symbol_tex(k.name)} = {expr_latex(v)}$"
-                                                            for k, v in cap.fixed.items()) + "."))
+            blocks.append(("p", _held_fixed(cap.fixed)))
         if cap.limits:
-            blocks += [("p", "Limits taken:"), ("items", _limit_items(cap.limits))]
+            blocks += [("p", "Limits taken:"), ("items", list(cap.limits))]
     refs = REFERENCES.get(name, ["engel01"])
     blocks += [("h", 2, "References"), ("items", [_CITE[r] for r in refs])]
     return blocks
@@ -430,46 +393,6 @@ def _inline_latex(text):
         else:
             out.append(_tex_escape(part))
     return "".join(out)
-
-
-_GROUPS = [  # innermost-brace rewrites, applied until nothing changes
-    (r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)"),
-    (r"\\sqrt\{([^{}]*)\}", r"sqrt(\1)"),
-    (r"\\hat\{([^{}]*)\}", r"\1_hat"),
-    (r"\\(?:mathrm|mathbb|mathcal|operatorname|text)\{([^{}]*)\}", r"\1"),
-    (r"([_^])\{([^{} ]*)\}", r"\1\2"),
-    (r"([_^])\{([^{}]*)\}", r"\1(\2)"),
-    (r"\{([^{}]*)\}", r"\1"),
-]
-_COMMANDS = [
-    (r"\\hat ?(\\?[A-Za-z]+)", r"\1_hat"), (r"\\rm\s*", ""), (r"\\left|\\right", ""),
-    (r"\\to\b", "->"), (r"\\simeq\b", "~"), (r"\\propto\b", "∝"), (r"\\cdot\b", "·"),
-    (r"\\sum\b", "Σ"), (r"\\int\b", "∫"), (r"\\in\b", "∈"), (r"\\infty\b", "∞"), (r"\\mid\b", "|"),
-    (r"\\Theta\b", "Θ"), (r"\\[,;!]\s*", " "),
-]
-_GREEK = {"alpha": "α", "beta": "β", "chi": "χ", "kappa": "κ", "lambda": "λ", "omega": "ω", "xi": "ξ",
-          "rho": "ρ", "epsilon": "ε", "ell": "ℓ", "varphi": "φ", "phi": "φ", "Phi": "Φ", "Delta": "Δ", "mu": "μ"}
-
-
-def _plain_math(s):
-    """Inline LaTeX as readable Unicode text: \\frac{a}{b} -> (a)/(b), \\hat{q} -> q_hat, \\alpha -> α."""
-    s = s.replace(r"\{", "\0").replace(r"\}", "\1")
-    for pat, rep in _COMMANDS:
-        s = re.sub(pat, rep, s)
-    prev = None
-    while prev != s:
-        prev = s
-        for pat, rep in _GROUPS:
-            s = re.sub(pat, rep, s)
-    s = re.sub(r"\\([A-Za-z]+)", lambda g: _GREEK.get(g.group(1), g.group(1)), s)
-    return s.replace("\0", "{").replace("\1", "}")
-
-
-def _plain(text):
-    """Plain text of the markup: inline LaTeX turned into readable text, no backticks or stars."""
-    text = re.sub(r"\$([^$]+)\$", lambda m: _plain_math(m.group(1)), text)
-    text = re.sub(r"`([^`]+)`", r"\1", text)
-    return re.sub(r"\*\*?([^*]+)\*\*?", r"\1", text)
 
 
 def theory_markdown(th, paper: bool = False) -> str:
@@ -520,16 +443,16 @@ def theory_text(th, paper: bool = False) -> str:
     lines = []
     for b in _document(th, paper):
         if b[0] == "h":
-            t = _plain(b[2])
+            t = plain(b[2])
             lines += [t, ("=" if b[1] == 1 else "-") * len(t), ""]
         elif b[0] == "p":
-            lines += [_plain(b[1]), ""]
+            lines += [plain(b[1]), ""]
         elif b[0] == "items":
-            lines += [f"  - {_plain(it)}" for it in b[1]] + [""]
+            lines += [f"  - {plain(it)}" for it in b[1]] + [""]
         elif b[0] == "math":
             lines += [f"    {plain}" for _, plain in b[1]] + [""]
         elif b[0] == "table":
-            rows = [b[1]] + [[_plain(c) for c in r] for r in b[2]]
+            rows = [b[1]] + [[plain(c) for c in r] for r in b[2]]
             widths = [max(len(r[i]) for r in rows) for i in range(len(b[1]))]
             lines += ["  " + "  ".join(c.ljust(wd) for c, wd in zip(r, widths)).rstrip() for r in rows] + [""]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -548,6 +471,10 @@ class Rendered:
 
     def text(self, paper: bool = False) -> str:
         return theory_text(self, paper)
+
+    def free_entropy_latex(self) -> str:
+        """Φ_RS as derived (potentials abstract), in LaTeX."""
+        return expr_latex(self.free_entropy)
 
     def paper_form(self) -> PaperForm | None:
         """Φ and the saddle-point equations as papers write them (:func:`replica.symbolic.paper.paper_form`);
