@@ -11,6 +11,7 @@ from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, chec
                     check_output_path, main, model_values, parse_assignments, parse_grid_axis, solver_memory)
 from .device import DEVICE, check_device
 from .notice import compiled_with_notice
+from .quadrature import check_quadrature, nodes_option, rule_nodes, rule_option
 
 
 def _axis(text: str, option: str, scale: str) -> tuple:
@@ -37,10 +38,8 @@ def _axis(text: str, option: str, scale: str) -> tuple:
               help="Transition kinds to trace, e.g. first_order,spinodal (default: all that apply).")
 @click.option("--refine", type=click.IntRange(0, 8), default=2, show_default=True,
               help="Rounds of rows inserted where a line is steep or ends, to follow it.")
-@click.option("--nodes", type=click.IntRange(8, 20000), default=400, show_default=True,
-              help="Quadrature nodes of the generated code.")
-@click.option("--rule", type=click.Choice(["legendre", "hermite"]), default="legendre", show_default=True,
-              help="Quadrature rule (composite Gauss-Legendre resolves q -> 1).")
+@nodes_option(lo=8, hi=20000)
+@rule_option(default="legendre")
 @click.option("--workers", type=click.IntRange(1, 4096), default=None,
               help="Run on a new local Dask cluster of N worker processes.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -76,6 +75,8 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
     check_device(device)
     if plot_path is not None and not plot_path.lower().endswith((".png", ".pdf", ".svg")):
         raise CLIInputError(f"--plot: the file name must end in .png, .pdf or .svg, got {plot_path!r}")
+    check_quadrature(nodes, rule)
+    nodes = rule_nodes(nodes, rule)
     check_output_path(out, "--out")
     check_output_path(plot_path, "--plot")
     xs = _axis(x_text, "--x", xscale)

@@ -16,36 +16,11 @@ from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, chec
                     model_values, parse_assignments, parse_range, parse_sweep, solver_memory)
 from .device import DEVICE, check_device
 from .notice import compiled_with_notice
-
-_QUAD = [
-    click.option("--nodes", type=click.IntRange(4, 100000), default=None,
-                 help="Quadrature nodes per Gaussian expectation [default: 96 Gauss-Hermite, 400 "
-                      "Gauss-Legendre; Gauss-Hermite at most 300]."),
-    click.option("--rule", type=click.Choice(["auto", "hermite", "legendre"]), default="auto",
-                 show_default=True,
-                 help="Quadrature rule: 'auto' converges with Gauss-Hermite, then polishes with "
-                      "composite Gauss-Legendre (accurate to ~1e-10, also as q -> 1); 'hermite' "
-                      "alone is fastest and accurate where integrands are smooth and broad."),
-]
+from .quadrature import check_quadrature, nodes_option, quadrature_doc, rule_option
 
 
 def _quadrature(f):
-    for opt in reversed(_QUAD):
-        f = opt(f)
-    return f
-
-
-def _check_quadrature(nodes, rule):
-    if rule == "hermite" and nodes is not None and nodes > 300:
-        raise CLIInputError(f"--nodes {nodes}: Gauss-Hermite weights overflow beyond 300 nodes; "
-                            "use --rule legendre for more")
-
-
-def _quadrature_doc(nodes, rule) -> dict:
-    from ..solve.problem import quadrature
-    n, concrete = quadrature(nodes, rule)
-    return {"rule": rule, "nodes": n} if rule != "auto" else {
-        "rule": "auto", "nodes": n, "stages": ["hermite 96", f"legendre {n}"]}
+    return nodes_option()(rule_option()(f))
 
 
 def _load_model(spec, device: str = "cpu"):
@@ -111,7 +86,7 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
     Points that do not converge are reported with "converged": false and null values."""
     from ..solve import solve as solve_points
     from ..solve import solve_branches
-    _check_quadrature(nodes, rule)
+    check_quadrature(nodes, rule)
     values = parse_assignments(sets)
     sweeps = [parse_sweep(s) for s in sweeps]
     points = math.prod(v.size for _, v in sweeps)
@@ -139,7 +114,7 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
         "parameters": {k: (float(v) if np.ndim(v) == 0 else None) for k, v in params.items()},
         "sweep": {n: {"start": float(v[0]), "stop": float(v[-1]), "num": int(v.size)} for n, v in sweeps},
         "init": init,
-        "quadrature": _quadrature_doc(nodes, rule),
+        "quadrature": quadrature_doc(nodes, rule),
         "tol": tol,
         "converged": len(records) - failed,
         "failed": failed,
@@ -184,7 +159,7 @@ def transition(model, along, range_, sets, kinds, nodes, rule, device, as_json):
     from .dynamics import is_dynamical, transition_dynamical
     if is_dynamical(model):
         return transition_dynamical(model, along, sets, as_json)
-    _check_quadrature(nodes, rule)
+    check_quadrature(nodes, rule)
     # K=inf (the only non-finite value accepted anywhere): a committee's large-K limit
     large_k = [t for t in sets if t.replace(" ", "").lower() in ("k=inf", "k=infinity")]
     values = parse_assignments([t for t in sets if t not in large_k])
@@ -211,7 +186,7 @@ def transition(model, along, range_, sets, kinds, nodes, rule, device, as_json):
                                      nodes=nodes, rule=rule)
     doc = {"model": m.name, "parameter": along, "range": list(rng),
            "parameters": {k: float(v) for k, v in fixed.items()},
-           "quadrature": _quadrature_doc(nodes, rule),
+           "quadrature": quadrature_doc(nodes, rule),
            "transitions": [{k: _json_value(v) for k, v in t.items()} for t in found]}
     if as_json:
         _emit_json(doc)

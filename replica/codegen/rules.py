@@ -111,6 +111,9 @@ def _feature_rule(n, centres, widths, nd):
     t, v = numpy.polynomial.legendre.leggauss(8)
     h = (b - a) / 2
     x = ((a + b) / 2)[:, None] + h[:, None] * t.reshape((1, 8) + (1,) * len(S))
+    # a panel of length 0 (a centre on a uniform panel end, ends clipped at +-L) carries weight
+    # 0: its nodes go to the line's end, not onto the centre where f may be 0 * inf at q = 1
+    x = numpy.where(h[:, None] > 0, x, L)
     w = h[:, None] * v.reshape((1, 8) + (1,) * len(S))
     x, w = x.reshape((-1,) + S), w.reshape((-1,) + S)
     w = w * numpy.exp(-x**2 / 2) / numpy.sqrt(2.0 * numpy.pi)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .acceptance import QUAD_TOL, quadrature_residual
+from .acceptance import QUAD_TOL, check_rule, quadrature_residual, unresolved
 from .initial import initial_state
 from .problem import DEFAULT_NODES, Problem, relative_residual
 from .solution import Solution
@@ -51,6 +51,11 @@ _MAX_FAILS = 40      # consecutive refused steps before a point is abandoned
 _STALL = 10          # Anderson is paused when the residual has not halved in this many steps...
 _PAUSE = 25          # ...for this many plain steps
 _DAMPED, _ANDERSON, _NEWTON = 0, 1, 2
+#: a point that failed after visiting q within this fraction of its bound, where the feature
+#: width √(1 - q) is below the uniform rules' panels, is re-solved with the adapted rule
+_NEAR = 1e-3
+#: the re-solve's own limits (a start next to the answer, or a point that fails again)
+_REFINE_ITER, _REFINE_PATIENCE = 400, 100
 
 
 class _Iterate:
@@ -76,6 +81,7 @@ class _Iterate:
         self.best = np.full(P, np.inf)        # patience: smallest residual so far
         self.since_best = np.zeros(P, int)
         self.gap = np.full(P, np.inf)         # smallest distance of the implied q to its bound
+        self.near = np.full(P, np.inf)        # smallest (cap - q) / cap of any state visited
         self.iterations = np.zeros(P, int)
         self.done = np.zeros(P, bool)
         self.converged = np.zeros(P, bool)
@@ -267,17 +273,45 @@ def _record(it: _Iterate, problem: Problem, outputs: bool = True):
             it.out[k][sel] = np.asarray(v, float)
 
 
-def _check_quadrature(problem: Problem, it: _Iterate, quad_tol: float):
+def _check_quadrature(problem: Problem, it: _Iterate, quad_tol: float) -> np.ndarray:
     """Converged points (not the perfect end point) whose residual under the feature-adapted
     rule exceeds ``quad_tol`` are not converged: the rule the solver used does not resolve
-    their integrands (``acceptance``); they are reported with the residual under that rule."""
+    their integrands (``acceptance``); they are reported with the residual under that rule.
+    Returns their indices."""
     sel = np.flatnonzero(it.converged & ~it.perfect)
     if sel.size == 0:
-        return
+        return sel
     rc = quadrature_residual(problem, it.x[:, sel], sel)
     bad = sel[rc >= quad_tol]
     it.r[bad] = rc[rc >= quad_tol]
     it.converged[bad] = False
+    return bad
+
+
+def _refine(problem: Problem, it: _Iterate, idx, quad_tol: float, outputs: bool, label: str, kw: dict) -> dict:
+    """Re-solve the points idx from their states ``it.x`` with the feature-adapted rule on the
+    check's nodes (``acceptance.check_rule``), checked in turn at twice those nodes; the points
+    that converge there (or reach the perfect end point) replace the old ones, the others stay
+    not converged with the residual of the re-solve.  Returns the re-solve's outputs at the
+    points it accepted, {name: (indices, values)}."""
+    x0 = it.x[:, idx]
+    idx = idx[np.all(np.isfinite(x0), axis=0)]
+    if idx.size == 0:
+        return {}
+    nodes, rule = check_rule(problem.nodes, problem.rule)
+    sub = solve(problem.compiled, problem.param(idx), {k: it.x[i, idx] for i, k in enumerate(problem.names)},
+                nodes=nodes, rule=rule, branch=label, outputs=outputs, check=True, quad_tol=quad_tol,
+                refine=False, **kw)
+    perfect = sub.branch.reshape(-1) == "perfect"
+    conv = sub.converged.reshape(-1) & ~perfect
+    last = np.stack([sub.last[k].reshape(-1) for k in problem.names])
+    it.x[:, idx] = last
+    it.converged[idx[conv]] = True
+    it.perfect[idx[perfect]] = True
+    res = sub.residual.reshape(-1)
+    it.r[idx] = np.where(np.isfinite(res), res, np.inf)
+    it.iterations[idx] += sub.iterations.reshape(-1)
+    return {k: (idx[conv], v.reshape(-1)[conv]) for k, v in sub.outputs.items()}
 
 
 def _finish(it: _Iterate, problem: Problem, idx, m, tol):
@@ -290,6 +324,12 @@ def _finish(it: _Iterate, problem: Problem, idx, m, tol):
     implied = it.x[:, idx].copy()
     implied[:n] = m[:n]
     sat = problem.saturated(implied, idx) & ~conv
+    if "q" in problem.names:
+        iq = problem.names.index("q")
+        cap = problem.cap(implied, idx)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rel = np.fmin((cap - implied[iq]) / cap, (problem.cap(it.x[:, idx], idx) - it.x[iq, idx]) / cap)
+        it.near[idx] = np.fmin(it.near[idx], np.nan_to_num(rel, nan=np.inf))
     if "q" in problem.names and not problem.storage:
         # a march towards perfect recovery (q -> ρ, q_hat -> ∞) is progress even though the
         # residual of the diverging conjugate does not fall: patience counts from its last halving
@@ -308,7 +348,7 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
           max_iter: int = 2000, damping="adaptive", anderson: int = 5, newton: bool = True,
           newton_switch: float = 1e-6, nodes: int | None = None, rule: str = "auto",
           branch: str | None = None, local: bool = False, patience: int = 400,
-          outputs: bool = True, check: bool = True, quad_tol: float = QUAD_TOL) -> Solution:
+          outputs: bool = True, check: bool = True, quad_tol: float = QUAD_TOL, refine: bool = True) -> Solution:
     """Solve the saddle-point equations of ``compiled`` at every point of the broadcast grid
     of ``params`` (name -> float or array; missing parameters take the model's defaults).
 
@@ -335,6 +375,11 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
         width √(1 - q) of each narrow feature and split at kinks; see ``acceptance``) leave a
         residual below ``quad_tol`` too; otherwise it is reported not converged (NaN values)
         with the residual under that rule.
+    refine : re-solve the points the check refuses (from their state), and the points that did
+        not converge at a state the solver's rule does not resolve (``acceptance.unresolved``)
+        or after visiting q within 1e-3 of its bound (from ``init``), with the feature-adapted rule on the check's nodes (400, or twice ``nodes`` of an
+        adaptive solve), accepted only if they converge and pass the check at twice those nodes;
+        otherwise they stay not converged.  Only with ``check``.
     local : Newton steps only (each must lower the residual; a point fails after three refused
         ones): converges to a root near ``init`` or not at all — the corrector of continuation.
     outputs : evaluate the free entropy and observables at the converged points (False: NaN,
@@ -345,10 +390,13 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     label = branch or (init if isinstance(init, str) else "uninformed" if init is None else "user")
     if rule == "auto" and not local:
         kw = dict(tol=tol, max_iter=max_iter, damping=damping, anderson=anderson, newton=newton,
-                  newton_switch=newton_switch, patience=patience)
+                  newton_switch=newton_switch, patience=patience, refine=refine)
         coarse = solve(compiled, params, init, nodes=DEFAULT_NODES["hermite"], rule="hermite", branch=label,
                        outputs=False, check=False, **kw)
-        fine = solve(compiled, params, coarse.last, nodes=nodes, rule="legendre", branch=label, outputs=outputs,
+        # the fine pass continues from the coarse one where it converged, and starts afresh
+        # where it did not (Gauss-Hermite fails where q -> 1, leaving states it cannot resolve)
+        start = _restart(compiled, params, coarse, init, nodes)
+        fine = solve(compiled, params, start, nodes=nodes, rule="legendre", branch=label, outputs=outputs,
                      check=check, quad_tol=quad_tol, **kw)
         fine.iterations = fine.iterations + coarse.iterations
         # the perfect end point (q = ρ, conjugates infinite) is reached by saturation, whatever the rule
@@ -359,7 +407,7 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     it = _Iterate(d, P, int(anderson), 1.0 if adaptive else 1.0 - float(damping), adaptive)
     switch = np.inf if local else newton_switch
     idx = np.arange(P)
-    it.x[:] = initial_state(problem, init)
+    it.x[:] = x_init = initial_state(problem, init)
     m, out = problem.jacobi(it.x, idx)
     it.f[:] = m - it.x
     it.r[:] = np.nan_to_num(relative_residual(m, it.x), nan=np.inf)
@@ -379,10 +427,37 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
         if local:
             quit_ |= it.newton_fails[idx] >= 3
         it.done[idx[quit_]] = True
+    refined = {}
     if check:
-        _check_quadrature(problem, it, quad_tol)
+        bad = _check_quadrature(problem, it, quad_tol)
+        if refine:
+            failed = np.setdiff1d(np.flatnonzero(~it.converged & ~it.perfect), bad)
+            near = it.near[failed] < _NEAR
+            stuck = failed[near | unresolved(problem, it.x[:, failed], it.x[:, failed] + it.f[:, failed], failed,
+                                             quad_tol)]
+            kw = dict(tol=tol, max_iter=min(max_iter, _REFINE_ITER), damping=damping, anderson=anderson,
+                      newton=newton, newton_switch=newton_switch, patience=min(patience, _REFINE_PATIENCE),
+                      local=local)
+            it.x[:, stuck] = x_init[:, stuck]           # a failed run's last state may be anywhere
+            refined = _refine(problem, it, np.union1d(bad, stuck), quad_tol, outputs, label, kw)
     _record(it, problem, outputs)
+    for k, (where, v) in refined.items():
+        if k in it.out:
+            it.out[k][where] = v
     return _solution(problem, it, label)
+
+
+def _restart(compiled, params, coarse: Solution, init, nodes):
+    """Start of the fine pass of ``rule='auto'``: the coarse pass's last state where it
+    converged, ``init`` afresh where it did not (Gauss-Hermite fails where q -> 1 and leaves
+    states there that no rule continues from)."""
+    ok = coarse.converged.reshape(-1)
+    if ok.all():
+        return coarse.last
+    problem = Problem(compiled, params or {}, nodes=nodes, rule="legendre")
+    x0 = initial_state(problem, init)
+    return {k: np.where(ok, np.asarray(coarse.last[k]).reshape(-1), x0[i]).reshape(problem.shape)
+            for i, k in enumerate(problem.names)}
 
 
 def _solution(problem: Problem, it: _Iterate, label: str) -> Solution:

@@ -40,7 +40,8 @@ from .branches import same_point, solve_branches
 from .fixed_point import solve
 
 __all__ = ["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability", "interpolation_peak",
-           "find_transitions", "default_range", "compiled_part", "TransitionError", "crossing_confirmed"]
+           "find_transitions", "default_range", "compiled_part", "TransitionError", "crossing_confirmed",
+           "precise_options", "unconfirmed_fold"]
 
 
 class TransitionError(RuntimeError):
@@ -118,6 +119,20 @@ def crossing_confirmed(f_precise, r: float, lo: float, hi: float, step: float | 
     return bool(np.isfinite(fa) and np.isfinite(fb) and fa * fb < 0 and max(abs(fa), abs(fb)) < 1e-3)
 
 
+def precise_options(tol: float) -> dict:
+    """Solver options of the re-check of a located transition: the feature-adapted rule at 800
+    nodes (twice the default), tolerance at most 1e-12."""
+    return dict(nodes=800, rule="adaptive", tol=min(tol, 1e-12))
+
+
+def _unconfirmed(kind: str, r: float, along: str, what: str, **extra) -> dict:
+    """The record of a transition located at r that the re-check at higher precision does not
+    confirm: no value, the reason in ``error``, the unconfirmed location in ``located``."""
+    return {"kind": kind, "value": None, "located": float(r), **extra,
+            "error": f"{kind} at {along} = {r:.10g} not confirmed with the feature-adapted rule at "
+                     f"800 nodes: {what}"}
+
+
 def _output_along(c, key, along, fixed, opts):
     """v (array) -> output ``key`` on the uninformed branch at along = v (NaN where the solve
     does not converge)."""
@@ -169,14 +184,17 @@ def capacity(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule=
 def first_order(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule="auto", grid=41,
                 xtol=1e-12, tol=1e-10) -> list:
     """Crossings of the free entropies of the uninformed and informed branches, where both exist
-    and differ; Φ at the crossing and the overlap on each side in the record."""
+    and differ; Φ at the crossing and the overlap on each side in the record.  Each crossing r
+    is re-checked with the feature-adapted rule at 800 nodes (``crossing_confirmed`` of
+    Φ_informed - Φ_uninformed at r ± 1e-6 max(1, |r|)); one that does not survive is reported
+    with ``value`` None, ``located`` r and the reason in ``error``."""
     c, lo, hi, fixed = _setup(theory, along, range, fixed)
     if not _two_starts(c):
         return []
     opts = dict(nodes=nodes, rule=rule, tol=tol)
     xs = np.linspace(lo, hi, grid)
 
-    def both(v):
+    def both(v, opts=opts):
         """(uninformed, informed, mask where both converged, to different states)."""
         b = solve_branches(c, {**fixed, along: np.atleast_1d(v)}, "all", **opts)
         u, i = b.solutions["uninformed"], b.solutions["informed"]
@@ -190,12 +208,15 @@ def first_order(theory, along="alpha", range=None, fixed=None, *, nodes=None, ru
         raise TransitionError(f"first_order: the {sol.branch[j]} branch has a non-finite free entropy "
                               f"at {along} = {xs[j]:g}; the branches cannot be compared")
 
-    def delta(v):
-        uu, ii, co = both(v)
+    def delta(v, opts=opts):
+        uu, ii, co = both(v, opts)
         return float(np.where(co, ii.free_entropy - uu.free_entropy, np.nan)[0])
 
     out = []
     for r in _roots(np.where(coexist, i.free_entropy - u.free_entropy, np.nan), xs, delta, xtol):
+        if not crossing_confirmed(lambda v: delta(v, precise_options(tol)), r, lo, hi):
+            out.append(_unconfirmed("first_order", r, along, "the free entropies of the branches do not cross there"))
+            continue
         uu, ii, _ = both(r)
         out.append({"kind": "first_order", "value": r, "free_entropy": float(uu.free_entropy[0]),
                     "branches": ["uninformed", str(ii.branch[0])],
@@ -242,6 +263,27 @@ def _jacobian_gap(c, params, state, opts) -> float:
     return float(np.min(np.abs(np.linalg.eigvals(J)))) if np.all(np.isfinite(J)) else np.nan
 
 
+#: half-width of the window in which the re-check must find a located branch end
+_FOLD_WINDOW = 1e-4
+
+
+def unconfirmed_fold(c, along, fixed, state, v, v_end, tol) -> str:
+    """Why the branch end located at v (state ``state``, travelling toward v_end) is not
+    confirmed by the feature-adapted rule at 800 nodes, or '' if it is: under that rule the
+    branch must exist at v - h (solved from ``state``; h = 1e-4 max(1, |v|) back toward the
+    start) and a Newton corrector from there must fail at v + h — the end lies within h of v.
+    (Closer to the fold Newton is too slow to decide, and the rules' folds differ by ~1e-11.)"""
+    opts = {**precise_options(tol), "tol": tol}
+    h = _FOLD_WINDOW * max(1.0, abs(v)) * (1.0 if v_end > v else -1.0)
+    at = solve(c, {**fixed, along: np.array([v - h])}, state, **opts)
+    if not (at.converged.all() and (at.branch != "perfect").all()):
+        return f"the branch does not reach {v - h:.10g}"
+    on = solve(c, {**fixed, along: np.array([v + h])}, at.state(), **opts, local=True, max_iter=100)
+    if on.converged.all() and (on.branch != "perfect").all():
+        return f"the branch continues to {v + h:.10g}"
+    return ""
+
+
 def _end_bracket(c, along, fixed, xs, lab, opts):
     """First grid interval [xs[i], xs[i+1]] (xs ordered in the direction of travel) across which
     the branch reached from the start ``lab`` at xs[0] does not continue: the solution at xs[i]
@@ -269,7 +311,9 @@ def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule=
     informed branch downward from ``hi`` (not when that is the perfect end point q = ρ, which
     exists at every value).  A grid scan brackets the end (``_end_bracket``), continuation with
     step halving narrows it below ``xtol``; the record holds the last point reached
-    (``value``, within xtol of the end: the saddle-node) and its overlap ``q``."""
+    (``value``, within xtol of the end: the saddle-node) and its overlap ``q``.  Each end is
+    re-checked with the feature-adapted rule at 800 nodes (``unconfirmed_fold``); one that does
+    not survive is reported with ``value`` None, ``located`` v and the reason in ``error``."""
     c, lo, hi, fixed = _setup(theory, along, range, fixed)
     opts = dict(nodes=nodes, rule=rule, tol=tol)
     out = []
@@ -293,6 +337,10 @@ def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule=
                 f"spinodal: the {lab} branch cannot be followed beyond {along} = {v:.10g}, where "
                 f"it has no saddle-node (smallest |eigenvalue| of the Jacobian {gap:.2g}): the "
                 f"generated maps are not finite there, or too noisy to converge to tol = {tol:g}")
+        why = unconfirmed_fold(c, along, fixed, state, v, xs[-1], tol)
+        if why:
+            out.append(_unconfirmed("spinodal", v, along, why, branch=lab))
+            continue
         rec = {"kind": "spinodal", "value": float(v), "branch": lab}
         if "q" in state:
             rec["q"] = float(np.asarray(state["q"]).reshape(-1)[0])
@@ -391,8 +439,7 @@ def rs_instability(theory, along="alpha", range=None, fixed=None, *, nodes=None,
             ok = sol.converged & (sol.branch == start)
             return np.where(ok, sol["replicon"] - 1.0, np.nan)
         def precise(v, start=start):        # the re-check: feature-adapted rule, 800 nodes
-            sol = solve(c, {**fixed, along: np.atleast_1d(v)}, start, nodes=800, rule="adaptive",
-                        tol=min(tol, 1e-12))
+            sol = solve(c, {**fixed, along: np.atleast_1d(v)}, start, **precise_options(tol))
             ok = sol.converged & (sol.branch == start)
             return float(np.where(ok, sol["replicon"] - 1.0, np.nan)[0])
         vals = f(xs)
