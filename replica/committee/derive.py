@@ -65,8 +65,8 @@ from .ansatz import K_SYMBOL
 from .lower import output_kernel
 from .models import CommitteeRule
 from .orthant import orthant, orthant_grad
-from .quadrature import (REFINED_SLAB_PER_PANEL, SLAB_INNER, SLAB_OUTER, refined_nodes, hermite, legendre,
-                         outer_rule, product_rule, slab_rule, slab_template)
+from .quadrature import (REFINED_SLAB_PER_PANEL, SLAB_INNER, SLAB_OUTER, hermite, legendre, outer_rule,
+                         product_rule, refined_nodes, slab_rule, slab_template)
 
 __all__ = ["derive_committee", "CommitteeTheory", "Q_D", "Q_A", "QH_D", "QH_A"]
 

@@ -23,19 +23,23 @@ of the sign table in general.
 A_k = Φ(x_k) w^{1/K}, B_k = Φ(−x_k) w^{1/K} (w = the s-rule's weight, folded in so that no
 factor overflows when Φ grows like e^{|b| s²/2a} at imaginary arguments), (2) by SymPy
 differentiation with ∂A_k/∂x_k = −∂B_k/∂x_k = D_k = φ(x_k) w^{1/K} (checked symbolically from
-Φ(x) = erfc(−x/√2)/2 when the kernel is built), and the whole is printed as one NumPy function
-(common subexpressions eliminated, Φ carried as exp(log_ndtr(x)), valid for complex x) — no
-per-rule NumPy.  ``OutputKernel.source`` is the generated text.
+Φ(x) = erfc(−x/√2)/2 when the kernel is built), and printed as one NumPy function per rule
+(common subexpressions eliminated) — no per-rule NumPy; ``OutputKernel.source`` is the
+generated text.  The unit factors themselves are one fixed numeric primitive
+(``unit_factors``: ``ndtr`` for real x, Faddeeva's w for complex x).
 
-**s-rule.**  Gauss–Hermite in s, scaled for b < 0 to the integrand's Gaussian envelope:
-s = σ t with σ² = 1/(1 − K|b|/a) (capped), so that e^{−s²/2}|Φ|^K ~ e^{−t²/2}.  Its error grows
-as the smaller eigenvalue a + Kb of V vanishes (the integrand then oscillates over a range
-σ ~ (a/(a + Kb))^{1/2}); the solver's accuracy estimate (two orders, ``solve``) reports it.
+**s-rule** (``OutputKernel.s_rule``).  Gauss–Hermite (31 nodes) where the integrand is smooth
+on the Gaussian's scale — b > 0 with √(a/b) ≥ 1.5, or b < 0 with a + Kb ≥ 0.4a, then scaled by
+σ² = a/(a + Kb) to the envelope e^{−s²/2}|Φ|^K and taken over s ≥ 0 only (the integrand at −s
+is the complex conjugate); composite Gauss–Legendre otherwise, panels of width
+min(2, √(a/|b|)) out to where the envelope is below e^{−42}.  Against the orthant
+probabilities (Owen's T, nested Gauss–Legendre) the kernel agrees to ~1e-13 for V's smaller
+eigenvalue down to 1e-3 a, and to ~1e-11 at 1e-4 a; a point that would need more than
+``S_MAX_PANELS`` panels is NaN (not resolved).
 """
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 
 import numpy as np
