@@ -102,3 +102,16 @@ def test_generated_source_is_the_rule():
     
     src = output_kernel(committee_model(2, "gaussian", "sign").teacher).source
     assert src.startswith("def z_out(A1, A2, B1, B2):") and "def z_out_grad(" in src and "orthant" not in src
+
+
+def test_points_carry_accuracy_and_unresolved_ones_are_null():
+    """K = 3 through the generated kernel: the unspecialized fixed point at α = 3 converges with
+    an accuracy estimate (default against higher quadrature orders) at most 1e-6; the informed
+    start q = ρ(1 − 1e-4) I, whose layers of width √V the product rule cannot resolve, is
+    reported not converged with null values — never a number."""
+    from replica.committee import derive_committee, solve_committee
+    th = derive_committee(committee_model(3, "gaussian"))
+    s = solve_committee(th, [3.0], "unspecialized")
+    assert s.converged[0] and 0.0 <= s["accuracy"][0] <= 1e-6
+    rec = solve_committee(th, [3.0], "informed").to_records()[0]
+    assert not rec["converged"] and rec["q_d"] is None and rec["free_entropy"] is None
