@@ -23,9 +23,12 @@ theory of that K (``with_hidden_units``).  Custom rules::
 
 Modules: ``models`` (CommitteeRule, constructors, the K domain), ``ansatz`` (the
 permutation-symmetric algebra d I + (a/K) J), ``derive`` (free entropy and maps from the
-components; output-side quadrature), ``orthant`` and ``quadrature`` (K-dimensional Gaussian
-expectations: product, graded line and slab rules), ``solve`` (state evolution, branches,
-transitions, the shared-solver adapter).
+components; output-side quadrature), ``lower`` (the generated output kernel: Z_out and ∇Z_out
+from the rule for V = aI + bJ by a common shift), ``orthant`` (orthant probabilities: the K ≤ 2
+closed forms and any covariance, for the simulations) and ``quadrature`` (K-dimensional Gaussian
+expectations: product, graded line and slab rules, their lower orders for the accuracy
+estimate), ``solve`` (state evolution, branches, transitions, the accuracy estimate of every
+point, the shared-solver adapter).
 """
 from .derive import CommitteeTheory, derive_committee
 from .models import (CommitteeRule, IntegerDomain, committee_bayes, committee_ising_bayes,

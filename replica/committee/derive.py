@@ -27,9 +27,10 @@ here, from the components:
   SymPy differentiation of Φ; for a discrete prior Z_w is the sum over the atoms' K-tuples
   (a log-sum-exp), its b-gradient the posterior mean ŵ, and q = E[ŵ ŵᵀ] (Nishimori) — a
   K-dimensional Gaussian expectation by the tensor-product rule of ``quadrature``;
-* **output term**: the rule's sign table makes Z_out a sum of orthant probabilities
-  (``orthant``: closed forms for K ≤ 2, one-dimensional quadrature per extra unit), its
-  gradient in ω exact; the conjugate r̂ = α E[g gᵀ], g = ∇_ω log Z_out (= 2α ∂Ψ_out/∂q on
+* **output term**: Z_out and ∇_ω Z_out are generated from the rule's sign table
+  (``lower``: a common shift of the fields makes the units independent, per label a
+  polynomial in the per-unit probabilities, differentiated by SymPy; K ≤ 2: the closed-form
+  orthant probabilities of ``orthant``, a shortcut the tests prove equal); the conjugate r̂ = α E[g gᵀ], g = ∇_ω log Z_out (= 2α ∂Ψ_out/∂q on
   the Nishimori line), the outer expectation over ξ ∈ R^K by the product rule (sorted
   multi-indices for a permutation-symmetric rule);
 * **projection** of the K × K expectations onto the ansatz by the means of their diagonal and
@@ -61,10 +62,11 @@ from ..symbolic.render import Rendered
 from ..symbolic.gauss import gauss_expect
 from ..symbols import alpha as ALPHA
 from .ansatz import K_SYMBOL
+from .lower import output_kernel
 from .models import CommitteeRule
 from .orthant import orthant, orthant_grad
-from .quadrature import (SLAB_INNER, SLAB_OUTER, hermite, legendre, outer_rule, product_rule, slab_rule,
-                         slab_template)
+from .quadrature import (REFINED_SLAB_PER_PANEL, SLAB_INNER, SLAB_OUTER, hermite, legendre, outer_rule,
+                         product_rule, refined_nodes, slab_rule, slab_template)
 
 __all__ = ["derive_committee", "CommitteeTheory", "Q_D", "Q_A", "QH_D", "QH_A"]
 
@@ -96,7 +98,11 @@ def _rotation_invariant(prior) -> bool:
 
 
 #: per-dimension quadrature nodes by K (product rules have nodes^K points); ``nodes`` caps it
-DEFAULT_NODES = {1: 96, 2: 24, 3: 14, 4: 10}
+DEFAULT_NODES = {1: 96, 2: 24, 3: 14, 4: 10, 5: 8}
+
+#: per-dimension nodes of a discrete prior's side (the posterior mean is tanh-like in the field:
+#: at K = 2, 24 nodes leave errors ~4e-6 in the map at α = 1.95, 48 nodes ~4e-8)
+DISCRETE_PRIOR_NODES = {2: 48, 3: 20, 4: 12}
 
 #: what ``evaluate`` returns besides the maps
 OBSERVABLES = ("free_entropy", "mse", "generalization_error", "gibbs_error", "quadratic_error", "q_diag",
@@ -218,14 +224,20 @@ class CommitteeTheory(Rendered):
         return self._family[K]
 
     # -- numerics ------------------------------------------------------------------------
-    def prior_side(self, qh_d, qh_a, nodes: int | None = None):
-        """(q_d, q_a, ψ_P₀) at the conjugates (arrays of one shape)."""
-        return self._prior_maps(np.asarray(qh_d, float), np.asarray(qh_a, float), default_nodes(self.K, nodes))
+    def prior_side(self, qh_d, qh_a, nodes: int | None = None, refined: bool = False):
+        """(q_d, q_a, ψ_P₀) at the conjugates (arrays of one shape); ``refined``: at the higher
+        order of the accuracy estimate (``quadrature.refined_nodes``)."""
+        n = default_nodes(self.K, nodes)
+        if self.model.prior.density == 0 and self.model.prior.atoms:
+            n = max(n, DISCRETE_PRIOR_NODES.get(self.K, n))
+        return self._prior_maps(np.asarray(qh_d, float), np.asarray(qh_a, float), refined_nodes(n) if refined else n)
 
-    def output_side(self, q_d, q_a, nodes: int | None = None, inner: int = 32, exact_bayes: bool = False):
+    def output_side(self, q_d, q_a, nodes: int | None = None, inner: int = 32, exact_bayes: bool = False,
+                    refined: bool = False):
         """(G_d, G_a, Ψ_out, Gibbs error, Bayes error, quadratic error) at the overlaps: E[g gᵀ]
         projected on the ansatz, and the generalization errors (see ``_output_side``, and
-        ``_soft_output_side`` for the soft committee)."""
+        ``_soft_output_side`` for the soft committee).  ``refined``: every rule at its higher
+        order (``quadrature.refined_nodes`` and finer panels), the accuracy estimate's reference."""
         if getattr(self._rule, "soft", False):
             noise = self._rule.noise
             if isinstance(noise, sp.Symbol):
@@ -235,9 +247,10 @@ class CommitteeTheory(Rendered):
             else:
                 delta = float(noise)
             return _soft_output_side(self._rule, self.K, self.rho, delta, np.asarray(q_d, float),
-                                     np.asarray(q_a, float), nodes)
+                                     np.asarray(q_a, float), nodes, refined)
+        n = default_nodes(self.K, nodes)
         return _output_side(self._rule, self.K, self.rho, np.asarray(q_d, float), np.asarray(q_a, float),
-                            default_nodes(self.K, nodes), inner, exact_bayes)
+                            refined_nodes(n) if refined else n, inner, exact_bayes, refined)
 
     def evaluate(self, nodes: int | None = None, rule: str = "hermite", want=None, **values) -> dict:
         """Every output at broadcastable arrays of ``alpha``, ``K`` (optional: the model's own
@@ -312,7 +325,7 @@ def _tables(rule: CommitteeRule, K: int):
 
 
 def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, inner: int,
-                 exact_bayes: bool = False):
+                 exact_bayes: bool = False, refined: bool = False):
     """Projected E[g gᵀ], Ψ_out and the two generalization errors over points (arrays (P,)).
 
     With ω = q^{1/2}ξ the mean of the teacher's fields given the data and V = ρI − q their
@@ -347,15 +360,16 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
             vkk = rho - qd - qa / K
             L = 8.5 * np.sqrt(qd + qa / K)
             c = np.minimum(SLAB_WIDTH * np.sqrt(vkk), 0.999 * L)
-            omega, w = slab_rule(K, c, L, qd, qa, sym, rule.flip_symmetric)
+            omega, w = slab_rule(K, c, L, qd, qa, sym, rule.flip_symmetric,
+                                 REFINED_SLAB_PER_PANEL if refined else 6)
         else:
-            xi, wx = outer_rule(nodes, K, sym, kind == "line")             # (M, K), (M,)
+            xi, wx = outer_rule(nodes, K, sym, kind == "line", refined)    # (M, K), (M,)
             with np.errstate(invalid="ignore"):
                 s_perp, s_par = np.sqrt(qd), np.sqrt(qd + qa)
             # ω = q^{1/2} ξ = s_perp ξ + (s_par - s_perp) mean(ξ) 1
             omega = s_perp[:, None, None] * xi[None] + ((s_par - s_perp)[:, None] * xi.mean(1)[None])[..., None]
             w = np.broadcast_to(wx, (i.size, wx.size))
-        out[:, i] = _integrate(rule, K, omega, V, w, inner)
+        out[:, i] = _integrate(rule, K, omega, V, w, inner, refined)
         if kind == "product":
             # Z_out has layers of width √V_kk at ω_k = 0; Gauss–Hermite nodes in ξ are spaced
             # about π/√(2n) (times √q_kk in ω): a layer much thinner than that is not resolved,
@@ -464,9 +478,27 @@ def _bayes_error_slab(rule: CommitteeRule, K: int, q_d, q_a, V, c, L, inner: int
     return _max_error_on_lines(rule, K, V, base, a, wt, pos, edges, density, inner)
 
 
-def _label_probs(rule: CommitteeRule, K: int, omega, V, inner: int, grad: bool = True):
+def _label_probs(rule: CommitteeRule, K: int, omega, V, inner: int, grad: bool = True, refined: bool = False):
     """Z_out(y; ω, V) for every label, shape (P, M, L), and (``grad``) ∇_ω Z_out, shape
-    (P, M, L, K), at the points ω (P, M, K); V (P, K, K)."""
+    (P, M, L, K), at the points ω (P, M, K); V (P, K, K).  V of the ansatz's form aI + bJ (every
+    theory evaluation) and K ≥ 3: the generated kernel (``lower.output_kernel``: a common shift
+    makes the units independent).  K ≤ 2 and any other V (the AMP simulations' per-sample
+    covariances): orthant probabilities (``orthant``) — at K ≤ 2 the closed forms Φ and Owen's T,
+    a documented shortcut ~10× cheaper than the kernel's shift integral, which
+    ``tests/test_committee_kernel.py`` proves equal to the generated kernel to 1e-10."""
+    V = np.asarray(V, float)
+    if K <= 2:
+        return _orthant_label_probs(rule, K, omega, V, inner, grad)
+    a = V[:, 0, 0] - (V[:, 0, 1] if K > 1 else 0.0)
+    b = V[:, 0, 1] if K > 1 else np.zeros(V.shape[0])
+    ansatz = a[:, None, None] * np.eye(K) + b[:, None, None] * np.ones((K, K))
+    if np.array_equal(V, ansatz) or np.allclose(V, ansatz, rtol=1e-14, atol=1e-300):
+        return output_kernel(rule)(omega, a, b, grad, refined=refined)
+    return _orthant_label_probs(rule, K, omega, V, inner, grad)
+
+
+def _orthant_label_probs(rule: CommitteeRule, K: int, omega, V, inner: int, grad: bool = True):
+    """``_label_probs`` for a general covariance V, by orthant probabilities."""
     sigmas, T = _tables(rule, K)
     P, M = omega.shape[:2]
     nl = T.shape[0]
@@ -491,12 +523,12 @@ def _label_probs(rule: CommitteeRule, K: int, omega, V, inner: int, grad: bool =
     return Z, dZ
 
 
-def _integrate(rule: CommitteeRule, K: int, omega, V, w, inner: int):
+def _integrate(rule: CommitteeRule, K: int, omega, V, w, inner: int, refined: bool = False):
     """(G_d, G_a, Ψ_out, Gibbs error, Bayes error, quadratic error) from the points ω (P, M, K)
     with weights w (P, M), every integrand written to vanish where Z_out is 0 or 1 (Z log Z,
     Z g gᵀ, 1 − Σ Z², 1 − max Z, Σ y² Z − (Σ y Z)²), as the slab rule needs."""
     P = omega.shape[0]
-    Z, dZ = _label_probs(rule, K, omega, V, inner)
+    Z, dZ = _label_probs(rule, K, omega, V, inner, refined=refined)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(Z[..., None] > 1e-300, dZ / np.where(Z > 1e-300, Z, 1.0)[..., None], 0.0)
     G = np.einsum("pmlk,pmlj,pml,pm->pkj", ratio, ratio, Z, w)             # E Σ_y Z g gᵀ
@@ -532,7 +564,9 @@ def _discrete_prior_maps(prior, K: int):
     sq, tot = (C * C).sum(1), C.sum(1)
 
     def maps(hd, ha, nodes):
-        xi, wx = outer_rule(nodes, K, False, bool(np.all(hd == 0)))        # (M, K)
+        # summed over every teacher configuration the integrand's projections (trace, total
+        # sum, ψ) are permutation symmetric in ξ: sorted multi-indices suffice
+        xi, wx = outer_rule(nodes, K, True, bool(np.all(hd == 0)))         # (M, K)
         with np.errstate(invalid="ignore"):
             sp_, sl = np.sqrt(np.clip(hd, 0, None)), np.sqrt(np.clip(hd + ha, 0, None))
         # b = r̂^{1/2} ξ + r̂ w₀ for every teacher configuration w₀ = C[t]
@@ -688,7 +722,7 @@ def soft_inner_rule(K: int, delta: float, rho: float):
     return x[idx], np.prod(w[idx], axis=1)
 
 
-def _soft_output_side(rule, K: int, rho: float, delta: float, q_d, q_a, nodes=None):
+def _soft_output_side(rule, K: int, rho: float, delta: float, q_d, q_a, nodes=None, refined: bool = False):
     """(G_d, G_a, Ψ_out, Gibbs error, Bayes error, quadratic error) of the soft committee
     y = Σ_k g(h_k) + √Δ η.
 
@@ -720,11 +754,11 @@ def _soft_output_side(rule, K: int, rho: float, delta: float, q_d, q_a, nodes=No
         if not (np.isfinite(qd) and np.isfinite(qa)):
             continue
         if K == 1 or qd == 0.0:
-            t, wo = hermite(_SOFT_LINE_NODES)
+            t, wo = hermite(refined_nodes(_SOFT_LINE_NODES) if refined else _SOFT_LINE_NODES)
             xi = np.repeat(t[:, None] / np.sqrt(K), K, axis=1)
         else:
-            xi, wo = product_rule(_SOFT_NODES.get(K, 10) if nodes is None else min(nodes, _SOFT_NODES.get(K, 10)),
-                                  K, True)
+            n = _SOFT_NODES.get(K, 10) if nodes is None else min(nodes, _SOFT_NODES.get(K, 10))
+            xi, wo = product_rule(refined_nodes(n) if refined else n, K, True)
         sq_p, sq_l = np.sqrt(max(qd, 0.0)), np.sqrt(max(qd + qa, 0.0))
         omega = sq_p * xi + (sq_l - sq_p) * xi.mean(1, keepdims=True)                     # (M, K)
         vp, vl = np.sqrt(max(rho - qd, 0.0)), np.sqrt(max(rho - qd - qa, 0.0))

@@ -38,7 +38,7 @@ __all__ = ["hidden_fields", "CommitteeRule", "SoftCommitteeRule", "committee_mod
            "IntegerDomain", "with_hidden_units", "MAX_K", "MAX_SOFT_K"]
 
 #: the largest K the numerics handle (product quadrature over K dimensions: nodes^K points)
-MAX_K = 4
+MAX_K = 5
 #: the largest K of the soft committee (its output side is a K-dimensional inner expectation
 #: on a fine grid inside a K-dimensional outer one)
 MAX_SOFT_K = 2

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["hermite", "legendre", "product_rule"]
+__all__ = ["hermite", "legendre", "product_rule", "outer_rule", "refined_nodes"]
 
 
 @functools.lru_cache(maxsize=64)
@@ -63,12 +63,23 @@ def line_rule(panels: int = 90, per_panel: int = 12, half_width: float = 10.0):
     return t, wt
 
 
-def outer_rule(n: int, K: int, symmetric: bool, on_diagonal: bool):
+#: the higher orders of the accuracy estimate: Gauss–Hermite nodes per dimension n -> refined_nodes(n),
+#: line rule and slab rule nodes per panel
+REFINED_LINE_PER_PANEL, REFINED_SLAB_PER_PANEL = 16, 8
+
+
+def refined_nodes(n: int) -> int:
+    """The higher Gauss–Hermite order of the accuracy estimate: n + 4."""
+    return int(n) + 4
+
+
+def outer_rule(n: int, K: int, symmetric: bool, on_diagonal: bool, refined: bool = False):
     """Points ξ (M, K) and weights for E_{ξ ~ N(0, I_K)} f(ξ).  ``on_diagonal``: f depends on ξ
     only through its mean (the unspecialized subspace, and K = 1), so the expectation is
-    one-dimensional: ξ = (t/√K) 1, t ~ N(0, 1), by ``line_rule``."""
+    one-dimensional: ξ = (t/√K) 1, t ~ N(0, 1), by ``line_rule``.  ``refined``: the higher order
+    of the accuracy estimate (the line rule with more nodes per panel; ``n`` is the caller's)."""
     if on_diagonal:
-        t, w = line_rule()
+        t, w = line_rule(per_panel=REFINED_LINE_PER_PANEL) if refined else line_rule()
         return np.repeat(t[:, None] / np.sqrt(K), K, axis=1), w
     return product_rule(n, K, symmetric)
 
@@ -125,7 +136,7 @@ def slab_template(K: int, symmetric: bool, flip: bool, per_panel: int = 6):
     return sign, inner, u, w, idx, mult
 
 
-def slab_rule(K: int, c, L, q_d, q_a, symmetric: bool, flip: bool):
+def slab_rule(K: int, c, L, q_d, q_a, symmetric: bool, flip: bool, per_panel: int = 6):
     """Points ω (P, M, K) and weights (P, M) for E_{ω ~ N(0, q)} F(ω) over the union of the
     slabs |ω_k| < c (F must vanish outside them), q = q_d I + (q_a/K) J (well conditioned).
 
@@ -135,7 +146,7 @@ def slab_rule(K: int, c, L, q_d, q_a, symmetric: bool, flip: bool):
     layers are integrated in ω itself with composite Gauss–Legendre panels graded towards
     ω_k = 0 (``SLAB_INNER``), the other coordinates over [−L, L] (``SLAB_OUTER``), and the
     Gaussian density N(ω; 0, q) in the weights.  ``c``, ``L``, ``q_d``, ``q_a``: arrays (P,)."""
-    sign, inner, u, w, idx, mult = slab_template(K, symmetric, flip)
+    sign, inner, u, w, idx, mult = slab_template(K, symmetric, flip, per_panel)
     c, L = np.asarray(c, float)[:, None], np.asarray(L, float)[:, None]
     pos = sign * np.where(inner, u * c, c + u * (L - c))                  # (P, n)
     wt = w * np.where(inner, c, L - c)

@@ -4,8 +4,10 @@ On the Nishimori line the saddle point is the fixed point of the state-evolution
 overlaps alone,  q ↦ M(q) = prior_side(α · output_side(q))  (q = (q_d, q_a)), iterated at
 every α of a grid at once.  Plain iteration from a start, then Newton steps on M(q) − q with a
 forward-difference Jacobian (batched over the points; backtracking; refused steps fall back to
-iteration).  A point converges when max |M(q) − q| < ``tol``; one that does not is reported
-``converged=False`` with NaN values.  A discrete prior can reach perfect recovery (q = ρ I,
+iteration).  A point converges when max |M(q) − q| < ``tol`` and its accuracy estimate
+(``accuracy``: the map and α Ψ_out at the default against higher quadrature orders) is at
+most ``ACCURACY_TOL`` = 1e-6 (the soft committee: ``SOFT_ACCURACY_TOL``); one that does not is reported ``converged=False`` with NaN
+values (the estimate is kept in ``outputs["accuracy"]``).  A discrete prior can reach perfect recovery (q = ρ I,
 conjugates infinite, reported as branch ``"perfect"`` with the free entropy −K H(P₀) and zero
 errors).
 
@@ -37,7 +39,7 @@ from scipy.optimize import brentq
 from ..params import ParameterError
 from .derive import OBSERVABLES, default_nodes
 
-__all__ = ["CommitteeSolution", "solve_committee", "solve_branches", "stability", "committee_transitions"]
+__all__ = ["CommitteeSolution", "solve_committee", "accuracy", "ACCURACY_TOL", "solve_branches", "stability", "committee_transitions"]
 
 _PERFECT = 1e-9
 
@@ -46,7 +48,7 @@ _PERFECT = 1e-9
 class CommitteeSolution:
     alpha: np.ndarray
     values: dict          # q_d, q_a, q_hat_d, q_hat_a
-    outputs: dict         # free_entropy, mse, generalization_error
+    outputs: dict         # free_entropy, mse, generalization_error, ..., accuracy
     converged: np.ndarray
     residual: np.ndarray
     branch: np.ndarray
@@ -61,7 +63,8 @@ class CommitteeSolution:
                  "converged": bool(self.converged[i]), "residual": float(self.residual[i])}
             for d in (self.values, self.outputs):
                 for k, v in d.items():
-                    r[k] = float(v[i]) if self.converged[i] else None
+                    ok = self.converged[i] or (k == "accuracy" and np.isfinite(v[i]))
+                    r[k] = float(v[i]) if ok else None
             recs.append(r)
         return recs
 
@@ -72,6 +75,34 @@ def _map(theory, alpha, q_d, q_a, nodes):
     hd, ha = alpha * gd, alpha * ga
     md, ma, _ = theory.prior_side(hd, ha, nodes)
     return md, ma, hd, ha
+
+
+#: a converged point whose accuracy estimate exceeds this is not converged (values null)
+ACCURACY_TOL = 1e-6
+#: the same for the soft committee, whose binned output side (``derive._soft_output_side``, not
+#: generated yet) is only resolved to ~1e-4 at small noise: its points report the estimate and
+#: are refused above this looser bound
+SOFT_ACCURACY_TOL = 1e-3
+
+
+def accuracy_tolerance(theory) -> float:
+    """``ACCURACY_TOL``, or ``SOFT_ACCURACY_TOL`` for the soft committee."""
+    return SOFT_ACCURACY_TOL if getattr(theory.model.teacher, "soft", False) else ACCURACY_TOL
+
+
+def accuracy(theory, alpha, q_d, q_a, nodes):
+    """The accuracy estimate at fixed points (arrays): the largest difference, between the
+    default quadrature orders and higher ones (``quadrature.refined_nodes``, finer panels of the
+    line, slab and s-rules), of the state-evolution map M(q) (both components) and of the free
+    entropy's output term α Ψ_out — the error of the default orders, the higher ones being far
+    more accurate.  NaN where either order is not resolved."""
+    base = theory.output_side(q_d, q_a, nodes)
+    ref = theory.output_side(q_d, q_a, nodes, refined=True)
+    md, ma, _ = theory.prior_side(alpha * base[0], alpha * base[1], nodes)
+    rd, ra, _ = theory.prior_side(alpha * ref[0], alpha * ref[1], nodes, refined=True)
+    with np.errstate(invalid="ignore"):
+        est = np.maximum.reduce([np.abs(md - rd), np.abs(ma - ra), np.abs(alpha * (base[2] - ref[2]))])
+    return np.where(np.isfinite(est), est, np.nan)
 
 
 def _start(theory, init, n):
@@ -205,7 +236,16 @@ def _package(theory, alpha, qd, qa, conv, perfect, res, label, nodes):
     n = alpha.size
     vals = {k: np.full(n, np.nan) for k in ("q_d", "q_a", "q_hat_d", "q_hat_a")}
     outs = {k: np.full(n, np.nan) for k in OBSERVABLES}
+    acc = np.full(n, np.nan)
     c = np.flatnonzero(conv)
+    if c.size:
+        # every converged point carries its accuracy estimate; above ACCURACY_TOL (or not
+        # resolved) it is not converged: null values, never a number
+        acc[c] = accuracy(theory, alpha[c], qd[c], qa[c], nodes)
+        bad = ~(acc[c] <= accuracy_tolerance(theory))
+        conv = conv.copy()
+        conv[c[bad]] = False
+        c = c[~bad]
     if c.size:
         _, _, hd, ha = _map(theory, alpha[c], qd[c], qa[c], nodes)
         ev = theory.evaluate(nodes=nodes, alpha=alpha[c], q_d=qd[c], q_a=qa[c], q_hat_d=hd, q_hat_a=ha)
@@ -224,6 +264,8 @@ def _package(theory, alpha, qd, qa, conv, perfect, res, label, nodes):
         outs["q_diag"][p], outs["q_off"][p] = theory.rho, 0.0
         branch[p] = "perfect"
         res[p] = 0.0
+        acc[p] = 0.0
+    outs["accuracy"] = acc
     return CommitteeSolution(alpha=alpha, values=vals, outputs=outs, converged=conv | perfect,
                              residual=np.where(conv | perfect, res, np.nan), branch=branch)
 
@@ -353,7 +395,7 @@ class CommitteeSolver:
         init = "uninformed" if init is None else init
         n = flat["alpha"].size
         values = {k: np.full(n, np.nan) for k in self.theory.unknowns}
-        outputs = {k: np.full(n, np.nan) for k in OBSERVABLES}
+        outputs = {k: np.full(n, np.nan) for k in OBSERVABLES + ("accuracy",)}
         conv, res, lab = np.zeros(n, bool), np.full(n, np.nan), np.full(n, "", dtype=object)
         pp = self.theory.point_parameters
         rows = np.stack([flat[a] for a in pp], -1)

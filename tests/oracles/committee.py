@@ -135,3 +135,27 @@ def soft_unit_bayes_fixed_point(alpha, delta, n_xi=48, n_z=400, tol=1e-11):
     G, psi = output(q)
     qh = alpha * G
     return q, qh, (qh - np.log1p(qh)) / 2 - q * qh / 2 + alpha * psi
+
+
+def label_probs_mvn(rule, omega, V, abseps=1e-11):
+    """{label: P(f(z) = label)} for z ~ N(omega, V), ``rule`` a NumPy function of (n, K) fields
+    that depends on their signs: Σ over sign patterns σ of the orthant probability
+    P(σ ⊙ z > 0) = Φ_{D V D}(σ ⊙ omega) by scipy's multivariate normal CDF (Genz's algorithm,
+    absolute error ``abseps``).  K = 1: Φ in closed form."""
+    import itertools
+
+    from scipy.special import ndtr
+    from scipy.stats import multivariate_normal
+    omega, V = np.asarray(omega, float), np.asarray(V, float)
+    K = omega.size
+    out = {}
+    for s in itertools.product((1, -1), repeat=K):
+        s = np.array(s, float)
+        label = float(rule(s[None])[0])
+        if K == 1:
+            p = float(ndtr(s[0] * omega[0] / np.sqrt(V[0, 0])))
+        else:
+            p = float(multivariate_normal(mean=np.zeros(K), cov=V * np.outer(s, s), abseps=abseps,
+                                          releps=0, maxpts=200_000).cdf(omega * s))
+        out[label] = out.get(label, 0.0) + p
+    return out
