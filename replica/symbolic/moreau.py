@@ -127,16 +127,25 @@ def moreau(loss, x, yv, omega, chi):
         (r,) = roots
         return sp.simplify(F(ell, r)), r
     try:
-        return _ordered_envelope(pieces, x, yv, omega, chi)
+        return _one_kink(ell, pieces, x, omega, chi, F)
     except NotImplementedError:
         pass
+    return _ordered_envelope(pieces, x, yv, omega, chi)
+
+
+def _one_kink(ell, pieces, x, omega, chi, F):
+    """(M, prox) of a loss with at most one kink and no Piecewise (|·|, hinge, perceptron):
+    each piece's closed-form stationary point where it lies in its piece, else the kink.
+    NotImplementedError otherwise (then :func:`_ordered_envelope`)."""
+    if ell.has(sp.Piecewise):
+        raise NotImplementedError("a Piecewise loss")
     cands = []
     kinks = set()
     for piece, conds in pieces:
         stat = sp.diff(piece, x) + (x - omega) / chi
         roots = _solve(stat, x)
         if roots is None:
-            raise NotImplementedError(f"no closed-form proximal map for the piece {piece} of {loss}")
+            raise NotImplementedError(f"no closed-form proximal map for the piece {piece}")
         for r in roots:
             cands.append((r, [sp.expand(h.subs(x, r)) for h in conds], piece))
         for h in conds:
@@ -148,11 +157,11 @@ def moreau(loss, x, yv, omega, chi):
         if len(kinks) != 1:
             raise
         at_kinks = [(next(iter(kinks)), sp.true)]    # one kink: the only point left
-    if len(at_kinks) <= 1 and not ell.has(sp.Piecewise):
-        prox = sp.Piecewise(*[(r, sp.And(*[sp.StrictGreaterThan(h, 0) for h in c])) for r, c, _ in cands],
-                            *at_kinks)
-        return F(ell, prox), prox
-    raise NotImplementedError(f"cannot order the kinks of {loss}")
+    if len(at_kinks) > 1:
+        raise NotImplementedError("several kinks")
+    prox = sp.Piecewise(*[(r, sp.And(*[sp.StrictGreaterThan(h, 0) for h in c])) for r, c, _ in cands],
+                        *at_kinks)
+    return F(ell, prox), prox
 
 
 def _ordered_envelope(pieces, x, yv, omega, chi):
