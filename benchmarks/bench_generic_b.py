@@ -15,6 +15,8 @@ MODELS = Path(__file__).resolve().parent.parent / "tests" / "generic_models"
 CASES = [  # (model, built-in of the same shape, parameters)
     ("b_lad.py", "ridge", {"alpha": 2.0, "delta": 0.5, "lam": 0.1}),
     ("b_logcosh.py", "ridge", {"alpha": 2.0, "delta": 0.5, "lam": 0.1}),
+    ("b_huber.py", "ridge", {"alpha": 2.0, "delta": 0.5, "lam": 0.1}),
+    ("b_kinked_logcosh.py", "ridge", {"alpha": 2.0, "delta": 0.5, "lam": 0.1}),
     ("b_sbp.py", "ising-storage", {"alpha": 0.5, "kappa": 0.8}),
     ("b_door.py", "perceptron-bayes", {"alpha": 2.0, "kappa": 0.8}),
     ("b_gibbs.py", "perceptron-gibbs", {"alpha": 2.0, "T": 0.5}),

@@ -134,11 +134,13 @@ def _observables(d: Derivation) -> dict:
     if d.zero and not d.storage:
         # the ERM estimator's pre-activation on a training example is prox(y, ω, χ), ω = √Q ξ
         omega = sp.sqrt(S.Q) * d.xi
-        loss = d.learning.loss.expr
 
         def on_train(f):
             return d.out_avg(lambda key, yy: f(d.proxes[key].subs({S.omega: omega, S.y: yy}), yy))
-        obs["training_loss"] = on_train(lambda p, yy: loss.subs({S.lam: p, S.y: yy}))
+        # ℓ(y, prox) = M(y, ω, χ) - (prox - ω)²/(2χ): the envelope's own branches, no loss
+        # (a Piecewise) evaluated at the prox (another Piecewise)
+        obs["training_loss"] = d.out_avg(lambda key, yy: (d.envelopes[key] - (d.proxes[key] - S.omega)**2 / (2 * S.chi))
+                                         .subs({S.omega: omega, S.y: yy}))
         if d.channel.classification:
             obs["training_error"] = on_train(lambda p, yy: sp.Heaviside(-yy * p))
         else:

@@ -474,8 +474,12 @@ def _kinks(f, x):
                 l1 = sp.diff(P.loss, P.x).xreplace({P.x: r, P.ysym: yv})
                 more.append(om - (r + ch * l1))
     args = args + more
+    # variables bound by nested nodes: a kink of an inner integrand is that node's own
+    bound = {n.args[1] for n in f.atoms(GaussE, LineIntegral)} - {x}
     roots = []
     for g in args:
+        if g.free_symbols & bound:
+            continue
         if not g.has(x) or any(n.has(x) for n in g.atoms(GaussE)) or g.has(sp.Piecewise, Prox):
             continue
         g = sp.expand(g)

@@ -2,7 +2,7 @@
 
 A Gaussian expectation E_x f(x) of the RS equations has narrow smooth features where q -> 1:
 the channel's tails H(-y √q x / √(1 - q)), the Gaussian bump exp(-q x² / (1 - q)) of its
-log-derivative, the soft |u| of a log-sum-exp.  Each is located from the integrand's symbolic
+log-derivative, the soft |u| of a log-sum-exp, the two ends of a Gaussian interval's log-mass log ½(erf u + erf v).  Each is located from the integrand's symbolic
 form (``features``): an argument u = a x + b of erfc / log erfc gives the centre -b/a and the
 width 1/|a|; a Gaussian factor exp(c₂ x² + c₁ x + ...) the centre -c₁/(2c₂) and the width
 1/√(2|c₂|); a log-sum-exp LSE(u, v) with u - v = a x + b the centre -b/a, width 1/|a|.
@@ -58,6 +58,8 @@ def features(f, x) -> list:
     found = []
     from_args = [a.args[0] for a in f.atoms(sp.erfc, sp.erf)]
     from_args += [a.args[0] for a in f.atoms(sp.Function) if type(a).__name__ == "logerfc"]
+    # log ½(erf u + erf v), the log-mass of a Gaussian interval: a feature at each end
+    from_args += [u for a in f.atoms(sp.Function) if type(a).__name__ == "logerfsum" for u in a.args]
     for lse in f.atoms(LogSumExp):
         if len(lse.args) == 2:
             from_args.append(lse.args[0] - lse.args[1])

@@ -336,7 +336,11 @@ class Derivation:
             env = lambda yv: projection_envelope(constraint.subs({S.y: yv, S.lam: x}), x, yv, S.omega, S.chi)  # noqa: E731
         else:
             self.check_convex(L.loss)
-            env = lambda yv: moreau(L.loss.expr.subs({S.y: yv, S.lam: x}), x, yv, S.omega, S.chi)  # noqa: E731
+            def env(yv):
+                try:
+                    return moreau(L.loss.expr.subs({S.y: yv, S.lam: x}), x, yv, S.omega, S.chi)
+                except NotImplementedError as e:
+                    raise DerivationError(f"cannot lower the proximal map of the loss {L.loss.expr}: {e}") from None
         if self.channel.continuous:
             Mfun, prox = env(S.y)
             Ms, proxs = {None: Mfun}, {None: prox}

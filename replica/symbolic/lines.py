@@ -185,9 +185,10 @@ def _tilt(node):
     body = rest * sp.exp(Eall - L)
     # the mass of P(w) e^{E(w)}: near c1/(1 - 2 c2) for a P of unit scale with light tails,
     # near the tilt's peak for heavy tails far out; the rule is centred on the one where the
-    # integrand is larger, with scale 1/√(1 - 2 c2)
+    # integrand is larger in magnitude (a signed integrand such as w P(w) e^{E(w)} at b < 0 is
+    # negative at both), with scale 1/√(1 - 2 c2)
     near = TiltPeak(c1, c2 - sp.S.Half, lo, hi)
-    centre = sp.Piecewise((peak, body.xreplace({x: peak}) > body.xreplace({x: near})), (near, True))
+    centre = sp.Piecewise((peak, sp.Abs(body.xreplace({x: peak})) > sp.Abs(body.xreplace({x: near}))), (near, True))
     scale = 1 / sp.sqrt(sp.Abs(2 * c2) + 1)
     return sp.exp(L) * LineIntegral(body, x, centre, scale, lo, hi)
 

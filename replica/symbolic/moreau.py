@@ -126,13 +126,26 @@ def moreau(loss, x, yv, omega, chi):
             return Envelope.of(pcls)(yv, omega, chi), pcls(yv, omega, chi)
         (r,) = roots
         return sp.simplify(F(ell, r)), r
+    try:
+        return _one_kink(ell, pieces, x, omega, chi, F)
+    except NotImplementedError:
+        pass
+    return _ordered_envelope(pieces, x, yv, omega, chi)
+
+
+def _one_kink(ell, pieces, x, omega, chi, F):
+    """(M, prox) of a loss with at most one kink and no Piecewise (|·|, hinge, perceptron):
+    each piece's closed-form stationary point where it lies in its piece, else the kink.
+    NotImplementedError otherwise (then :func:`_ordered_envelope`)."""
+    if ell.has(sp.Piecewise):
+        raise NotImplementedError("a Piecewise loss")
     cands = []
     kinks = set()
     for piece, conds in pieces:
         stat = sp.diff(piece, x) + (x - omega) / chi
         roots = _solve(stat, x)
         if roots is None:
-            raise NotImplementedError(f"no closed-form proximal map for the piece {piece} of {loss}")
+            raise NotImplementedError(f"no closed-form proximal map for the piece {piece}")
         for r in roots:
             cands.append((r, [sp.expand(h.subs(x, r)) for h in conds], piece))
         for h in conds:
@@ -144,20 +157,88 @@ def moreau(loss, x, yv, omega, chi):
         if len(kinks) != 1:
             raise
         at_kinks = [(next(iter(kinks)), sp.true)]    # one kink: the only point left
-    if len(at_kinks) <= 1 and not ell.has(sp.Piecewise):
-        prox = sp.Piecewise(*[(r, sp.And(*[sp.StrictGreaterThan(h, 0) for h in c])) for r, c, _ in cands],
-                            *at_kinks)
-        return F(ell, prox), prox
-    # several kinks (or a Piecewise loss): closed intervals, so that the ends of the pieces
-    # of a C¹ loss (Huber) are covered; the envelope branch by branch (each piece's own
-    # expression at its stationary point, the loss at a kink): no Piecewise inside a Piecewise
-    conds = [sp.And(*[sp.GreaterThan(h, 0) for h in c]) for _, c, _ in cands]
-    if not at_kinks:
-        conds[-1] = sp.true     # a C¹ loss: the closed pieces cover the line
-    prox = sp.Piecewise(*[(r, c) for (r, _, _), c in zip(cands, conds)], *at_kinks)
-    env = sp.Piecewise(*[(F(piece, r), c) for (r, _, piece), c in zip(cands, conds)],
-                       *[(F(ell, k), c) for k, c in at_kinks])
-    return env, prox
+    if len(at_kinks) > 1:
+        raise NotImplementedError("several kinks")
+    prox = sp.Piecewise(*[(r, sp.And(*[sp.StrictGreaterThan(h, 0) for h in c])) for r, c, _ in cands],
+                        *at_kinks)
+    return F(ell, prox), prox
+
+
+def _ordered_envelope(pieces, x, yv, omega, chi):
+    """(M, prox) of a convex piecewise loss with kinks k_1 < ... < k_n in x (linear conditions).
+
+    On (k_{i-1}, k_i) the loss is one smooth piece ℓ_i; adjacent equal pieces are merged (the
+    switch point of |·| inside Huber's quadratic part).  x + χ ∂ℓ(x) is monotone, so
+        prox(ω) = r_i(ω)  for k_{i-1} + χ ℓ_{i-1}'(k_{i-1}) ... < ω < k_i + χ ℓ_i'(k_i),
+        prox(ω) = k_i     for ω ∈ [k_i + χ ℓ_i'(k_i), k_i + χ ℓ_{i+1}'(k_i)]  (a real kink),
+    r_i the closed-form root of ℓ_i'(x) + (x - ω)/χ = 0: a Piecewise with one threshold per
+    branch, ordered, so that each threshold is one indicator downstream (Huber: 3 branches,
+    2 thresholds; LAD: 3 branches).  A piece whose stationarity has no closed-form root gets
+    the generated safeguarded Newton (:class:`Prox`) when the piece is convex on the whole line.
+    Raises NotImplementedError when the kinks or pieces cannot be ordered or chosen symbolically.
+    (Parikh & Boyd 2014, Proximal Algorithms, §6.1: the prox of a separable piecewise function.)"""
+    kinks = []
+    for _, conds in pieces:
+        for h in conds:
+            for k in _solve(h, x) or []:
+                if not any(_sign(k - o) == 0 for o in kinks):
+                    kinks.append(k)
+    if not kinks:
+        raise NotImplementedError("no kinks")
+    kinks.sort(key=functools.cmp_to_key(lambda a, b: _sign(a - b)))
+    probes = [kinks[0] - 1] + [(a + b) / 2 for a, b in zip(kinks[:-1], kinks[1:])] + [kinks[-1] + 1]
+    segs = [_piece_at(pieces, x, t) for t in probes]
+    # merge equal neighbours: their common end is not a kink
+    merged, ends = [segs[0]], []
+    for k, seg in zip(kinks, segs[1:]):
+        if sp.simplify(seg - merged[-1]) == 0:
+            continue
+        merged.append(seg)
+        ends.append(k)
+    def F(e, at):
+        if isinstance(at, Prox):    # the envelope theorem's derivatives, not the chain rule's
+            return Envelope.of(type(at))(*at.args)
+        return sp.factor(e.subs(x, at) + (at - omega)**2 / (2 * chi))
+    roots = [_piece_root(seg, x, yv, omega, chi) for seg in merged]
+    prox_br, env_br = [], []
+    for i, k in enumerate(ends):
+        left = sp.diff(merged[i], x).subs(x, k)
+        right = sp.diff(merged[i + 1], x).subs(x, k)
+        a, b = sp.expand(k + chi * left), sp.expand(k + chi * right)
+        prox_br.append((roots[i], sp.StrictLessThan(omega, a)))
+        env_br.append((F(merged[i], roots[i]), sp.StrictLessThan(omega, a)))
+        if not sp.simplify(b - a).is_zero:
+            prox_br.append((k, sp.LessThan(omega, b)))
+            env_br.append((F(merged[i], k), sp.LessThan(omega, b)))
+    prox_br.append((roots[-1], sp.true))
+    env_br.append((F(merged[-1], roots[-1]), sp.true))
+    return sp.Piecewise(*env_br), sp.Piecewise(*prox_br)
+
+
+def _piece_at(pieces, x, t):
+    """The piece of ``pieces`` (``expand_indicators`` form) whose conditions hold at the point t."""
+    for piece, conds in pieces:
+        if all(_sign(h.subs(x, t)) > 0 for h in conds):
+            return piece
+    raise NotImplementedError(f"no piece of the loss holds at {t}")
+
+
+def _piece_root(piece, x, yv, omega, chi):
+    """The stationary point of piece + (x - ω)²/(2χ): closed form (one root), else :class:`Prox`
+    (the generated safeguarded Newton on the piece's own stationarity condition) when the piece
+    is convex on the whole line, so that the root is unique and, for ω in the piece's window,
+    inside the piece's interval."""
+    roots = _solve(sp.diff(piece, x) + (x - omega) / chi, x)
+    if roots is not None and len(roots) == 1:
+        return sp.expand(roots[0]) if roots[0].is_polynomial(omega) else roots[0]
+    ysym = yv if isinstance(yv, sp.Symbol) else sp.Dummy("y")
+    labels = [-2.3, 0.0, 0.7, 2.9] if isinstance(yv, sp.Symbol) else [0.0]
+    if nonconvexity(piece, x, ysym, labels, {}) is not None:
+        raise NotImplementedError(f"the piece {piece} of the loss has no closed-form proximal map and is "
+                                  "not convex on the whole line (no safeguarded Newton for it)")
+    ylab = sp.Dummy("ylab")
+    pcls = Prox.of(piece.xreplace({ysym: ylab}), x, ylab)
+    return pcls(yv, omega, chi)
 
 
 def _kink_branches(pieces, x, omega, chi, kinks):

@@ -85,7 +85,10 @@ def band_output_term(q, kappa):
     """E_ξ log P(|√q ξ + √(1-q) u| ≤ κ) (the output part of the Gardner volume of the band)."""
     with mp.workdps(30):
         f = lambda t: interval_log_mass(q, kappa, t) * mp.npdf(t)  # noqa: E731
-        return float(mp.quad(f, [-12, -6, 0, 6, 12]))
+        # split at the band's ends ±κ/√q, where the integrand bends within a few √(1-q)
+        c, w = mp.mpf(kappa) / mp.sqrt(q), mp.sqrt(1 - mp.mpf(q))
+        pts = [-12, -6, 0, 6, 12] + [s * c + k * w for s in (-1, 1) for k in (-8, -2, 0, 2, 8)]
+        return float(mp.quad(f, sorted(p for p in pts if -12 <= p <= 12)))
 
 
 def sbp_capacity(kappa):
@@ -132,3 +135,31 @@ def gibbs_free_entropy(energy, alpha, T, Q, q, m, Q_hat, q_hat, m_hat):
             return zs * math.log(zout(yv, sq * xi)) * math.exp(-xi * xi / 2) / math.sqrt(2 * math.pi)
         out += integrate.quad(f, -12, 12, points=[0.0], epsabs=1e-13, epsrel=1e-12, limit=200)[0]
     return Q * Q_hat / 2 - m * m_hat + q * q_hat / 2 + prior + alpha * out
+
+
+# -- priors with heavy tails ----------------------------------------------------------------------
+
+def _quad_line(f, points):
+    """∫ f over the whole real line, split at ``points`` (the outer pieces by quad's own map of
+    an infinite interval, so a tail decaying like a power is not cut off)."""
+    edges = [-np.inf] + sorted(set(points)) + [np.inf]
+    opts = dict(epsabs=1e-15, epsrel=1e-13, limit=400)
+    return sum(integrate.quad(f, a, b, **opts)[0] for a, b in zip(edges[:-1], edges[1:]))
+
+
+def overlap_whole_line(density, qhat):
+    """q(q̂) = ∫ dy Z₁(y)²/Z₀(y), Z_k = ∫ dw w^k P(w) N(y - √q̂ w): the Bayes-optimal prior map of
+    the scalar channel Y = √q̂ W + Z, with both integrals over the whole line (a Student-t prior
+    has E[w²; |w| > 60] = 4e-5: a window [-60, 60] is not enough)."""
+    s = math.sqrt(qhat)
+    npdf = lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+
+    def ratio(y):
+        pk = y / s
+        pts = [0.0, pk, pk - 8 / s, pk + 8 / s, -30.0, 30.0]
+        z0 = _quad_line(lambda w: density(w) * npdf(y - s * w), pts)
+        z1 = _quad_line(lambda w: w * density(w) * npdf(y - s * w), pts)
+        return z1 * z1 / z0 if z0 > 0 else 0.0
+
+    span = 10 * math.sqrt(1 + qhat)
+    return _quad_line(ratio, [-4 * span, -span, 0.0, span, 4 * span])
