@@ -429,6 +429,9 @@ class _Emitter:
     #: how a backend sums a quadrature node (weights w, integrand body) and what it passes on
     #: to its ``_kink_rule``
     node_sum = "numpy.sum({w} * ({body}), axis=0)"
+    #: a label quadrature's sum: a 0/0 where the label density and its derivatives all underflow
+    #: (labels far outside the density's mass, at a far outer node) counts as the 0 it tends to
+    label_sum = "numpy.nansum({w} * ({body}), axis=0)"
     kink_extra = ""
     #: whether the backend has the feature-graded ``rule='adaptive'`` (``rules._feature_rule``)
     adaptive = True
@@ -516,7 +519,7 @@ class _Emitter:
         self.lines.append(f"    {ys}, {wname} = _label_rule({self.cse(lo)}, {self.cse(hi)}, [{cs}], "
                           f"{self.cse(width)}, {depth} + _G{self.kink_extra})")
         body = self.expr(absorb_density(f), depth + 1)
-        self.lines.append(f"    {name} = " + self.node_sum.format(w=wname, body=body))
+        self.lines.append(f"    {name} = " + self.label_sum.format(w=wname, body=body))
         return name
 
 

@@ -149,3 +149,24 @@ def noisy_channel(q, rho, delta, f, z_kinks=(), y_span=None, xi_panels=12, u_pan
         qhat += w * np.sum(wy[ok] * dZ[ok]**2 / Z[ok])
         ent += w * np.sum(wy[ok] * Z[ok] * np.log(Z[ok]))
     return qhat, ent
+
+
+def weak_recovery_threshold(delta, f, z_kinks=(), y_span=None, panels=200):
+    """α_c of a Bayes-optimal channel y = f(z) + √Δ η, f even, Gaussian prior ρ = 1: the
+    uninformed point q = 0 is a fixed point, and linearizing q̂ = α E[(∂_ω log Z)²] with
+    ∂_ω log Z = ω (E[z² | y] - 1) + O(ω²) (ω = √q ξ, V = 1 - q) gives q̂ = α q E_y[(E[z²|y] - 1)²],
+    q = q̂ + O(q̂²): unstable for α > α_c = 1 / E_y[(E[z²|y] - 1)²] (Mondelli & Montanari 2018,
+    eq. (10); noiseless phase retrieval f = |z|: E[z²|y] = y², α_c = 1/E(z² - 1)² = 1/2).
+    Here z ~ N(0, 1); the expectations by composite Gauss-Legendre in z (split at the kinks)
+    and y."""
+    sd = math.sqrt(delta)
+    y_span = 14 + 12 * sd if y_span is None else y_span
+    edges = [-12.0] + sorted(k for k in z_kinks if -12 < k < 12) + [12.0]
+    zs, wz = map(np.concatenate, zip(*(_legendre_panels(a, b, 64) for a, b in zip(edges[:-1], edges[1:]))))
+    wz = wz * np.exp(-zs**2 / 2) / math.sqrt(2 * math.pi)
+    ys, wy = _legendre_panels(-y_span, y_span, panels)
+    dens = np.exp(-(ys[:, None] - f(zs)[None, :])**2 / (2 * delta)) / math.sqrt(2 * math.pi * delta)
+    Z = dens @ wz
+    m2 = dens @ (wz * zs**2)
+    ok = Z > 1e-300
+    return 1.0 / np.sum(wy[ok] * Z[ok] * (m2[ok] / Z[ok] - 1.0)**2)
