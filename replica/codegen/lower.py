@@ -24,6 +24,7 @@ import mpmath
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from .. import symbols as S
 from ..symbolic.derive import LabelIntegral
 from ..symbolic.gauss import GaussE, lebesgue_integral, reclose
 from ..symbolic.lines import LabelLine, LineIntegral, breakpoints, kink_arguments, reclose_lines, tilt_lines, without_hints
@@ -85,11 +86,10 @@ def _label_integrals(e, potentials, labels=None):
                 if a not in slots:
                     slots[a] = sp.Dummy("s", positive=True) if k == 1 else sp.Dummy("s", real=True)
         g = substitute_potentials(f.xreplace(slots), potentials)
-        c = None
-        if not _open_in_labels(g, yy):
-            c = lebesgue_integral(sp.expand(sp.expand_log(g, force=True)), yy)
-            if c is None:
-                c = gaussian_label_integral(g, yy)
+        c = None if _open_in_labels(g, yy) else lebesgue_integral(sp.expand(sp.expand_log(g, force=True)), yy)
+        if c is None and (_linear_teacher(labels) or not _open_in_labels(g, yy)):
+            # a Gaussian label density (linear teacher): a Gaussian expectation in the label
+            c = gaussian_label_integral(g, yy)
         if c is None:
             try:
                 return label_line(f, yy, labels, teacher="Zstar")
@@ -97,6 +97,15 @@ def _label_integrals(e, potentials, labels=None):
                 raise LoweringError(str(err)) from None
         return c.xreplace({v: k for k, v in slots.items()})
     return e.replace(lambda n: isinstance(n, LabelIntegral), rule)
+
+
+def _linear_teacher(labels) -> bool:
+    """Whether the channel y = f(z) + √Δ η has f affine in z (its label density is Gaussian in
+    y), or is unknown (``labels`` None)."""
+    if labels is None:
+        return True
+    f = sp.expand(labels[0])
+    return f.is_polynomial(S.z) and sp.degree(f, S.z) <= 1
 
 
 def _open_in_labels(g, y) -> bool:
