@@ -1,6 +1,8 @@
-"""Generic priors (issue 11, part A): derive+compile time and per-point solve time of the
-model files in tests/generic_models/ against the built-in of the same shape (``linear-bayes``:
-Gaussian prior, linear channel, Bayes-optimal), measured in the same run.
+"""Generic priors and real-label channels (issue 11, part A): derive+compile time and per-point
+solve time of the model files in tests/generic_models/ against the built-in of the same shape
+(``linear-bayes``: Gaussian prior, real labels, Bayes-optimal), measured in the same run.  The
+label channels (a_relu, a_abs, a_sin: ∫dy Z_out log Z_out by the label quadrature) are in the
+default list.
 
     PYTHONPATH=$PWD python benchmarks/bench_generic.py [a_laplace a_uniform ...]
 
@@ -20,7 +22,7 @@ import replica
 from replica.solve import solve
 
 MODELS = Path(__file__).resolve().parent.parent / "tests" / "generic_models"
-DEFAULT = ["a_laplace", "a_uniform", "a_ternary", "a_gauss_bernoulli"]
+DEFAULT = ["a_laplace", "a_uniform", "a_ternary", "a_gauss_bernoulli", "a_relu", "a_abs", "a_sin"]
 
 
 def measure(model, params):

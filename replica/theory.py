@@ -80,7 +80,9 @@ class Theory(Rendered):
     # -- numerics --------------------------------------------------------------------
     def explicit(self, expr, close: bool = True):
         """``expr`` with every potential replaced by its closed form (or quadrature node)."""
-        return explicit(expr, self.potentials, close=close)
+        teacher = self.model.teacher
+        labels = teacher.noise_form() if teacher.continuous else None
+        return explicit(expr, self.potentials, close=close, labels=labels)
 
     def outputs(self) -> dict:
         """Every expression a solver evaluates: fixed-point maps, free entropy, observables."""

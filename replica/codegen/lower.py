@@ -24,16 +24,17 @@ import mpmath
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from .. import symbols as S
 from ..symbolic.derive import LabelIntegral
 from ..symbolic.gauss import GaussE, lebesgue_integral, reclose
-from ..symbolic.lines import LineIntegral, breakpoints, kink_arguments, reclose_lines, tilt_lines, without_hints
+from ..symbolic.lines import LabelLine, LineIntegral, breakpoints, kink_arguments, reclose_lines, tilt_lines, without_hints
 from ..symbolic.moreau import Envelope, Prox
 from ..symbolic.potentials import Potential, substitute_potentials
 from ..symbolic.special import LogSumExp, XLogX
 from ..symbolic.spectral import SpectralMean
 from .rules import FEATURE_RULE_SOURCE, features
 from .lines import LINE_NODES, LINE_PRELUDE
-from .labels import gaussian_label_integral
+from .labels import LABEL_PRELUDE, absorb_density, gaussian_label_integral, label_line
 from .signed import NUMPY_HELPERS, absorb_exponentials, logerfsum, signed_tails
 
 __all__ = ["logerfc", "explicit", "stabilize", "generate_module", "LoweringError"]
@@ -72,9 +73,11 @@ def _fubini(e):
     return e.replace(lambda n: isinstance(n, LabelIntegral) and n.args[0].has(GaussE), rule)
 
 
-def _label_integrals(e, potentials):
+def _label_integrals(e, potentials, labels=None):
     """Close ∫dy over continuous labels with the potentials' slots as fresh symbols (so the
-    variances are known to be positive), then put the actual arguments back."""
+    variances are known to be positive), then put the actual arguments back; where no closed
+    form exists, a label quadrature over the range of the channel ``labels`` = (f(z), Δ)
+    (:func:`replica.codegen.labels.label_line`), its potentials substituted with the others."""
     def rule(node):
         f, yy = node.args
         slots = {}
@@ -83,14 +86,40 @@ def _label_integrals(e, potentials):
                 if a not in slots:
                     slots[a] = sp.Dummy("s", positive=True) if k == 1 else sp.Dummy("s", real=True)
         g = substitute_potentials(f.xreplace(slots), potentials)
-        c = lebesgue_integral(sp.expand(sp.expand_log(g, force=True)), yy)
-        if c is None:
+        c = None if _open_in_labels(g, yy) else lebesgue_integral(sp.expand(sp.expand_log(g, force=True)), yy)
+        if c is None and (_linear_teacher(labels) or not _open_in_labels(g, yy)):
+            # a Gaussian label density (linear teacher): a Gaussian expectation in the label
             c = gaussian_label_integral(g, yy)
         if c is None:
-            raise LoweringError("an integral over continuous labels has no closed form "
-                                "(only additive-Gaussian-noise channels with closed-form potentials are lowered)")
+            try:
+                return label_line(f, yy, labels, teacher="Zstar")
+            except ValueError as err:
+                raise LoweringError(str(err)) from None
         return c.xreplace({v: k for k, v in slots.items()})
     return e.replace(lambda n: isinstance(n, LabelIntegral), rule)
+
+
+def _linear_teacher(labels) -> bool:
+    """Whether the channel y = f(z) + √Δ η has f affine in z (its label density is Gaussian in
+    y), or is unknown (``labels`` None)."""
+    if labels is None:
+        return True
+    f = sp.expand(labels[0])
+    return f.is_polynomial(S.z) and sp.degree(f, S.z) <= 1
+
+
+def _open_in_labels(g, y) -> bool:
+    """Whether ∫ dy g(y) certainly has no closed form here: a sum depending on y inside a log
+    or in a denominator (Z_out log Z_out, (∂Z_out)²/Z_out of a label density that is a sum of
+    terms), whose expansion the closure would attempt at length and in vain."""
+    def is_open_sum(a):
+        return any(t.is_Add and t.has(y) for t in sp.Mul.make_args(a))
+    for n in sp.preorder_traversal(sp.expand_log(g, force=True)):
+        if isinstance(n, sp.log) and is_open_sum(n.args[0]):
+            return True
+        if n.is_Pow and n.exp.is_negative and is_open_sum(n.base):
+            return True
+    return False
 
 
 def _log_tails(e):
@@ -99,17 +128,39 @@ def _log_tails(e):
     return e.replace(lambda a: isinstance(a, sp.erfc), lambda a: sp.exp(logerfc(a.args[0])))
 
 
-def explicit(expr, potentials, close: bool = True):
+def explicit(expr, potentials, close: bool = True, labels=None):
     """Substitute the potentials' definitions (tails already in log space) and re-close the
     expectations (``close``: try their closed forms again; off for quantities, like the
-    replicon, whose squared log-derivatives have none, where the attempt only costs time)."""
-    e = _label_integrals(_fubini(expr), potentials)
+    replicon, whose squared log-derivatives have none, where the attempt only costs time).
+    ``labels``: (f(z), Δ) of a real-label channel y = f(z) + √Δ η, whose range bounds the
+    label integrals without a closed form."""
+    e = _label_integrals(_fubini(expr), potentials, labels)
+    if e.has(LabelLine):
+        # the label density inside a label quadrature: tails grouped by their exponential, so
+        # that e^{E}(2 - erfc(u)) is e^{E} erfc(-u) (the |z| teacher's Z_out) and no term
+        # overflows where the sum is finite
+        inner = {k: (slots, _log_tails(_tails_by_exponential(body)))
+                 for k, (slots, body) in potentials.items() if not isinstance(body, dict)}
+        e = e.replace(lambda n: isinstance(n, LabelLine),
+                      lambda n: LabelLine(substitute_potentials(n.args[0], inner), *n.args[1:]))
     potentials = {k: (slots, {o: _log_tails(v) for o, v in body.items()} if isinstance(body, dict)
                       else _log_tails(body)) for k, (slots, body) in potentials.items()}
     e = tilt_lines(substitute_potentials(e, potentials))
     e = e.replace(lambda a: isinstance(a, (Envelope, SpectralMean)), lambda a: a.value())
     e = _xlogx(e)
-    return fold_mirrors(reclose_lines(reclose(e)) if close else e)
+    return fold_mirrors(_reclose_outside_labels(e) if close else e)
+
+
+def _reclose_outside_labels(e):
+    """``reclose`` and ``reclose_lines`` on every node except those holding a label quadrature
+    (no closed form there: the attempt only costs time), which are set aside meanwhile."""
+    held = {}
+
+    def hold(n):
+        held[n] = sp.Dummy("held")
+        return held[n]
+    e = e.replace(lambda n: isinstance(n, (GaussE, LineIntegral)) and n.has(LabelLine), hold)
+    return reclose_lines(reclose(e)).xreplace({v: k for k, v in held.items()})
 
 
 def _numeric_form(e):
@@ -128,7 +179,7 @@ _MIRROR_MAX_OPS = 1000
 def _mirror_equal(f, g, x, trials=3) -> bool:
     """Whether g(-x) = f(x) identically, checked at random points to 25 digits (a sum over the
     labels y = ±1, or over the atoms w* = ±1, of a symmetric channel or prior)."""
-    if f.has(GaussE, Prox, LineIntegral) or g.has(GaussE, Prox, LineIntegral) or sp.count_ops(f) > _MIRROR_MAX_OPS:
+    if f.has(GaussE, Prox, LineIntegral, LabelLine) or g.has(GaussE, Prox, LineIntegral, LabelLine) or sp.count_ops(f) > _MIRROR_MAX_OPS:
         return False
     f, g = _numeric_form(f), _numeric_form(g).xreplace({x: -x})
     syms = sorted((f.free_symbols | g.free_symbols) - {x}, key=str)
@@ -186,6 +237,19 @@ def _xlogx(e):
                 return sp.Mul(*rest) * XLogX(f.args[0])
         return m
     return e.replace(lambda a: a.is_Mul and a.has(sp.log), rule)
+
+
+def _tails_by_exponential(body):
+    """``body`` as Σ_g e^{E_g} c_g, the terms multiplied out and grouped by their exponential
+    factor, each c_g with its tails in complement form (``_complement_tails``)."""
+    if body.has(GaussE, LineIntegral):
+        return body
+    groups = {}
+    for t in sp.Add.make_args(sp.expand(body)):
+        facs = sp.Mul.make_args(t)
+        E = sp.expand(sp.Add(*[f.args[0] for f in facs if isinstance(f, sp.exp)]))
+        groups[E] = groups.get(E, sp.S.Zero) + sp.Mul(*[f for f in facs if not isinstance(f, sp.exp)])
+    return sp.Add(*[sp.exp(E) * _complement_tails(c) for E, c in groups.items()])
 
 
 def _complement_tails(e):
@@ -375,6 +439,9 @@ class _Emitter:
     #: how a backend sums a quadrature node (weights w, integrand body) and what it passes on
     #: to its ``_kink_rule``
     node_sum = "numpy.sum({w} * ({body}), axis=0)"
+    #: a label quadrature's sum: a 0/0 where the label density and its derivatives all underflow
+    #: (labels far outside the density's mass, at a far outer node) counts as the 0 it tends to
+    label_sum = "numpy.nansum({w} * ({body}), axis=0)"
     kink_extra = ""
     #: whether the backend has the feature-graded ``rule='adaptive'`` (``rules._feature_rule``)
     adaptive = True
@@ -405,11 +472,13 @@ class _Emitter:
     def node(self, node, depth):
         if isinstance(node, LineIntegral):
             return self.line_node(node, depth)
+        if isinstance(node, LabelLine):
+            return self.label_node(node, depth)
         f, x = node.args
         name = f"_E{next(self.counter)}"
         xs = _name(x)
         kinks = _kinks(f, x)
-        feats = features(f, x) if self.adaptive else []
+        feats = features(hide_labels(f), x) if self.adaptive else []
         if feats or (kinks and self.adaptive):
             # rule='adaptive': panels graded from each feature's width, split at the kinks
             cs = [self.cse(k) for k in kinks] + [self.cse(c) for c, _ in feats]
@@ -451,6 +520,25 @@ class _Emitter:
         return name
 
 
+    def label_node(self, node, depth):
+        """∫ dy f(y) over a continuous label: the graded rule of :mod:`replica.codegen.labels`
+        on the label range, panel ends at the features of the label density."""
+        f, y, lo, hi, width, centres = node.args
+        name, wname, ys = f"_E{next(self.counter)}", f"_W{next(self.counter)}", _name(y)
+        cs = ", ".join(self.cse(c) for c in centres)
+        self.lines.append(f"    {ys}, {wname} = _label_rule({self.cse(lo)}, {self.cse(hi)}, [{cs}], "
+                          f"{self.cse(width)}, {depth} + _G{self.kink_extra})")
+        body = self.expr(absorb_density(f), depth + 1)
+        self.lines.append(f"    {name} = " + self.label_sum.format(w=wname, body=body))
+        return name
+
+
+def hide_labels(f):
+    """``f`` with each label quadrature replaced by a symbol: its integrand's kinks and features
+    and its range's ends are not those of an enclosing expectation."""
+    return f.replace(lambda n: isinstance(n, LabelLine), lambda n: sp.Dummy("label_integral"))
+
+
 def _end(e):
     """An infinite end of an integration interval, as code."""
     return "numpy.inf" if e == sp.oo else "-numpy.inf"
@@ -459,7 +547,7 @@ def _end(e):
 def _kinks(f, x):
     """Points where the integrand f(x) has a kink or a jump: roots, linear in x, of the arguments of
     Heaviside, |.|, sign, of max/min differences and of Piecewise conditions (innermost node only)."""
-    f = without_hints(f)
+    f = without_hints(hide_labels(f))
     args = kink_arguments(f)
     # a kink inside a piecewise or implicit argument (e.g. Θ(-y prox)): try each branch, and
     # invert a proximal map at its root, prox = p0  <=>  ω = p0 + χ ℓ'(p0)
@@ -498,7 +586,7 @@ def _top_nodes(e):
     out = []
 
     def walk(a):
-        if isinstance(a, (GaussE, LineIntegral)):
+        if isinstance(a, (GaussE, LineIntegral, LabelLine)):
             out.append(a)
             return
         for arg in a.args:
@@ -595,7 +683,7 @@ def _gauss_rule(n, rule):
         w = (half[:, None] * v[None, :]).ravel() * numpy.exp(-x**2 / 2) / numpy.sqrt(2.0 * numpy.pi)
         return x, w
     raise ValueError(f"unknown quadrature rule {rule!r}; use 'hermite', 'legendre' or 'adaptive'")
-''' + FEATURE_RULE_SOURCE + LINE_PRELUDE
+''' + FEATURE_RULE_SOURCE + LINE_PRELUDE + LABEL_PRELUDE
 
 _PROX_GENERIC = '''
 

@@ -2,7 +2,8 @@
 NumPy backend is tested against.
 
 Each Gaussian expectation becomes ``mpmath.quad`` of the integrand times the standard normal
-density (tanh-sinh over (-inf, -6, 0, 6, inf)); Gaussian tails are evaluated directly (mpmath
+density (tanh-sinh over (-inf, -6, 0, 6, inf)), each integral over a line or a label range
+``mpmath.quad`` on its interval split at its kinks and feature centres; Gaussian tails are evaluated directly (mpmath
 has no underflow at the working precision); a proximal map without closed form is solved by
 ``mpmath.findroot``.  Scalar only and slow: meant for checking, not for grids.
 """
@@ -15,7 +16,7 @@ from ..symbolic.gauss import GaussE
 from ..symbolic.lines import breakpoints
 from ..symbolic.moreau import Prox
 from .rules import features
-from .lower import _kinks
+from .lower import _kinks, hide_labels
 from .signed import MPMATH_HELPERS
 
 __all__ = ["generate_mpmath_module"]
@@ -27,6 +28,11 @@ class _MpPrinter(MpmathPrinter):
         ks = ", ".join(self._print(k) for k in [mu] + breakpoints(f, x))
         return "_I(lambda %s: %s, [%s], %s, %s)" % (self._print(x), self._print(f), ks, self._print(lo), self._print(hi))
 
+    def _print_LabelLine(self, e):
+        f, y, lo, hi, width, centres = e.args
+        ks = ", ".join(self._print(c) for c in centres)
+        return "_I(lambda %s: %s, [%s], %s, %s)" % (self._print(y), self._print(f), ks, self._print(lo), self._print(hi))
+
     def _print_TiltPeak(self, e):
         c1, c2, lo, hi = (self._print(a) for a in e.args)
         return "_tilt_peak(%s, %s, %s, %s)" % (c1, c2, lo, hi)
@@ -35,7 +41,7 @@ class _MpPrinter(MpmathPrinter):
         f, x = e.args
         # kinks and the centres of narrow features (q -> 1) as interval ends of tanh-sinh
         ks = ", ".join([self._print(k) for k in _kinks(f, x)]
-                       + ["_point(lambda: %s)" % self._print(c) for c, _ in features(f, x)])
+                       + ["_point(lambda: %s)" % self._print(c) for c, _ in features(hide_labels(f), x)])
         return "_E(lambda %s: %s, [%s])" % (self._print(x), self._print(f), ks)
 
     def _print_logerfc(self, e):

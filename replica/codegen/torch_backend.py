@@ -32,6 +32,8 @@ import torch
 
 from ..symbolic.moreau import Prox
 from . import lower
+from .labels import LABEL_NODES
+from .lines import SPREAD
 from .lower import LoweringError, _Emitter, lower_outputs
 
 __all__ = ["generate_torch_module", "module_from_source", "TORCH_NAMES", "DTYPE"]
@@ -125,6 +127,7 @@ class _TorchEmitter(_Emitter):
     """``lower._Emitter`` with the torch printer; expectation nodes summed with ``torch.sum``."""
 
     node_sum = "torch.sum({w} * ({body}), 0)"
+    label_sum = "torch.nansum({w} * ({body}), 0)"
     kink_extra = ", _GHX"
     adaptive = False                      # rule='adaptive' is the NumPy backend's check rule
 
@@ -273,11 +276,89 @@ def _kink_rule(n, breaks, nd, like):
     return x.reshape((x.shape[0],) + pad + S), w.reshape((w.shape[0],) + pad + S)
 
 
+def _tilt_peak(c1, c2, lo, hi):
+    """c1/(-2 c2) clipped into [lo, hi]; 0 where c1 = c2 = 0 (the NumPy runtime's ``_tilt_peak``)."""
+    c1, c2, lo, hi = torch.broadcast_tensors(*_tensors([c1, c2, lo, hi]))
+    p = torch.where(c1 == 0, torch.zeros_like(c1), c1 / (-2.0 * c2))
+    return torch.minimum(torch.maximum(p, lo), hi)
+
+
+def _to_t(x, mu, sigma):
+    """t in [-1, 1] with x = mu + sigma t/(1 - t²)."""
+    s = (x - mu) / sigma
+    with torch.no_grad():
+        inf = torch.isinf(s)
+    s_f = torch.where(inf, torch.zeros_like(s), s)
+    return torch.where(inf, torch.sign(s), 2.0 * s_f / (1.0 + torch.sqrt(1.0 + 4.0 * s_f * s_f)))
+
+
+def _line_rule(n, mu, sigma, breaks, lo, hi, nd, like):
+    """∫_lo^hi dx f(x) nodes and weights — the torch twin of the NumPy runtime's ``_line_rule``
+    (:mod:`replica.codegen.lines`): x = mu + 5 sigma t/(1 - t²), the t-interval split at the
+    images of ``breaks``, composite 8-point Gauss-Legendre panels, about n nodes in all."""
+    arrs = torch.broadcast_tensors(*_tensors([mu, sigma, lo, hi] + list(breaks), like))
+    mu, sigma, lo, hi, bs = arrs[0], SPREAD * arrs[1], arrs[2], arrs[3], arrs[4:]
+    S = mu.shape
+    t0, t1 = _to_t(lo, mu, sigma), _to_t(hi, mu, sigma)
+    if bs:
+        tb = torch.sort(torch.minimum(torch.maximum(_to_t(torch.stack(bs), mu, sigma), t0), t1), dim=0).values
+        tb = torch.where(torch.isfinite(tb), tb, t0.expand_as(tb))
+    else:
+        tb = torch.zeros((0,) + tuple(S), dtype=DTYPE, device=like.device)
+    edges = torch.cat([t0[None], tb, t1[None]])
+    a, b = edges[:-1], edges[1:]
+    K = a.shape[0]
+    t, v = _legendre8(like.device)
+    P = max(1, -(-n // (8 * K)))
+    s0 = (torch.arange(P, dtype=DTYPE, device=like.device) / P).reshape((1, P) + (1,) * len(S))
+    h = ((b - a) / (2 * P))[:, None]
+    mids = a[:, None] + (b - a)[:, None] * s0 + h
+    tt = mids[:, :, None] + h[:, :, None] * t.reshape((1, 1, 8) + (1,) * len(S))
+    wt = (h[:, :, None] * v.reshape((1, 1, 8) + (1,) * len(S))).expand_as(tt)
+    tt, wt = tt.reshape((-1,) + tuple(S)), wt.reshape((-1,) + tuple(S))
+    d = 1.0 - tt * tt
+    x = mu + sigma * tt / d
+    w = wt * sigma * (1.0 + tt * tt) / (d * d)
+    pad = (1,) * (nd - len(S))
+    return x.reshape((x.shape[0],) + pad + tuple(S)), w.reshape((w.shape[0],) + pad + tuple(S))
+
+
+def _label_rule(lo, hi, centres, width, nd, like):
+    """∫_lo^hi dy f(y) nodes and weights — the torch twin of the NumPy runtime's ``_label_rule``
+    (:mod:`replica.codegen.labels`): about LABEL_NODES uniform panel ends on [lo, hi] plus the
+    centres and centre +- width * 2^k, composite 8-point Gauss-Legendre panels."""
+    k = len(centres)
+    arrs = torch.broadcast_tensors(*_tensors([lo, hi, width] + list(centres), like))
+    lo, hi, W = arrs[0], arrs[1], arrs[2]
+    S = tuple(lo.shape)
+    panels = max(1, -(-LABEL_NODES // 8))
+    grid = torch.linspace(0.0, 1.0, panels + 1, dtype=DTYPE, device=like.device).reshape((-1,) + (1,) * len(S))
+    parts = [lo + (hi - lo) * grid]
+    if k:
+        C = torch.stack(arrs[3:])
+        Wc = torch.where(torch.isfinite(W) & (W > 0), W, hi - lo)
+        span = float(torch.max(hi - lo)) if (hi - lo).numel() else 1.0
+        K = int(np.clip(math.ceil(math.log2(max(span, 1e-300) / max(float(torch.min(Wc)), 1e-300))) + 1, 1, 40)) if Wc.numel() else 1
+        off = (Wc[None] * (2.0 ** torch.arange(K, dtype=DTYPE, device=like.device)).reshape((-1,) + (1,) * len(S)))[None]
+        pts = torch.cat([C[:, None], C[:, None] - off, C[:, None] + off], dim=1).reshape((-1,) + S)
+        parts.append(torch.minimum(torch.maximum(torch.nan_to_num(pts, nan=0.0), lo), hi))
+    B = torch.sort(torch.cat(parts), dim=0).values
+    a, b = B[:-1], B[1:]
+    t, v = _legendre8(like.device)
+    h = (b - a) / 2
+    x = ((a + b) / 2)[:, None] + h[:, None] * t.reshape((1, 8) + (1,) * len(S))
+    w = h[:, None] * v.reshape((1, 8) + (1,) * len(S))
+    x, w = x.reshape((-1,) + S), w.reshape((-1,) + S)
+    pad = (1,) * (nd - len(S))
+    return x.reshape((x.shape[0],) + pad + S), w.reshape((w.shape[0],) + pad + S)
+
+
 _PRELUDE = '''
 import math
 import torch
 from replica.codegen.torch_backend import (_log, _logerfc, _logerfcx, _logerfsum, _lse, _maximum, _minimum,
-                                           _heaviside, _kink_rule, _gauss_rule, _inputs, _full, _tensors, _xlogx)
+                                           _heaviside, _kink_rule, _gauss_rule, _inputs, _full, _tensors, _xlogx,
+                                           _line_rule, _label_rule, _tilt_peak)
 '''
 
 _PROX_TEMPLATE = lower.prox_template("torch", "torch.broadcast_tensors(*_tensors([y, omega, chi]))")

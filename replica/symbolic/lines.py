@@ -25,7 +25,7 @@ import sympy as sp
 
 from .gauss import GaussE, expand_indicators, lebesgue_integral
 
-__all__ = ["LineIntegral", "TiltPeak", "reclose_lines", "line_integral", "tilt_lines", "support", "breakpoints", "without_hints", "kink_arguments"]
+__all__ = ["LineIntegral", "LabelLine", "TiltPeak", "reclose_lines", "line_integral", "tilt_lines", "support", "breakpoints", "without_hints", "kink_arguments"]
 
 class LineIntegral(sp.Function):
     """∫_lo^hi dx f(x); ``mu``, ``sigma``: centre and scale of its quadrature."""
@@ -51,6 +51,36 @@ class LineIntegral(sp.Function):
     def _sympystr(self, printer):
         f, x = self.args[:2]
         return "Integral(%s, %s)" % (printer._print(f), printer._print(x))
+
+
+class LabelLine(sp.Function):
+    """∫_lo^hi dy f(y) over a continuous label, by quadrature (no closed form): [lo, hi] the range
+    outside which the label density is negligible, ``centres`` (a Tuple) the points where it
+    has features of scale ``width`` (the noise's standard deviation) — the images of the
+    teacher function's kinks and turning points (:func:`replica.codegen.labels.label_line`).
+    The hints do not change the value; differentiated under the integral sign."""
+
+    nargs = 6
+
+    @property
+    def free_symbols(self):
+        f, y = self.args[:2]
+        return (f.free_symbols - {y}).union(*[a.free_symbols for a in self.args[2:]])
+
+    def _eval_derivative(self, s):
+        f, y, *hints = self.args
+        if s == y:
+            return sp.S.Zero
+        return LabelLine(sp.diff(f, s), y, *hints)
+
+    def _latex(self, printer, exp=None):
+        f, y = self.args[:2]
+        s = r"\int d%s\, %s" % (printer._print(y), printer._print(f))
+        return s if exp is None else r"\left(%s\right)^{%s}" % (s, exp)
+
+    def _sympystr(self, printer):
+        f, y = self.args[:2]
+        return "Integral(%s, %s)" % (printer._print(f), printer._print(y))
 
 
 class TiltPeak(sp.Function):

@@ -105,3 +105,68 @@ def bayes_error(q, rho, p_plus):
         zp = zplus(sq * xi)
         return _npdf(xi) * (1.0 - max(zp, 1.0 - zp))
     return integrate.quad(f, -12, 12, **_OPTS)[0]
+
+
+def _legendre_panels(a, b, panels, order=16):
+    """Composite Gauss-Legendre nodes and weights on [a, b]."""
+    t, v = np.polynomial.legendre.leggauss(order)
+    edges = np.linspace(a, b, panels + 1)
+    mid, half = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
+    return (mid[:, None] + half[:, None] * t).ravel(), (half[:, None] * v).ravel()
+
+
+def noisy_channel(q, rho, delta, f, z_kinks=(), y_span=None, xi_panels=12, u_panels=16, y_panels=100):
+    """(q̂/α, ∫dy E_ξ Z log Z) of the Bayes-optimal channel y = f(z) + √Δ η, Z(y, ω, V) =
+    E_u N(y; f(ω + √V u), Δ), ω = √q ξ, V = ρ - q, by brute-force tensor rules: ξ by
+    composite 16-point Gauss-Legendre on [-11, 11] (times the density), u by composite 16-point Gauss-Legendre on [-12, 12] split where ω + √V u
+    crosses a kink of f (``z_kinks``), y by composite Gauss-Legendre on [-y_span, y_span]
+    (default 14 + 12√Δ); q̂/α = E_ξ ∫ dy (∂_ω Z)²/Z with ∂_ω Z = E_u[u N(...)]/√V (Stein).
+    ``f`` a vectorized float function."""
+    V = rho - q
+    sv, sq, sd = math.sqrt(V), math.sqrt(q), math.sqrt(delta)
+    y_span = 14 + 12 * sd if y_span is None else y_span
+    ys, wy = _legendre_panels(-y_span, y_span, y_panels)
+    xs, wx = _legendre_panels(-11.0, 11.0, xi_panels)
+    wx = wx * np.exp(-xs**2 / 2) / math.sqrt(2 * math.pi)
+    qhat, ent = 0.0, 0.0
+    for x, w in zip(xs, wx):
+        om = sq * x
+        cuts = sorted(u for u in ((k - om) / sv for k in z_kinks) if -12 < u < 12)
+        edges = [-12.0] + cuts + [12.0]
+        us, wu = [], []
+        for a, b in zip(edges[:-1], edges[1:]):
+            n = max(4, int(u_panels * (b - a) / 24) + 1)
+            uu, ww = _legendre_panels(a, b, n)
+            us.append(uu)
+            wu.append(ww)
+        us, wu = np.concatenate(us), np.concatenate(wu)
+        wu = wu * np.exp(-us**2 / 2) / math.sqrt(2 * math.pi)
+        mean = f(om + sv * us)
+        dens = np.exp(-(ys[:, None] - mean[None, :])**2 / (2 * delta)) / math.sqrt(2 * math.pi * delta)
+        Z = dens @ wu
+        dZ = dens @ (wu * us) / sv
+        ok = Z > 0
+        qhat += w * np.sum(wy[ok] * dZ[ok]**2 / Z[ok])
+        ent += w * np.sum(wy[ok] * Z[ok] * np.log(Z[ok]))
+    return qhat, ent
+
+
+def weak_recovery_threshold(delta, f, z_kinks=(), y_span=None, panels=200):
+    """α_c of a Bayes-optimal channel y = f(z) + √Δ η, f even, Gaussian prior ρ = 1: the
+    uninformed point q = 0 is a fixed point, and linearizing q̂ = α E[(∂_ω log Z)²] with
+    ∂_ω log Z = ω (E[z² | y] - 1) + O(ω²) (ω = √q ξ, V = 1 - q) gives q̂ = α q E_y[(E[z²|y] - 1)²],
+    q = q̂ + O(q̂²): unstable for α > α_c = 1 / E_y[(E[z²|y] - 1)²] (Mondelli & Montanari 2018,
+    eq. (10); noiseless phase retrieval f = |z|: E[z²|y] = y², α_c = 1/E(z² - 1)² = 1/2).
+    Here z ~ N(0, 1); the expectations by composite Gauss-Legendre in z (split at the kinks)
+    and y."""
+    sd = math.sqrt(delta)
+    y_span = 14 + 12 * sd if y_span is None else y_span
+    edges = [-12.0] + sorted(k for k in z_kinks if -12 < k < 12) + [12.0]
+    zs, wz = map(np.concatenate, zip(*(_legendre_panels(a, b, 64) for a, b in zip(edges[:-1], edges[1:]))))
+    wz = wz * np.exp(-zs**2 / 2) / math.sqrt(2 * math.pi)
+    ys, wy = _legendre_panels(-y_span, y_span, panels)
+    dens = np.exp(-(ys[:, None] - f(zs)[None, :])**2 / (2 * delta)) / math.sqrt(2 * math.pi * delta)
+    Z = dens @ wz
+    m2 = dens @ (wz * zs**2)
+    ok = Z > 1e-300
+    return 1.0 / np.sum(wy[ok] * Z[ok] * (m2[ok] / Z[ok] - 1.0)**2)
