@@ -249,6 +249,22 @@ def _legendre8(device):
     return torch.as_tensor(t, dtype=DTYPE, device=device), torch.as_tensor(v, dtype=DTYPE, device=device)
 
 
+def _composite(edges, n, device):
+    """Composite 8-point Gauss–Legendre on the pieces [edges[i], edges[i+1]] (edges: (K+1,) + S),
+    each piece cut into the same number of equal panels, about n nodes in all; nodes and weights
+    flattened to (M,) + S."""
+    a, b = edges[:-1], edges[1:]
+    S = tuple(a.shape[1:])
+    t, v = _legendre8(device)
+    P = max(1, -(-n // (8 * a.shape[0])))
+    s0 = (torch.arange(P, dtype=DTYPE, device=device) / P).reshape((1, P) + (1,) * len(S))
+    h = ((b - a) / (2 * P))[:, None]
+    mids = a[:, None] + (b - a)[:, None] * s0 + h
+    x = mids[:, :, None] + h[:, :, None] * t.reshape((1, 1, 8) + (1,) * len(S))
+    w = (h[:, :, None] * v.reshape((1, 1, 8) + (1,) * len(S))).expand_as(x)
+    return x.reshape((-1,) + S), w.reshape((-1,) + S)
+
+
 def _kink_rule(n, breaks, nd, like):
     """E_x f(x) nodes and weights for f smooth between the points ``breaks`` — the torch twin of
     the NumPy runtime's ``_kink_rule``: the line (cut at ±12) split at the sorted points, each
@@ -260,17 +276,7 @@ def _kink_rule(n, breaks, nd, like):
     S = B.shape[1:]
     edges = torch.cat([torch.full((1,) + S, -L, dtype=DTYPE, device=like.device), B,
                        torch.full((1,) + S, L, dtype=DTYPE, device=like.device)])
-    a, b = edges[:-1], edges[1:]
-    K = a.shape[0]
-    t, v = _legendre8(like.device)
-    P = max(1, -(-n // (8 * K)))
-    s0 = (torch.arange(P, dtype=DTYPE, device=like.device) / P).reshape((1, P) + (1,) * len(S))
-    h = ((b - a) / (2 * P))[:, None]
-    mids = a[:, None] + (b - a)[:, None] * s0 + h
-    tt = t.reshape((1, 1, 8) + (1,) * len(S))
-    x = mids[:, :, None] + h[:, :, None] * tt
-    w = (h[:, :, None] * v.reshape((1, 1, 8) + (1,) * len(S))).broadcast_to(x.shape).reshape((-1,) + S)
-    x = x.reshape((-1,) + S)
+    x, w = _composite(edges, n, like.device)
     w = w * torch.exp(-x**2 / 2) / math.sqrt(2.0 * math.pi)
     pad = (1,) * (nd - len(S))
     return x.reshape((x.shape[0],) + pad + S), w.reshape((w.shape[0],) + pad + S)
@@ -306,16 +312,7 @@ def _line_rule(n, mu, sigma, breaks, lo, hi, nd, like):
     else:
         tb = torch.zeros((0,) + tuple(S), dtype=DTYPE, device=like.device)
     edges = torch.cat([t0[None], tb, t1[None]])
-    a, b = edges[:-1], edges[1:]
-    K = a.shape[0]
-    t, v = _legendre8(like.device)
-    P = max(1, -(-n // (8 * K)))
-    s0 = (torch.arange(P, dtype=DTYPE, device=like.device) / P).reshape((1, P) + (1,) * len(S))
-    h = ((b - a) / (2 * P))[:, None]
-    mids = a[:, None] + (b - a)[:, None] * s0 + h
-    tt = mids[:, :, None] + h[:, :, None] * t.reshape((1, 1, 8) + (1,) * len(S))
-    wt = (h[:, :, None] * v.reshape((1, 1, 8) + (1,) * len(S))).expand_as(tt)
-    tt, wt = tt.reshape((-1,) + tuple(S)), wt.reshape((-1,) + tuple(S))
+    tt, wt = _composite(edges, n, like.device)
     d = 1.0 - tt * tt
     x = mu + sigma * tt / d
     w = wt * sigma * (1.0 + tt * tt) / (d * d)
