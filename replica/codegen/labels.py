@@ -36,6 +36,7 @@ from .. import symbols as S
 from ..symbolic.gauss import gauss_expect
 from ..symbolic.lines import LabelLine, breakpoints
 from ..symbolic.potentials import Potential
+from .signed import absorb_into_sums
 
 __all__ = ["gaussian_label_integral", "label_line", "absorb_density", "LABEL_NODES", "LABEL_PRELUDE", "TEACHER_SPAN", "NOISE_SPAN"]
 
@@ -132,26 +133,7 @@ def absorb_density(f):
     bracket grows like e^{V y²/(2Δ(V+Δ))} (ReLU teacher) overflows at the far labels where the
     product is ~0; with the Gaussian moved in, each exponent is computed once, and the log of
     the sum is printed as a log-sum-exp."""
-    def rule(m):
-        facs = list(sp.Mul.make_args(m))
-        exps = [g for g in facs if isinstance(g, sp.exp)]
-        if len(exps) != 1:
-            return m
-        E = exps[0].args[0]
-        for i, g in enumerate(facs):
-            if not g.is_Add:
-                continue
-            terms = []
-            for t in g.args:
-                c, rest = t.as_independent(sp.exp, as_Add=False)
-                if not isinstance(rest, sp.exp):
-                    break
-                terms.append(c * sp.exp(rest.args[0] + E))
-            else:
-                others = [h for j, h in enumerate(facs) if j != i and h is not exps[0]]
-                return sp.Mul(*others) * sp.Add(*terms)
-        return m
-    return f.replace(lambda a: a.is_Mul and a.has(sp.exp), rule)
+    return absorb_into_sums(f, lambda g: (g, 1) if g.is_Add else None)
 
 
 LABEL_PRELUDE = f'''

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["logerfsum", "signed_tails", "absorb_exponentials", "NUMPY_HELPERS", "MPMATH_HELPERS"]
+__all__ = ["logerfsum", "signed_tails", "absorb_exponentials", "absorb_into_sums", "NUMPY_HELPERS", "MPMATH_HELPERS"]
 
 
 class logerfsum(sp.Function):
@@ -142,6 +142,15 @@ def absorb_exponentials(e):
     A squared difference of Gaussian densities divided by a tail mass, (e^{A} - e^{B})² / Z with
     Z = e^{L}, would otherwise underflow in the bracket and overflow in 1/Z (0 · inf); with the
     normalizer moved inside, every exponent is a difference of large numbers, computed once."""
+    def power(f):
+        return (f.base, f.exp) if f.is_Pow and f.exp.is_Integer and f.exp > 0 and f.base.is_Add else None
+    return absorb_into_sums(e, power)
+
+
+def absorb_into_sums(e, match):
+    """Move the one exponential factor e^{E} of each product into a sum of exponentials among its
+    other factors: ``match(factor)`` gives (Σ s_i e^{A_i}, k) for a factor (Σ s_i e^{A_i})^k that may
+    take it (or None), and the product becomes (Σ s_i e^{A_i + E/k})^k times the rest."""
     def rule(m):
         facs = list(sp.Mul.make_args(m))
         exps = [f for f in facs if isinstance(f, sp.exp)]
@@ -149,17 +158,18 @@ def absorb_exponentials(e):
             return m
         E = exps[0].args[0]
         for i, f in enumerate(facs):
-            if not (f.is_Pow and f.exp.is_Integer and f.exp > 0 and f.base.is_Add):
+            got = match(f)
+            if got is None:
                 continue
+            base, k = got
             terms = []
-            for t in f.base.args:
+            for t in base.args:
                 c, rest = t.as_independent(sp.exp, as_Add=False)
                 if not isinstance(rest, sp.exp):
                     break
-                terms.append(c * sp.exp(rest.args[0] + E / f.exp))
+                terms.append(c * sp.exp(rest.args[0] + E / k))
             else:
                 others = [g for j, g in enumerate(facs) if j != i and g is not exps[0]]
-                return sp.Mul(*others) * sp.Pow(sp.Add(*terms), f.exp)
+                return sp.Mul(*others) * sp.Pow(sp.Add(*terms), k)
         return m
-    return e.replace(lambda a: a.is_Mul and a.has(sp.exp) and any(
-        f.is_Pow and f.base.is_Add for f in a.args), rule)
+    return e.replace(lambda a: a.is_Mul and a.has(sp.exp) and any(match(f) is not None for f in a.args), rule)
