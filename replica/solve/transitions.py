@@ -102,10 +102,31 @@ def _roots(values, grid, f_point, xtol) -> list:
     for i in range(len(grid) - 1):
         a, b = values[i], values[i + 1]
         if np.isfinite(a) and np.isfinite(b) and np.sign(a) * np.sign(b) < 0:
-            roots.append(brentq(f_point, grid[i], grid[i + 1], xtol=xtol, rtol=1e-15, maxiter=200))
+            roots.append(_root_in(brentq, f_point, float(grid[i]), float(grid[i + 1]), a, xtol))
         elif a == 0:
             roots.append(float(grid[i]))
     return roots
+
+
+def _root_in(brentq, f_point, a, b, fa, xtol, depth=3):
+    """A root of f_point in [a, b] (f(a) = fa and f(b) of opposite signs).  Where f is NaN inside
+    the bracket (a branch that ends between the grid's points), the bracket is sampled at 9
+    points and the search goes on in the first finite sub-bracket that changes sign; if none is
+    left, the bracket's middle is returned: the caller's re-check (``crossing_confirmed``) then
+    reports the crossing as not confirmed, with its reason, instead of a number."""
+    try:
+        return brentq(f_point, a, b, xtol=xtol, rtol=1e-15, maxiter=200)
+    except ValueError:
+        if depth == 0:
+            return 0.5 * (a + b)
+    xs = np.linspace(a, b, 11)
+    fs = [fa] + [f_point(x) for x in xs[1:-1]]
+    for j in range(len(fs) - 1):
+        if fs[j] == 0:
+            return float(xs[j])
+        if np.isfinite(fs[j]) and np.isfinite(fs[j + 1]) and np.sign(fs[j]) * np.sign(fs[j + 1]) < 0:
+            return _root_in(brentq, f_point, float(xs[j]), float(xs[j + 1]), fs[j], xtol, depth - 1)
+    return 0.5 * (a + b)
 
 
 def crossing_confirmed(f_precise, r: float, lo: float, hi: float, step: float | None = None) -> bool:
