@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replica.cli import main
+from replica.committee.models import MAX_K
 
 
 def run(args, env=None):
@@ -53,8 +54,8 @@ def test_simulation_sizes_are_refused():
 
 
 def test_committee_hidden_units_are_refused():
-    refused(["solve", "committee-bayes", "--set", "K=1000000"], "K <= 4", "K=inf")
-    refused(["transition", "committee-bayes", "--along", "alpha", "--set", "K=1000000"], "K <= 4")
+    refused(["solve", "committee-bayes", "--set", "K=1000000"], f"K <= {MAX_K}", "K=inf")
+    refused(["transition", "committee-bayes", "--along", "alpha", "--set", "K=1000000"], f"K <= {MAX_K}")
     refused(["simulate", "committee-bayes", "--set", "K=1000000", "--n", "10"], "REPLICA_MAX_K")
 
 

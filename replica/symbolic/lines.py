@@ -218,7 +218,7 @@ def _tilt(node):
     # integrand is larger in magnitude (a signed integrand such as w P(w) e^{E(w)} at b < 0 is
     # negative at both), with scale 1/√(1 - 2 c2)
     near = TiltPeak(c1, c2 - sp.S.Half, lo, hi)
-    centre = sp.Piecewise((peak, sp.Abs(body.xreplace({x: peak})) > sp.Abs(body.xreplace({x: near}))), (near, True))
+    centre = sp.Piecewise((peak, body.xreplace({x: peak})**2 > body.xreplace({x: near})**2), (near, True))   # |.| of reals, no re/im
     scale = 1 / sp.sqrt(sp.Abs(2 * c2) + 1)
     return sp.exp(L) * LineIntegral(body, x, centre, scale, lo, hi)
 

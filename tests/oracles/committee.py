@@ -159,3 +159,38 @@ def label_probs_mvn(rule, omega, V, abseps=1e-11):
                                           releps=0, maxpts=200_000).cdf(omega * s))
         out[label] = out.get(label, 0.0) + p
     return out
+
+
+def label_probs_k3(rule, omega, V):
+    """{label: P(f(z) = label)} for K = 3, z ~ N(omega, V), ``rule`` a NumPy function of the signs,
+    by nested adaptive quadrature (no Genz randomization; ~1e-12): each orthant probability
+    conditioned on its third coordinate, P(σ ⊙ z > 0) = ∫_0^∞ N(x₃; μ₃, v₃) Φ₂(h, k; r) dx₃, with
+    the standard bivariate normal CDF Φ₂(h, k; r) = Φ(h)Φ(k) + (1/2π)∫_0^r e^{−(h²−2thk+k²)/(2(1−t²))}
+    /√(1−t²) dt (Plackett's identity integrated in the correlation)."""
+    import itertools
+
+    from scipy.integrate import quad
+    from scipy.special import ndtr
+    omega, V = np.asarray(omega, float), np.asarray(V, float)
+
+    def phi2(h, k, r):
+        f = lambda t: np.exp(-(h * h - 2 * t * h * k + k * k) / (2 * (1 - t * t))) / np.sqrt(1 - t * t)
+        return ndtr(h) * ndtr(k) + quad(f, 0.0, r, epsabs=1e-14, epsrel=1e-13)[0] / (2 * np.pi)
+
+    out = {}
+    for s in itertools.product((1, -1), repeat=3):
+        s = np.array(s, float)
+        M, mu = V * np.outer(s, s), omega * s
+        m3, v3 = mu[2], M[2, 2]
+        c = M[:2, 2]
+        Sc = M[:2, :2] - np.outer(c, c) / v3
+        sd = np.sqrt(np.diag(Sc))
+        r = Sc[0, 1] / (sd[0] * sd[1])
+
+        def g(x3):
+            mc = mu[:2] + c * (x3 - m3) / v3
+            return np.exp(-(x3 - m3) ** 2 / (2 * v3)) / np.sqrt(2 * np.pi * v3) * phi2(mc[0] / sd[0], mc[1] / sd[1], r)
+        p = quad(g, 0.0, max(m3, 0.0), epsabs=1e-14, epsrel=1e-13)[0] + quad(g, max(m3, 0.0), np.inf, epsabs=1e-14, epsrel=1e-13)[0]
+        label = float(rule(s[None])[0])
+        out[label] = out.get(label, 0.0) + p
+    return out
