@@ -92,7 +92,7 @@ def _spiked(v, ns, seeds, t_max, algorithm, records, seed, device, m0, dt_sim):
             samples.append({"point": {"t": float(times[j])}, "observable": name,
                             "theory": float(getattr(d, name)[idx[j]]),
                             "by_n": [{"n": N, "values": getattr(r, name)[:, j], "seeds": seeds} for N, r in runs.items()]})
-    info = {"theory": f"DMFT, Heun + trapezoid, h = {h:.4g}", "simulation": f"stochastic Heun, dt = {dt:.4g}",
+    info = {"theory": f"DMFT, Heun + trapezoid, h = {h:.4g}", "simulation": f"tangent-space Heun, dt = {dt:.4g}",
             "m0": m0, "T": T}
     keep = np.unique(np.linspace(0, n, min(n + 1, 201)).astype(int))
     curve = {"t": d.t[keep].tolist(), "m": d.m[keep].tolist(), "energy": d.energy[keep].tolist()}

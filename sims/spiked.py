@@ -9,15 +9,24 @@ Instance: signal x* uniform on the sphere |x*|² = N; loss
 
 G₂ symmetric with N(0, 1) off-diagonal entries and zero diagonal, G_p with i.i.d. N(0, 1) entries
 (only its symmetric part matters; the gradient sums the contractions over every axis), so the noise is a Gaussian field of covariance N Q(x·x'/N) —
-the spiked-matrix-tensor likelihood up to O(1) terms.  Dynamics (stochastic Heun, step dt, then
-back to the sphere, which realises the Lagrange multiplier; second order at T = 0):
+the spiked-matrix-tensor likelihood up to O(1) terms.  Dynamics: stochastic Heun with step dt on
+the drift projected onto the sphere's tangent space, F(x) = −P(x)∇H(x), P(x) = 1 − x xᵀ/N, each
+stage put back on the sphere (the retraction realises the Lagrange multiplier μ):
 
-    x̃ = x − dt ∇H(x) + √(2 T dt) ξ,   x ← x − (dt/2)(∇H(x) + ∇H(x̃)) + √(2 T dt) ξ,   x ← √N x/|x|.
+    x̃ = √N y/|y|, y = x + dt F(x) + √(2 T dt) ξ;   x ← √N y/|y|, y = x + (dt/2)(F(x) + F(x̃)) + √(2 T dt) ξ.
+
+Second order in dt at T = 0 (a tangential step dt v followed by the retraction moves x along the
+sphere by dt v + O(dt³)).  Stepping with the full gradient −∇H instead, whose radial part −μ x
+(μ ≈ 2.6 at t = 1 for Δ₂ = 0.9, Δ_p = 1) the retraction removes, shrinks every tangential step by
+1/(1 + μ dt): a first-order error (m(1) low by 0.005 at dt = 0.1 there; tests/test_dynamics_dmft.py).
 
 x(0) = m0 x* + √(1 − m0²) u, u uniform on the sphere orthogonal to x*.  Recorded: m(t), the
 energy H/N, and x(t) at requested times for two-time correlations C(t, t') = x(t)·x(t')/N (aging).
 Instance s draws from ``sims.data.generator(seed, s, stream)``, so its trajectory does not depend
-on which other instances run with it.
+on which other instances run with it.  ``antithetic=True`` negates the noise (G₂, G_p) of every
+instance: an instance of the same law, so the mean of a run and its antithetic twin (same seed)
+is an unbiased estimate of E m(t) from which the part odd in the noise — the leading O(N^(−1/2))
+fluctuation — cancels (variance reduction for finite-N studies).
 """
 from __future__ import annotations
 
@@ -80,13 +89,24 @@ def _tensor_gradient(G, x):
     return g, (right[p - 1] * x).sum(-1)
 
 
+def _tangent(x, v):
+    """P(x) v = v − (x·v/N) x, the part of v tangent to the sphere |x|² = N at x (S, N)."""
+    return v - ((x * v).sum(-1, keepdim=True) / x.shape[-1]) * x
+
+
+def _retract(y, N):
+    """√N y/|y|: back onto the sphere."""
+    return y * (math.sqrt(N) / y.norm(dim=-1, keepdim=True))
+
+
 def run_spiked(n: int, seeds: int = 4, *, p: int = 3, delta2: float = 0.5, deltap: float = 1.0, T: float = 0.0,
                m0: float = 0.1, t_max: float = 10.0, dt: float = 0.05, records=11, seed: int = 0,
-               device="cpu", tensor: bool = True) -> SpikedRun:
+               device="cpu", tensor: bool = True, antithetic: bool = False) -> SpikedRun:
     """Simulate S = ``seeds`` instances of size N = ``n`` (module docstring) up to ``t_max``;
     ``records``: number of record times evenly spaced on [0, t_max], or the times.
     ``tensor=False``: Δ_p = ∞, the spiked matrix alone (no N^p tensor is drawn; ``deltap`` is
-    ignored), for finite-N studies at large N."""
+    ignored), for finite-N studies at large N.  ``antithetic``: the noise of every instance negated
+    (module docstring)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ParameterError(f"n must be an integer >= 2, got {n!r}")
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
@@ -125,8 +145,9 @@ def run_spiked(n: int, seeds: int = 4, *, p: int = 3, delta2: float = 0.5, delta
         x.append(m0 * v + math.sqrt(1 - m0 * m0) * u)
     xs, G2, x = torch.stack(xs), torch.stack(G2), torch.stack(x)
     Gp = torch.stack(Gp) if tensor else None
-    c2 = 1.0 / math.sqrt(delta2 * N)
-    cp = 1.0 / math.sqrt(p * deltap * N ** (p - 1))
+    sign = -1.0 if antithetic else 1.0
+    c2 = sign / math.sqrt(delta2 * N)
+    cp = sign / math.sqrt(p * deltap * N ** (p - 1))
     inv_dp = 1.0 / deltap if tensor else 0.0
     lgens = [generator(seed, s, _LANGEVIN, dev) for s in range(S)]
 
@@ -153,13 +174,12 @@ def run_spiked(n: int, seeds: int = 4, *, p: int = 3, delta2: float = 0.5, delta
             break
         kick = (math.sqrt(2 * T * dt) * torch.stack([torch.randn(N, dtype=DTYPE, device=dev, generator=g)
                                                       for g in lgens])) if T > 0 else 0.0
-        x_pred = x - dt * grad + kick
-        x_pred = x_pred * (math.sqrt(N) / x_pred.norm(dim=-1, keepdim=True))
-        x = x - 0.5 * dt * (grad + grad_energy(x_pred)[0]) + kick
-        x = x * (math.sqrt(N) / x.norm(dim=-1, keepdim=True))
+        drift = _tangent(x, -grad)
+        x_pred = _retract(x + dt * drift + kick, N)
+        x = _retract(x + 0.5 * dt * (drift + _tangent(x_pred, -grad_energy(x_pred)[0])) + kick, N)
     X = torch.stack(snaps, 1)                              # (S, R, N)
     C = (X @ X.transpose(1, 2) / N).cpu().numpy()
     return SpikedRun(rec_t, torch.stack(ms, 1).cpu().numpy(), torch.stack(es, 1).cpu().numpy(), C,
                      params=dict(n=N, seeds=S, p=p, delta2=delta2, deltap=deltap if tensor else math.inf, T=T, m0=m0,
                                  t_max=t_max, dt=dt,
-                                 seed=seed))
+                                 seed=seed, antithetic=bool(antithetic)))

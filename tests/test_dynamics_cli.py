@@ -50,6 +50,21 @@ def test_transition_spiked_matrix_tensor():
     assert abs(found["information_theoretic"] - float(d2_it)) < 1e-7
 
 
+def test_transition_gradient_flow_measured_on_the_dmft():
+    """--kind gradient_flow_dmft (replica.dynamics.dmft.gradient_flow_threshold_from_rates, horizon
+    40) at Δ_p = 2 against the closed form [√(Δ_p² + 4(p−1)Δ_p) − Δ_p]/(2(p−1)) written out here:
+    within 3 % (measured +2.1 %); with --kind only the kinds asked for are reported."""
+    dp = 2.0
+    r = run(["transition", "spiked-matrix-tensor", "--along", "delta2", "--set", f"deltap={dp}",
+             "--kind", "gradient_flow_dmft", "--kind", "gradient_flow", "--json"])
+    assert r.exit_code == 0, r.output
+    found = {t["kind"]: t for t in json.loads(r.stdout)["transitions"]}
+    assert set(found) == {"gradient_flow_dmft", "gradient_flow"}
+    closed = (math.sqrt(dp * dp + 8 * dp) - dp) / 4
+    assert abs(found["gradient_flow_dmft"]["value"] - closed) < 0.03 * closed, found
+    assert found["gradient_flow_dmft"]["rates"][0] > found["gradient_flow_dmft"]["rates"][1] > 0
+
+
 def test_bad_input_is_one_line_exit_2():
     for args in (["dynamics", "spiked-matrix-tensor", "--set", "delta2=-1", "--t-max", "2"],
                  ["dynamics", "spiked-matrix-tensor", "--set", "p=5", "--t-max", "2"],
@@ -58,6 +73,8 @@ def test_bad_input_is_one_line_exit_2():
                  ["dynamics", "nonexistent", "--t-max", "2"],
                  ["dynamics", "spiked-matrix-tensor", "--t-max", "2", "--plot", "/nonexistent/dir/x.png"],
                  ["transition", "spiked-matrix-tensor", "--along", "deltap"],
+                 ["transition", "spiked-matrix-tensor", "--along", "delta2", "--kind", "capacity"],
+                 ["transition", "gardner", "--along", "alpha", "--kind", "gradient_flow_dmft"],
                  ["simulate", "spiked-matrix-tensor", "--algorithm", "online-sgd", "--t-max", "2"],
                  ["simulate", "spiked-matrix-tensor", "--n", "40"]):
         r = run(args)

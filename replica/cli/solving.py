@@ -146,8 +146,10 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
               help="Values of the other parameters (repeatable); others take the defaults.")
 @click.option("--kind", "kinds", multiple=True,
               type=click.Choice(["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability",
-                                 "interpolation_peak"]),
-              help="Only these kinds (repeatable; default: every kind that applies to the model).")
+                                 "interpolation_peak", "gradient_flow", "gradient_flow_dmft", "amp",
+                                 "information_theoretic"]),
+              help="Only these kinds (repeatable; default: every kind that applies to the model; "
+                   "gradient_flow_dmft: a dynamical model's gradient-flow threshold measured on the DMFT).")
 @_quadrature
 @DEVICE
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
@@ -156,9 +158,12 @@ def transition(model, along, range_, sets, kinds, nodes, rule, device, as_json):
     weak recovery and RS instability, each by root finding."""
     from ..solve import find_transitions
     from ..solve.transitions import default_range
-    from .dynamics import is_dynamical, transition_dynamical
+    from .dynamics import DYNAMICAL_KINDS, is_dynamical, transition_dynamical
     if is_dynamical(model):
-        return transition_dynamical(model, along, sets, as_json)
+        return transition_dynamical(model, along, sets, as_json, kinds)
+    dynamical_only = sorted(set(kinds) & (set(DYNAMICAL_KINDS) - {"spinodal"}))
+    if dynamical_only:
+        raise CLIInputError(f"--kind {', '.join(dynamical_only)}: only for a dynamical model (spiked-matrix-tensor)")
     check_quadrature(nodes, rule)
     # K=inf (the only non-finite value accepted anywhere): a committee's large-K limit
     large_k = [t for t in sets if t.replace(" ", "").lower() in ("k=inf", "k=infinity")]
