@@ -21,6 +21,7 @@ from replica.features.decomposition import (FIXED_TERMS, SYMMETRIC, TERMS, Decom
                                             effective_ridge, ensemble_error, shortcut_overlaps)
 from replica.features.two_student import pair_overlap
 from sims.decomposition import measure_decomposition, measure_ensemble
+from sims.realdata import digits_model, digits_problem
 from tests.oracles.ridge_isotropic import isotropic_ridge_terms
 
 # (alpha, psi, lam, delta): psi from 0.5 to 5, lam from 1e-3 to 1, noise > 0
@@ -104,7 +105,6 @@ def test_covariate_model_decomposition_matches_its_direct_simulation():
     """A Gaussian covariate model from data matrices (digits through 128 ReLU features, fixed
     teacher θ): bias², var_sampling, var_noise against students trained on independent draws of
     the data and the noise from the matrices (sims.decomposition)."""
-    from sims.realdata import digits_model, digits_problem
     prob = digits_problem(n_features=128)
     model = digits_model(prob)
     D = prob["u"].shape[1]
