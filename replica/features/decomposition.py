@@ -266,6 +266,7 @@ def decomposition(model="random-features", params: dict | None = None, **options
     o, conv = _overlaps(model, grid, **options)
     out = {**terms_from_overlaps(o), **o}
     shape = conv.shape
+    conv = conv & np.all([np.isfinite(np.broadcast_to(v, shape)) for v in out.values()], axis=0)
     out = {k: np.where(conv, np.broadcast_to(v, shape), np.nan) for k, v in out.items()}
     return {**{k: np.broadcast_to(v, shape).copy() for k, v in grid.items()}, **out, "converged": conv}
 

@@ -176,8 +176,11 @@ def _call(names_fn, vals: dict) -> np.ndarray:
     if missing:
         raise PairError(f"pair_overlap: no value for {missing}")
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = fn(*[np.asarray(vals[n], dtype=complex) for n in names])
-    return np.real(np.asarray(out, dtype=complex))
+        out = np.asarray(fn(*[np.asarray(vals[n], dtype=complex) for n in names]), dtype=complex)
+    # the closed forms are real below the spectrum's support; a value off the real axis is a
+    # point outside their reach: NaN, never its real part
+    bad = ~(np.abs(out.imag) <= 1e-9 * (1.0 + np.abs(out.real)))
+    return np.where(bad, np.nan, out.real)
 
 
 def pair_overlap(model, values: dict, *, same_features: bool, same_data: bool, same_noise: bool) -> np.ndarray:
