@@ -60,8 +60,11 @@ class PairError(ValueError):
 
 def _affine(expr: sp.Expr, variables) -> dict:
     """{monomial: coefficient} of an expression affine in ``variables`` (else :class:`PairError`)."""
-    poly = sp.Poly(sp.expand(expr), *variables)
-    if poly.total_degree() > 1:
+    try:
+        poly = sp.Poly(sp.expand(expr), *variables)
+    except sp.PolynomialError:
+        poly = None
+    if poly is None or poly.total_degree() > 1:
         raise PairError(f"the two-student equations are derived for an affine map, got {expr}")
     return {v: poly.coeff_monomial(v) for v in (*variables, 1)}
 
@@ -98,8 +101,9 @@ def _output_side(model) -> sp.Expr:
     return S.alpha / feats.ratio * second
 
 
-def _estimator(model) -> tuple:
-    """(ŵ'(χ̂ω), rest): the slope of the prior's zero-temperature estimator ŵ(b) = ∂_b φ(b, χ̂ω)."""
+def _estimator(model) -> sp.Expr:
+    """ŵ' = ∂_b ŵ: the slope of the prior's zero-temperature estimator ŵ(b) = ∂_b φ(b, χ̂ω + λ)
+    (φ the prior's Laplace potential, :meth:`replica.priors.Prior.laplace`), linear in b for ridge."""
     L = model.learning
     sprior = model.student_prior or model.prior
     b = sp.Dummy("b", real=True)
