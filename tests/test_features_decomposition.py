@@ -19,7 +19,7 @@ import replica
 from replica.features import RandomFeatures
 from replica.features.decomposition import (FIXED_TERMS, SYMMETRIC, TERMS, DecompositionError, decomposition,
                                             effective_ridge, ensemble_error, shortcut_overlaps)
-from replica.features.two_student import pair_overlap
+from replica.features.two_student import PairError, pair_overlap
 from sims.decomposition import measure_decomposition, measure_ensemble
 from sims.realdata import digits_model, digits_problem
 from tests.oracles.ridge_isotropic import isotropic_ridge_terms
@@ -137,6 +137,12 @@ def test_decomposition_refuses_models_outside_its_reach():
         ensemble_error({"generalization_error": np.ones(1)}, 2)
     with pytest.raises(DecompositionError, match="random features"):
         shortcut_overlaps("ridge")
+    # the pair's equations: an affine proximal map (square loss), independent features only for RF
+    with pytest.raises(PairError, match="affine"):
+        pair_overlap(replica.load_model("random-features-logistic"), {}, same_features=True, same_data=True,
+                     same_noise=False)
+    with pytest.raises(PairError, match="random features only"):
+        pair_overlap(replica.load_model("ridge"), {}, same_features=False, same_data=True, same_noise=False)
     with pytest.raises(DecompositionError, match="ridge regression"):
         decomposition("random-features-logistic")
     with pytest.raises(DecompositionError, match="unknown parameter"):
