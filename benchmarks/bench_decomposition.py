@@ -1,13 +1,14 @@
 """A 100-point double-descent curve with its bias-variance decomposition: the package against a
-per-point implementation of the same equations.
+per-point implementation of the same decomposition.
 
 Ridge on ReLU random features (built-in ``random-features``), α = 1.5, λ = 0.01, Δ = 0.1, ψ on a
 100-point grid in [0.2, 5].  ``replica.features.decomposition`` solves the whole curve vectorized
-(two solves of the random-feature theory at Δ and 2Δ, the map for Q at q̂ = 0, the effective
-ridge by vectorized bisection on the closed-form Marchenko–Pastur average, two solves of ridge on
-the inputs at λ_e).  The baseline does the same per point, GCMProject-style: each spectral
-average a ``scipy.integrate.quad`` over the Marchenko–Pastur density (+ atom) inside a damped
-fixed-point loop, the effective ridge by ``brentq`` on quad, the ridge-on-inputs fixed point in
+(one solve of the random-feature theory, then the two-student cross overlaps of
+``replica.features.two_student`` in closed form at that saddle point).  The baseline does the
+decomposition per point by the other, equivalent route, GCMProject-style: each spectral average a
+``scipy.integrate.quad`` over the Marchenko–Pastur density (+ atom) inside a damped fixed-point
+loop, solved at Δ and 2Δ, the effective ridge of the feature average (Jacot et al. 2020) by
+``brentq`` on quad, the ridge-on-inputs fixed point in
 closed form.  Prints the time per point of each, their ratio, and the largest difference of the
 terms on the baseline's points.
 

@@ -9,7 +9,8 @@ generated solver does the whole curve in one vectorized call (Marchenko–Pastur
 form through the derived Stieltjes transform).  Prints the time per point of each, their ratio,
 and the largest |ε_g − ε_g(baseline)| on the baseline's points.
 
-The decomposition (bias², variances) is not in the package yet: the curve is the test error only.
+The curve is the test error only; its decomposition (bias², variances) is timed by
+``bench_decomposition.py``.
 
     python benchmarks/bench_features.py [N_BASELINE_POINTS]
 """

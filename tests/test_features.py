@@ -1,6 +1,7 @@
 """Random features and the Gaussian covariate model (replica.features): ridge regression on
 random features against the Mei–Montanari closed form (tests/oracles/mei_montanari.py), the
-Marchenko–Pastur averages and the Gaussian-equivalence coefficients against mpmath."""
+Marchenko–Pastur averages and the Gaussian-equivalence coefficients against mpmath; the
+decomposition of an identity-matrix covariate model against the isotropic closed form."""
 from __future__ import annotations
 
 import math
@@ -13,9 +14,11 @@ import sympy as sp
 import replica
 from replica import Model, channels, learning, losses, priors
 from replica.features import GaussianCovariate, RandomFeatures
+from replica.features.decomposition import decomposition
 from replica.features.spectrum import mp_mean, mp_stieltjes, s
 from replica.solve import solve
 from tests.oracles.mei_montanari import mm_risk
+from tests.oracles.ridge_isotropic import isotropic_ridge_terms
 
 # (alpha, psi, lam, delta): psi from 0.5 to 5, lam from 1e-3 to 1, noise > 0
 POINTS = [(1.5, 0.5, 1e-3, 0.1), (1.5, 0.8, 0.01, 0.2), (1.5, 1.2, 0.1, 0.1), (2.0, 2.0, 1e-3, 0.1),
@@ -93,6 +96,13 @@ def test_gaussian_covariate_with_identity_matrices_is_the_plain_perceptron():
     ref = solve(replica.derive("ridge").compile(), pts).to_records()
     for g, r in zip(got, ref):
         assert g["generalization_error"] == pytest.approx(r["generalization_error"], abs=1e-10)
+    # its decomposition (two-student overlaps on the covariate model's spectrum) against the
+    # isotropic closed form (tests/oracles/ridge_isotropic.py, Hastie et al. 2019)
+    d = decomposition(gcm, pts)
+    for k in range(2):
+        oracle = isotropic_ridge_terms(pts["alpha"][k], pts["lam"][k], 1.0, pts["delta"][k])
+        for name in ("bias2", "var_sampling", "var_noise"):
+            assert d[name][k] == pytest.approx(oracle[name], rel=1e-8, abs=1e-12), (k, name)
 
 
 def test_features_refuse_what_is_not_derived():

@@ -21,13 +21,20 @@ from .coefficients import gaussian_moments
 from .density import DensityError, as_function, density_nodes
 from .spectrum import empirical_mean, mp_mean, s as S_EIG
 
-__all__ = ["Features", "RandomFeatures", "GaussianCovariate", "omega", "tau2", "ACTIVATIONS"]
+__all__ = ["Features", "RandomFeatures", "GaussianCovariate", "omega", "tau2", "ACTIVATIONS", "lambdify_by_name"]
 
 #: eigenvalue of the student covariance on one direction, and the teacher's weight on it
 omega, tau2 = S.eig, S.tau2
 
 _X = sp.Symbol("x", real=True)
 ACTIVATIONS = {"relu": sp.Max(0, _X), "erf": sp.erf(_X), "tanh": sp.tanh(_X), "linear": _X}
+
+
+def lambdify_by_name(expr: sp.Expr) -> tuple:
+    """(names, fn): ``expr`` as a NumPy function of its free symbols, passed by sorted name."""
+    names = sorted({str(v) for v in expr.free_symbols})
+    plain = expr.xreplace({v: sp.Symbol(str(v)) for v in expr.free_symbols})
+    return names, sp.lambdify([sp.Symbol(n) for n in names], plain, "numpy")
 
 
 class Features(Component):
@@ -39,6 +46,11 @@ class Features(Component):
 
     def spectral_mean(self, f: sp.Expr) -> sp.Expr:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def mean_function(self, f: sp.Expr) -> tuple:
+        """(names, fn): E_spec[f] as a vectorized NumPy function of its free symbols (by name,
+        sorted), for evaluation after the derivation (the lambdified :meth:`spectral_mean`)."""
+        return lambdify_by_name(self.spectral_mean(f))
 
 
 class RandomFeatures(Features):
@@ -175,6 +187,21 @@ class GaussianCovariate(Features):
 
     def spectral_mean(self, f):
         return empirical_mean(f.xreplace({omega: S_EIG}), self.eigenvalues, {tau2: self.weights}, self.masses)
+
+    def mean_function(self, f):
+        """As :meth:`Features.mean_function`, summed numerically over the eigenvalues (the same
+        Σ_i p_i f(ω_i, τ_i²) as :meth:`spectral_mean`, without a SymPy sum of N terms)."""
+        f = sp.sympify(f)
+        names = sorted({str(v) for v in f.free_symbols} - {str(omega), str(tau2)})
+        plain = f.xreplace({v: sp.Symbol(str(v)) for v in f.free_symbols - {omega, tau2}})
+        fn = sp.lambdify([omega, tau2, *[sp.Symbol(n) for n in names]], plain, "numpy")
+        ev, wt = self.eigenvalues, self.weights
+        p = np.full(ev.size, 1.0 / ev.size) if self.masses is None else np.asarray(self.masses, dtype=float)
+
+        def mean(*args):
+            args = [np.asarray(a)[..., None] for a in args]
+            return np.sum(p * np.broadcast_to(fn(ev, wt, *args), np.broadcast(*args, ev).shape), axis=-1)
+        return names, mean
 
     def _args_repr(self):
         if self.shape is None:
