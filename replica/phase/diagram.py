@@ -8,6 +8,7 @@ from ..params import ParameterError
 from . import dataset as D
 from .distributed import executor
 from .grid import TheoryRef, axis, solve_row, transitions_row
+from .gridlines import grid_kinds, locate_rows
 from .tracing import assemble, refine_rows
 
 __all__ = ["phase_diagram"]
@@ -88,23 +89,39 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
     dx = (xs[-1] - xs[0]) / max(xs.size - 1, 1)
     dy = (ys[-1] - ys[0]) / max(ys.size - 1, 1)
 
-    calls = [(solve_row, (ref, x_name, xs, y_name, float(v), fixed, opts)) for v in ys]
-    if track:
-        calls += [(transitions_row, (ref, x_name, x_range, y_name, float(v), fixed, kinds, opts)) for v in ys]
+    here, rest = grid_kinds(compiled, kinds) if track else ([], kinds)
+    per_row = rest is None or len(rest) > 0          # kinds searched row by row (find_transitions)
+
+    def row_calls(values):
+        calls = [(solve_row, (ref, x_name, xs, y_name, float(v), fixed, opts)) for v in values]
+        if track and per_row:
+            calls += [(transitions_row, (ref, x_name, x_range, y_name, float(v), fixed, rest, opts)) for v in values]
+        return calls
+
+    def lines_of(values, results):
+        """y -> records: the per-row searches' and those located from the rows' own data."""
+        n = len(values)
+        got = {float(v): list(r) for v, r in zip(values, results[n:])} if per_row else {float(v): [] for v in values}
+        if here:
+            for y, recs in locate_rows(compiled, x_name, xs, y_name, values, fixed, results[:n], here, opts).items():
+                got[y] = sorted(got[y] + recs, key=lambda q: (q["value"] is None, q["value"] or 0.0))
+        return got
+
     with executor(workers, scheduler) as ex:
+        calls = row_calls(ys)
         with _bar(len(calls), f"{compiled.model.name}: {ys.size} {y_name} rows", progress) as bar:
             results = ex.map(_call, calls, bar)
         rows = results[:ys.size]
-        found = dict(zip(map(float, ys), results[ys.size:]))
+        found = lines_of(ys, results) if track else {}
         # rows between integer values of y do not exist: no refinement there
         for k in range(refine if track and ys.size > 1 and not y_integer else 0):
             new = [v for v in refine_rows(found, dx, dy) if v not in found]
             if not new:
                 break
-            with _bar(len(new), f"{compiled.model.name}: refining ({k + 1}/{refine}), {len(new)} rows", progress) as bar:
-                more = ex.map(_call, [(transitions_row, (ref, x_name, x_range, y_name, v, fixed, kinds, opts))
-                                      for v in new], bar)
-            found.update(zip(new, more))
+            calls = row_calls(new)
+            with _bar(len(calls), f"{compiled.model.name}: refining ({k + 1}/{refine}), {len(new)} rows", progress) as bar:
+                more = ex.map(_call, calls, bar)
+            found.update(lines_of(new, more))
     errors = [{"kind": r["kind"], y_name: r["y"], "error": r.get("error", "")}
               for recs in found.values() for r in recs if r.get("value") is None] if track else []
     line_list = assemble(found, x_range[1] - x_range[0]) if track else []

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-__all__ = ["TheoryRef", "solve_row", "transitions_row", "axis"]
+__all__ = ["TheoryRef", "solve_row", "transitions_row", "axis", "jsonable"]
 
 
 class TheoryRef:
@@ -90,7 +90,8 @@ def solve_row(ref: TheoryRef, x_name: str, xs, y_name: str, y: float, fixed: dic
     return out
 
 
-def _jsonable(v):
+def jsonable(v):
+    """A JSON-safe value: floats (None for NaN and ±inf), ints, bools, lists."""
     if isinstance(v, (np.floating, float)):
         v = float(v)
         return v if math.isfinite(v) else None
@@ -99,9 +100,9 @@ def _jsonable(v):
     if isinstance(v, np.bool_):
         return bool(v)
     if isinstance(v, (list, tuple)):
-        return [_jsonable(w) for w in v]
+        return [jsonable(w) for w in v]
     if isinstance(v, np.ndarray):
-        return _jsonable(v.tolist())
+        return jsonable(v.tolist())
     return v
 
 
@@ -113,4 +114,4 @@ def transitions_row(ref: TheoryRef, x_name: str, x_range: tuple, y_name: str, y:
     from ..solve import find_transitions
     recs = find_transitions(ref.compiled, x_name, tuple(map(float, x_range)),
                             {**fixed, y_name: float(y)}, kinds=kinds, **opts)
-    return [{**{k: _jsonable(v) for k, v in r.items()}, "y": float(y)} for r in recs]
+    return [{**{k: jsonable(v) for k, v in r.items()}, "y": float(y)} for r in recs]
