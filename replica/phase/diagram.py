@@ -74,8 +74,10 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
     observables, convergence and residual per branch (equilibrium and each start), the phase
     code per point, the traced lines (``replica.phase.lines(ds)``) and provenance attributes.
 
-    Every point of a line is a transition located by root finding along x at that line's y
-    (:func:`replica.solve.find_transitions`), not a pixel edge.
+    Every point of a line is a transition located by root finding along x at that line's y, not
+    a pixel edge: first-order, spinodal and RS-instability points bracketed on the grid's own
+    rows and located for all rows at once (:mod:`replica.phase.gridlines`), the other kinds by
+    :func:`replica.solve.find_transitions` row by row.
     """
     from ..solve.transitions import compiled_part
     compiled = compiled_part(theory)
