@@ -9,7 +9,6 @@ import numpy as np
 from .. import __version__
 from .. import progress as P
 from ..metadata import annotate
-from ..plotting import twolayer_figure
 from ._base import CLIInputError, _emit_json, _quiet, check_memory, check_output_path, main
 
 
@@ -108,6 +107,7 @@ def twolayer(algorithm, K, M, n, seeds, seed, alpha, eta, activation, teacher_ac
     if bad.any():
         return _report_diverged(r, bad, json_mode)
     if plot_path:
+        from ..plotting import twolayer_figure      # start-up: matplotlib (~0.4 s) only when plotting
         twolayer_figure(r).savefig(plot_path, dpi=150)
     S = r.eg.shape[0]
     se = lambda x: float(np.std(x, ddof=1) / np.sqrt(S)) if S > 1 else None  # noqa: E731

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import contextlib
 
+import numpy as np
+
 from .. import progress as P
 from ..params import ParameterError
 from . import dataset as D
 from .distributed import executor
-from .grid import TheoryRef, axis, solve_row, transitions_row
+from .grid import TheoryRef, axis, solve_rows, transitions_row
+from .gridlines import grid_kinds, locate_rows
 from .tracing import assemble, refine_rows
 
 __all__ = ["phase_diagram"]
@@ -71,8 +74,10 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
     observables, convergence and residual per branch (equilibrium and each start), the phase
     code per point, the traced lines (``replica.phase.lines(ds)``) and provenance attributes.
 
-    Every point of a line is a transition located by root finding along x at that line's y
-    (:func:`replica.solve.find_transitions`), not a pixel edge.
+    Every point of a line is a transition located by root finding along x at that line's y, not
+    a pixel edge: first-order, spinodal and RS-instability points bracketed on the grid's own
+    rows and located for all rows at once (:mod:`replica.phase.gridlines`), the other kinds by
+    :func:`replica.solve.find_transitions` row by row.
     """
     from ..solve.transitions import compiled_part
     compiled = compiled_part(theory)
@@ -88,23 +93,41 @@ def phase_diagram(theory, x, y, fixed: dict | None = None, *, kinds=None, nodes:
     dx = (xs[-1] - xs[0]) / max(xs.size - 1, 1)
     dy = (ys[-1] - ys[0]) / max(ys.size - 1, 1)
 
-    calls = [(solve_row, (ref, x_name, xs, y_name, float(v), fixed, opts)) for v in ys]
-    if track:
-        calls += [(transitions_row, (ref, x_name, x_range, y_name, float(v), fixed, kinds, opts)) for v in ys]
-    with executor(workers, scheduler) as ex:
-        with _bar(len(calls), f"{compiled.model.name}: {ys.size} {y_name} rows", progress) as bar:
+    here, rest = grid_kinds(compiled, kinds) if track else ([], kinds)
+    per_row = rest is None or len(rest) > 0          # kinds searched row by row (find_transitions)
+
+    def row_calls(values):
+        """Tasks: blocks of rows solved as one vectorized grid each, then the per-row searches."""
+        blocks = [b for b in np.array_split(np.asarray(values, float), _blocks(len(values), workers, scheduler)) if b.size]
+        calls = [(solve_rows, (ref, x_name, xs, y_name, b, fixed, opts)) for b in blocks]
+        if track and per_row:
+            calls += [(transitions_row, (ref, x_name, x_range, y_name, float(v), fixed, rest, opts)) for v in values]
+        return calls, len(blocks)
+
+    def lines_of(values, rows, searched):
+        """y -> records: the per-row searches' and those located from the rows' own data."""
+        got = {float(v): list(r) for v, r in zip(values, searched)} if per_row else {float(v): [] for v in values}
+        if here:
+            for y, recs in locate_rows(compiled, x_name, xs, y_name, values, fixed, rows, here, opts).items():
+                got[y] = sorted(got[y] + recs, key=lambda q: (q["value"] is None, q["value"] or 0.0))
+        return got
+
+    def run(values, desc):
+        calls, nb = row_calls(values)
+        with _bar(len(calls), desc, progress) as bar:
             results = ex.map(_call, calls, bar)
-        rows = results[:ys.size]
-        found = dict(zip(map(float, ys), results[ys.size:]))
+        return [r for block in results[:nb] for r in block], results[nb:]
+
+    with executor(workers, scheduler) as ex:
+        rows, searched = run(ys, f"{compiled.model.name}: {ys.size} {y_name} rows")
+        found = lines_of(ys, rows, searched) if track else {}
         # rows between integer values of y do not exist: no refinement there
         for k in range(refine if track and ys.size > 1 and not y_integer else 0):
             new = [v for v in refine_rows(found, dx, dy) if v not in found]
             if not new:
                 break
-            with _bar(len(new), f"{compiled.model.name}: refining ({k + 1}/{refine}), {len(new)} rows", progress) as bar:
-                more = ex.map(_call, [(transitions_row, (ref, x_name, x_range, y_name, v, fixed, kinds, opts))
-                                      for v in new], bar)
-            found.update(zip(new, more))
+            more, searched = run(new, f"{compiled.model.name}: refining ({k + 1}/{refine}), {len(new)} rows")
+            found.update(lines_of(new, more, searched))
     errors = [{"kind": r["kind"], y_name: r["y"], "error": r.get("error", "")}
               for recs in found.values() for r in recs if r.get("value") is None] if track else []
     line_list = assemble(found, x_range[1] - x_range[0]) if track else []
@@ -123,6 +146,19 @@ def _bar(total, desc, show):
     finally:
         if b is not None:
             b.close()
+
+
+#: rows per block of the grid solved as one vectorized grid in this process
+_ROWS_PER_BLOCK = 10
+
+
+def _blocks(n: int, workers, scheduler) -> int:
+    """How many blocks ``n`` rows are solved in: blocks of about ``_ROWS_PER_BLOCK`` rows, and
+    at least two per worker on a cluster (one per row at most)."""
+    want = -(-n // _ROWS_PER_BLOCK)
+    if workers is not None or scheduler is not None:
+        want = max(want, 2 * int(workers or 1))
+    return max(1, min(n, want))
 
 
 def _call(fn, args):

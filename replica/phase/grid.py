@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-__all__ = ["TheoryRef", "solve_row", "transitions_row", "axis"]
+__all__ = ["TheoryRef", "solve_row", "solve_rows", "transitions_row", "axis", "jsonable"]
 
 
 class TheoryRef:
@@ -72,25 +72,39 @@ def solve_row(ref: TheoryRef, x_name: str, xs, y_name: str, y: float, fixed: dic
     """Every start at (x = xs, y) with ``fixed`` parameters: per start label the order parameters,
     free entropy, observables, convergence, residual, per-point branch label, duplicate and
     equilibrium masks; under ``"equilibrium"`` the equilibrium branch at every point."""
+    return solve_rows(ref, x_name, xs, y_name, [y], fixed, opts)[0]
+
+
+def solve_rows(ref: TheoryRef, x_name: str, xs, y_name: str, ys, fixed: dict, opts: dict) -> list:
+    """:func:`solve_row` at every y of ``ys``, as one vectorized solve of the (ys, xs) block (the
+    solver treats every point on its own: a row's numbers do not depend on its block)."""
     from ..solve import solve_branches
     c = ref.compiled
-    b = solve_branches(c, {**fixed, y_name: float(y), x_name: np.asarray(xs, float)}, "all", **opts)
-    out = {}
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    if getattr(c, "solver", None) is not None and ys.size > 1:    # committees: y (K) one value at a time
+        return [r for y in ys for r in solve_rows(ref, x_name, xs, y_name, [y], fixed, opts)]
+    y = float(ys[0]) if ys.size == 1 else ys[:, None]
+    b = solve_branches(c, {**fixed, y_name: y, x_name: xs[None, :] if ys.size > 1 else xs}, "all", **opts)
     eq = b.equilibrium_solution()
+    block = {}
     for lab, s in [("equilibrium", eq), *b.solutions.items()]:
-        rec = {k: np.asarray(v, float) for d in (s.values, s.fixed, s.outputs) for k, v in d.items()}
-        rec.update(converged=np.asarray(s.converged, bool), residual=np.asarray(s.residual, float),
-                   label=np.asarray(s.branch, str))
+        shape = (ys.size, xs.size)
+        rec = {k: np.broadcast_to(np.asarray(v, float), shape) for d in (s.values, s.fixed, s.outputs)
+               for k, v in d.items()}
+        rec.update(converged=np.asarray(s.converged, bool).reshape(shape),
+                   residual=np.asarray(s.residual, float).reshape(shape), label=np.asarray(s.branch, str).reshape(shape))
         if lab == "equilibrium":
-            rec.update(duplicate=np.zeros(len(xs), bool), equilibrium=np.asarray(eq.converged, bool))
+            rec.update(duplicate=np.zeros(shape, bool), equilibrium=np.asarray(eq.converged, bool).reshape(shape))
         else:
-            rec.update(duplicate=np.asarray(b.duplicate[lab], bool),
-                       equilibrium=np.asarray(b.equilibrium[lab], bool))
-        out[lab] = rec
-    return out
+            rec.update(duplicate=np.asarray(b.duplicate[lab], bool).reshape(shape),
+                       equilibrium=np.asarray(b.equilibrium[lab], bool).reshape(shape))
+        block[lab] = rec
+    return [{lab: {k: np.array(v[j]) for k, v in rec.items()} for lab, rec in block.items()}
+            for j in range(ys.size)]
 
 
-def _jsonable(v):
+def jsonable(v):
+    """A JSON-safe value: floats (None for NaN and ±inf), ints, bools, lists."""
     if isinstance(v, (np.floating, float)):
         v = float(v)
         return v if math.isfinite(v) else None
@@ -99,9 +113,9 @@ def _jsonable(v):
     if isinstance(v, np.bool_):
         return bool(v)
     if isinstance(v, (list, tuple)):
-        return [_jsonable(w) for w in v]
+        return [jsonable(w) for w in v]
     if isinstance(v, np.ndarray):
-        return _jsonable(v.tolist())
+        return jsonable(v.tolist())
     return v
 
 
@@ -113,4 +127,4 @@ def transitions_row(ref: TheoryRef, x_name: str, x_range: tuple, y_name: str, y:
     from ..solve import find_transitions
     recs = find_transitions(ref.compiled, x_name, tuple(map(float, x_range)),
                             {**fixed, y_name: float(y)}, kinds=kinds, **opts)
-    return [{**{k: _jsonable(v) for k, v in r.items()}, "y": float(y)} for r in recs]
+    return [{**{k: jsonable(v) for k, v in r.items()}, "y": float(y)} for r in recs]

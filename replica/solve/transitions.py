@@ -41,7 +41,7 @@ from .fixed_point import solve
 
 __all__ = ["capacity", "first_order", "spinodal", "weak_recovery", "rs_instability", "interpolation_peak",
            "find_transitions", "default_range", "compiled_part", "TransitionError", "crossing_confirmed",
-           "precise_options", "unconfirmed_fold"]
+           "precise_options", "unconfirmed_fold", "FOLD_GAP", "FOLD_WINDOW"]
 
 
 class TransitionError(RuntimeError):
@@ -267,7 +267,8 @@ def _follow_to_end(c, along, fixed, start, v0, v_end, h0, *, opts, xtol):
     return v, state, h
 
 
-_FOLD_GAP = 1e-3
+#: a located branch end is a saddle-node where the smallest |eigenvalue| of J = ∂M/∂x - I is below this
+FOLD_GAP = 1e-3
 
 
 def _jacobian_gap(c, params, state, opts) -> float:
@@ -285,7 +286,7 @@ def _jacobian_gap(c, params, state, opts) -> float:
 
 
 #: half-width of the window in which the re-check must find a located branch end
-_FOLD_WINDOW = 1e-4
+FOLD_WINDOW = 1e-4
 
 
 def unconfirmed_fold(c, along, fixed, state, v, v_end, tol) -> str:
@@ -295,7 +296,7 @@ def unconfirmed_fold(c, along, fixed, state, v, v_end, tol) -> str:
     start) and a Newton corrector from there must fail at v + h — the end lies within h of v.
     (Closer to the fold Newton is too slow to decide, and the rules' folds differ by ~1e-11.)"""
     opts = {**precise_options(tol), "tol": tol}
-    h = _FOLD_WINDOW * max(1.0, abs(v)) * (1.0 if v_end > v else -1.0)
+    h = FOLD_WINDOW * max(1.0, abs(v)) * (1.0 if v_end > v else -1.0)
     at = solve(c, {**fixed, along: np.array([v - h])}, state, **opts)
     if not (at.converged.all() and (at.branch != "perfect").all()):
         return f"the branch does not reach {v - h:.10g}"
@@ -353,7 +354,7 @@ def spinodal(theory, along="alpha", range=None, fixed=None, *, nodes=None, rule=
         if h >= xtol:
             continue                                    # the corrector only needed shorter steps
         gap = _jacobian_gap(c, {**fixed, along: v}, state, opts)
-        if not gap < _FOLD_GAP:
+        if not gap < FOLD_GAP:
             raise TransitionError(
                 f"spinodal: the {lab} branch cannot be followed beyond {along} = {v:.10g}, where "
                 f"it has no saddle-node (smallest |eigenvalue| of the Jacobian {gap:.2g}): the "
