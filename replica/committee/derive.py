@@ -62,6 +62,7 @@ from ..symbolic.render import Rendered
 from ..symbolic.gauss import gauss_expect
 from ..symbols import alpha as ALPHA
 from .ansatz import K_SYMBOL
+from .layers import layer_rule
 from .lower import output_kernel
 from .models import CommitteeRule
 from .orthant import orthant, orthant_grad
@@ -338,7 +339,9 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
     Quadrature of the outer expectation, per point: the graded line rule on the unspecialized
     subspace (q_d = 0, and K = 1: ω = t 1/√K); the slab rule in ω (``quadrature.slab_rule``)
     where q is well conditioned (smaller eigenvalue ≥ ``SLAB_MIN_EIG`` ρ: the specialized
-    branch, where V = ρI − q can be small and Z_out has layers of width √V_kk at ω_k = 0); the
+    branch, where V = ρI − q can be small and Z_out has layers of width √V_kk at ω_k = 0) at
+    K = 2, the layer rule (``layers.layer_rule``: the space cut by the set of units inside
+    their layers, conditional orthant probabilities for the others) at K ≥ 3; the
     Gauss–Hermite product rule in ξ elsewhere.  ``exact_bayes``: the Bayes error on the line
     and (K = 2) product rules by ``_bayes_error_lines``, its kinks located (the maps do not
     need it; the observables do)."""
@@ -349,8 +352,16 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
     eig = np.minimum(q_d, q_d + q_a)
     line = ~bad & ((q_d == 0) | (K == 1))
     slab = ~bad & ~line & (K == 2) & (eig >= SLAB_MIN_EIG * rho)
+    layer = ~bad & ~line & (K >= 3) & (eig >= SLAB_MIN_EIG * rho)
     sym = rule.permutation_symmetric
-    for mask, kind in ((line, "line"), (slab, "slab"), (~bad & ~line & ~slab, "product")):
+    for p in np.flatnonzero(layer):
+        # K ≥ 3 near q → ρI: the layer rule (``layers``), one state at a time
+        pts = layer_rule(K, rho, q_d[p], q_a[p], sym, refined, rule.flip_symmetric)
+        if pts is None:
+            continue                                  # not resolved: NaN
+        Vp = (rho - q_d[p]) * np.eye(K) - (q_a[p] / K) * np.ones((K, K))
+        out[:, p] = np.asarray(_integrate(rule, K, pts[0][None], Vp[None], pts[1][None], inner, refined))[:, 0]
+    for mask, kind in ((line, "line"), (slab, "slab"), (~bad & ~line & ~slab & ~layer, "product")):
         i = np.flatnonzero(mask)
         if i.size == 0:
             continue
