@@ -63,3 +63,19 @@ def test_unresolved_conditional_probabilities_are_refused():
     q_a = 0.74 at K = 3: the common shift e' = 0.12 against d = 0.25) gives no rule (the output
     side reports NaN), not a number."""
     assert layer_rule(3, 1.0, 0.25, 0.74, True) is None
+
+
+def test_branch_by_q_d_meets_the_continuous_transition_K2():
+    """The specialized branch parametrized by q_d (``branch_alpha``: the α and q_a at which
+    (q_d, q_a) is a fixed point) grows out of the unspecialized one where that loses
+    stability (λ(α) = 1, a different computation: the derivative of the map at q_d = 0) —
+    Aubin et al. 2018's continuous specialization at α ≃ 2 (K = 2, Gaussian weights)."""
+    from scipy.optimize import brentq
+
+    from replica.committee import derive_committee
+    from replica.committee.solve import branch_alpha, stability
+    th = derive_committee(committee_model(2, "gaussian"))
+    a_c = brentq(lambda a: stability(th, [a])[0] - 1.0, 1.9, 2.2, xtol=1e-6)
+    a_b, qa = branch_alpha(th, 1e-4, (2.0, 0.6))
+    assert a_c == pytest.approx(2.0, abs=0.1)
+    assert a_b == pytest.approx(a_c, abs=1e-3) and a_b > a_c
