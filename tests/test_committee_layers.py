@@ -59,10 +59,12 @@ def test_layer_rule_equals_slab_rule_at_two_units(rules, qd, qa):
 
 
 def test_unresolved_conditional_probabilities_are_refused():
-    """A state whose conditional orthant probabilities Gauss–Hermite does not resolve (q_d = 0.25,
-    q_a = 0.74 at K = 3: the common shift e' = 0.12 against d = 0.25) gives no rule (the output
-    side reports NaN), not a number."""
+    """States whose conditional orthant probabilities Gauss–Hermite does not resolve give no rule
+    (the output side reports NaN), not a number: q_d = 0.25, q_a = 0.74 at K = 3 (a real
+    common shift e' = 0.12 against d = 0.25), and q_d = 0.99, q_a = −0.72 (an imaginary one:
+    the conditional covariance's smaller eigenvalue 0.36 against d = 0.99)."""
     assert layer_rule(3, 1.0, 0.25, 0.74, True) is None
+    assert layer_rule(3, 1.0, 0.99, -0.72, True) is None
 
 
 def test_branch_by_q_d_meets_the_continuous_transition_K2():
