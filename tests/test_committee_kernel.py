@@ -107,12 +107,13 @@ def test_generated_source_is_the_rule():
 
 def test_points_carry_accuracy_and_unresolved_ones_are_null():
     """K = 3 through the generated kernel: the unspecialized fixed point at α = 3 converges with
-    an accuracy estimate (default against higher quadrature orders) at most 1e-6; the informed
-    start q = ρ(1 − 1e-4) I, whose layers of width √V the product rule cannot resolve, is
-    reported not converged with null values — never a number."""
+    an accuracy estimate (default against higher quadrature orders) at most 1e-6; a state of thin
+    layers whose conditional orthant probabilities the layer rule does not trust (q_d = 0.99,
+    q_a = −0.72: the conditional covariance's smaller eigenvalue below 0.4 of its scale) is NaN
+    on the output side — never a number."""
     from replica.committee import derive_committee, solve_committee
     th = derive_committee(committee_model(3, "gaussian"))
     s = solve_committee(th, [3.0], "unspecialized")
     assert s.converged[0] and 0.0 <= s["accuracy"][0] <= 1e-6
-    rec = solve_committee(th, [3.0], "informed").to_records()[0]
-    assert not rec["converged"] and rec["q_d"] is None and rec["free_entropy"] is None
+    out = th.output_side(np.array([0.99]), np.array([-0.72]))
+    assert all(np.isnan(v[0]) for v in out)

@@ -62,6 +62,7 @@ from ..symbolic.render import Rendered
 from ..symbolic.gauss import gauss_expect
 from ..symbols import alpha as ALPHA
 from .ansatz import K_SYMBOL
+from .layers import LAYER_WIDTH, layer_rule
 from .lower import output_kernel
 from .models import CommitteeRule
 from .orthant import orthant, orthant_grad
@@ -312,6 +313,10 @@ SLAB_WIDTH = 10.0
 #: the product rule is trusted while Z_out's layer width √V_kk is at least this fraction of the
 #: spacing of its nodes in ω (below it, NaN: see ``_output_side``)
 PRODUCT_MIN_LAYER = 0.5
+#: the layer rule (K ≥ 3) is used where the layers' half-width 8√V_kk is at most this fraction of
+#: the outer Gaussian's extent 8.5√q_kk (thinner layers than the product rule's nodes resolve
+#: well); thicker layers keep the product rule, ~25× cheaper there
+LAYER_MAX_FRACTION = 0.7
 #: Gauss–Hermite nodes across the lines of ``_bayes_error_lines`` (converged to ~1e-9 at K = 2)
 BAYES_TRANSVERSE = 96
 
@@ -338,7 +343,10 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
     Quadrature of the outer expectation, per point: the graded line rule on the unspecialized
     subspace (q_d = 0, and K = 1: ω = t 1/√K); the slab rule in ω (``quadrature.slab_rule``)
     where q is well conditioned (smaller eigenvalue ≥ ``SLAB_MIN_EIG`` ρ: the specialized
-    branch, where V = ρI − q can be small and Z_out has layers of width √V_kk at ω_k = 0); the
+    branch, where V = ρI − q can be small and Z_out has layers of width √V_kk at ω_k = 0) at
+    K = 2, the layer rule (``layers.layer_rule``: the space cut by the set of units inside
+    their layers, conditional orthant probabilities for the others) at K ≥ 3 where the layers
+    are thin (``LAYER_MAX_FRACTION``); the
     Gauss–Hermite product rule in ξ elsewhere.  ``exact_bayes``: the Bayes error on the line
     and (K = 2) product rules by ``_bayes_error_lines``, its kinks located (the maps do not
     need it; the observables do)."""
@@ -349,8 +357,18 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
     eig = np.minimum(q_d, q_d + q_a)
     line = ~bad & ((q_d == 0) | (K == 1))
     slab = ~bad & ~line & (K == 2) & (eig >= SLAB_MIN_EIG * rho)
+    with np.errstate(invalid="ignore"):
+        thin = LAYER_WIDTH * np.sqrt(rho - q_d - q_a / K) <= LAYER_MAX_FRACTION * 8.5 * np.sqrt(q_d + q_a / K)
+    layer = ~bad & ~line & (K >= 3) & (eig >= SLAB_MIN_EIG * rho) & thin
     sym = rule.permutation_symmetric
-    for mask, kind in ((line, "line"), (slab, "slab"), (~bad & ~line & ~slab, "product")):
+    for p in np.flatnonzero(layer):
+        # K ≥ 3 near q → ρI: the layer rule (``layers``), one state at a time
+        pts = layer_rule(K, rho, q_d[p], q_a[p], sym, refined, rule.flip_symmetric)
+        if pts is None:
+            continue                                  # not resolved: NaN
+        Vp = (rho - q_d[p]) * np.eye(K) - (q_a[p] / K) * np.ones((K, K))
+        out[:, p] = np.asarray(_integrate(rule, K, pts[0][None], Vp[None], pts[1][None], inner, refined))[:, 0]
+    for mask, kind in ((line, "line"), (slab, "slab"), (~bad & ~line & ~slab & ~layer, "product")):
         i = np.flatnonzero(mask)
         if i.size == 0:
             continue

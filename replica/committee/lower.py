@@ -210,8 +210,13 @@ class OutputKernel:
             for m0 in range(0, M, step):
                 om = omega[p, m0:m0 + step]                                 # (m, K)
                 lwk = lw[None] / K
+                grid, inv = np.unique(om, return_inverse=True)
+                inv = inv.reshape(om.shape)
                 if (om == om[:, :1]).all():               # equal fields (the unspecialized line): one unit
                     units = [unit_factors((om[:, 0, None] + c[None]) / sa, lwk)] * K
+                elif 4 * grid.size <= om.size:            # fields on a grid (the layer rule): factors per value
+                    tab = unit_factors((grid[:, None] + c[None]) / sa, lwk)
+                    units = [tuple(f[inv[:, k]] for f in tab) for k in range(K)]
                 else:
                     units = [unit_factors((om[:, k, None] + c[None]) / sa, lwk) for k in range(K)]
                 args = [u[0] for u in units] + [u[1] for u in units]

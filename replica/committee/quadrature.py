@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["hermite", "legendre", "product_rule", "outer_rule", "refined_nodes"]
+__all__ = ["hermite", "legendre", "product_rule", "outer_rule", "refined_nodes", "tensor_tuples", "one_of_each_pair"]
 
 
 @functools.lru_cache(maxsize=64)
@@ -115,25 +115,39 @@ def slab_template(K: int, symmetric: bool, flip: bool, per_panel: int = 6):
     u = np.concatenate([uo[::-1], ui[::-1], ui, uo])
     w = np.concatenate([wo[::-1], wi[::-1], wi, wo])
     n = u.size
+    idx, mult = tensor_tuples(n, K, symmetric)
+    keep = inner[idx].any(axis=1)
+    idx, mult = idx[keep], mult[keep]
+    if flip:
+        idx, mult = one_of_each_pair(idx, mult, n, symmetric)
+    return sign, inner, u, w, idx, mult
+
+
+def tensor_tuples(n: int, K: int, symmetric: bool):
+    """Index tuples (M, K) of the K-dimensional tensor rule of an n-node 1-D rule and their
+    multiplicities: every tuple (weight 1), or for a permutation-symmetric integrand the sorted
+    tuples with multiplicity K!/Π c_j!."""
     if symmetric and K > 1:
         idx = np.array(list(itertools.combinations_with_replacement(range(n), K)), dtype=int)
         fact = math.factorial(K)
         mult = np.array([fact / math.prod(math.factorial(c) for c in np.unique(t, return_counts=True)[1])
                          for t in idx])
-    else:
-        idx = np.array(list(itertools.product(range(n), repeat=K)), dtype=int).reshape(-1, K)
-        mult = np.ones(len(idx))
-    keep = inner[idx].any(axis=1)
-    idx, mult = idx[keep], mult[keep]
-    if flip:
-        neg = n - 1 - idx                                     # the index tuple of −ω
-        if symmetric and K > 1:
-            neg = np.sort(neg, axis=1)
-        key = lambda a: a @ (n ** np.arange(K)[::-1])
-        k0, k1 = key(idx), key(neg)
-        sel = k0 <= k1
-        idx, mult = idx[sel], mult[sel] * np.where(k0[sel] < k1[sel], 2.0, 1.0)
-    return sign, inner, u, w, idx, mult
+        return idx, mult
+    idx = np.array(list(itertools.product(range(n), repeat=K)), dtype=int).reshape(-1, K)
+    return idx, np.ones(len(idx))
+
+
+def one_of_each_pair(idx, mult, n: int, symmetric: bool):
+    """For an integrand even under ω → −ω on a 1-D rule mirrored about 0 (node i ↔ n − 1 − i):
+    one tuple of each pair ±ω, its multiplicity doubled where the pair is two tuples."""
+    K = idx.shape[1]
+    neg = n - 1 - idx                                         # the index tuple of −ω
+    if symmetric and K > 1:
+        neg = np.sort(neg, axis=1)
+    key = lambda a: a @ (n ** np.arange(K)[::-1])
+    k0, k1 = key(idx), key(neg)
+    sel = k0 <= k1
+    return idx[sel], mult[sel] * np.where(k0[sel] < k1[sel], 2.0, 1.0)
 
 
 def slab_rule(K: int, c, L, q_d, q_a, symmetric: bool, flip: bool, per_panel: int = 6):

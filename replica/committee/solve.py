@@ -34,12 +34,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize_scalar
 
 from ..params import ParameterError
 from .derive import OBSERVABLES, default_nodes
 
-__all__ = ["CommitteeSolution", "solve_committee", "accuracy", "ACCURACY_TOL", "solve_branches", "stability", "committee_transitions"]
+__all__ = ["CommitteeSolution", "solve_committee", "accuracy", "ACCURACY_TOL", "solve_branches", "stability", "committee_transitions",
+           "branch_alpha", "specialized_spinodal", "specialized_first_order"]
 
 _PERFECT = 1e-9
 
@@ -448,3 +449,119 @@ class CommitteeSolver:
         found = committee_transitions(at, lo, hi, num=17,
                                       nodes=None if nodes is None else int(nodes))
         return [t for t in found if kinds is None or t["kind"] in kinds]
+
+
+# -- the specialized branch parametrized by q_d: its appearance (a saddle-node in α) ----------
+
+def branch_alpha(theory, q_d: float, guess=(10.0, 0.1), nodes=None, tol: float = 1e-10):
+    """(α, q_a) at which the state (q_d, q_a) is a fixed point of the state evolution — the
+    specialized branch parametrized by q_d instead of α: the roots of M_d(q) − q_d = 0 and
+    M_a(q) − q_a = 0 in (α, q_a) (Newton with a forward-difference Jacobian from ``guess``).
+    Near a fold the branch is a smooth function of q_d while α(q_d) has its minimum there, so
+    the branch's first appearance is min_{q_d} α(q_d) (``specialized_spinodal``).  NaN where
+    Newton does not converge to ``tol``."""
+    nodes = default_nodes(theory.K, nodes)
+    x = np.array(guess, float)
+
+    def f(x):
+        md, ma, _, _ = _map(theory, np.array([x[0]]), np.array([q_d]), np.array([x[1]]), nodes)
+        return np.array([md[0] - q_d, ma[0] - x[1]])
+    for _ in range(30):
+        r = f(x)
+        if not np.all(np.isfinite(r)):
+            return np.nan, np.nan
+        if np.max(np.abs(r)) < tol:
+            return float(x[0]), float(x[1])
+        h = np.array([1e-6 * max(1.0, abs(x[0])), 1e-7])
+        J = np.stack([(f(x + np.array([h[0], 0.0])) - r) / h[0], (f(x + np.array([0.0, h[1]])) - r) / h[1]], 1)
+        try:
+            step = -np.linalg.solve(J, r)
+        except np.linalg.LinAlgError:
+            return np.nan, np.nan
+        t = 1.0
+        while t > 1e-3:                                    # backtracking: the residual must fall
+            cand = x + t * step
+            rc = f(cand) if cand[0] > 0 else np.full(2, np.inf)
+            if np.all(np.isfinite(rc)) and np.max(np.abs(rc)) < np.max(np.abs(r)):
+                break
+            t /= 2
+        else:
+            return np.nan, np.nan
+        x = cand
+    return np.nan, np.nan
+
+
+#: the largest step in q_d between two Newton solves of ``branch_alpha`` (continuation)
+BRANCH_STEP = 0.04
+
+
+def _follow(theory, q_d: float, state: dict, nodes=None):
+    """``branch_alpha`` at q_d by continuation from the last point found (``state``: "guess"
+    (α, q_a) and "at", its q_d, or None for the caller's first guess): steps of at most
+    ``BRANCH_STEP`` in q_d, each started from the previous solution; updates ``state``."""
+    at, guess = state["at"], state["guess"]
+    steps = [q_d] if at is None else list(np.linspace(at, q_d, int(np.ceil(abs(q_d - at) / BRANCH_STEP)) + 1)[1:])
+    a = qa = np.nan
+    for q in steps or [q_d]:
+        a, qa = branch_alpha(theory, float(q), guess, nodes)
+        if not np.isfinite(a):
+            return np.nan, np.nan
+        guess = (a, qa)
+    state["guess"], state["at"] = (a, qa), q_d
+    return a, qa
+
+
+def specialized_spinodal(theory, q_lo: float, q_hi: float, guess=(10.0, 0.1), nodes=None,
+                         xtol: float = 1e-4):
+    """Where the specialized branch appears (first-order specialization's lower spinodal): the
+    minimum over q_d ∈ [q_lo, q_hi] of α(q_d) (``branch_alpha``), by bounded Brent minimization
+    to ``xtol`` in q_d; returns {"kind": "spinodal", "value": α, "q_d": ..., "q_a": ...} or
+    None where α(q_d) is not found or its minimum lies at an end of the interval."""
+    state = {"guess": tuple(guess), "at": None}
+
+    def alpha_of(qd):
+        a, qa = _follow(theory, qd, state, nodes)
+        if np.isfinite(a):
+            state[qd] = (a, qa)
+        return a if np.isfinite(a) else np.inf
+    res = minimize_scalar(alpha_of, bounds=(q_lo, q_hi), method="bounded", options={"xatol": xtol})
+    if not np.isfinite(res.fun) or min(res.x - q_lo, q_hi - res.x) < 2 * xtol:
+        return None
+    a, qa = state.get(res.x, (res.fun, np.nan))
+    return {"kind": "spinodal", "value": float(a), "branch": "specialized", "appears": True,
+            "q_d": float(res.x), "q_a": float(qa), "criterion": "min over q_d of alpha(q_d)"}
+
+
+def specialized_first_order(theory, q_lo: float, q_hi: float, guess=(10.0, 0.1), nodes=None,
+                            xtol: float = 1e-6):
+    """The first-order specialization along the specialized branch parametrized by q_d: the
+    root in q_d ∈ [q_lo, q_hi] (the branch's upper part, above ``specialized_spinodal``) of
+    φ_spec(q_d) − φ_unspec(α(q_d)), α(q_d) and q_a by ``branch_alpha``, the free entropies of
+    the converged points (``solve_committee`` from the fixed point itself, and from the
+    unspecialized start), by brentq to ``xtol`` in q_d.  No crawling state evolution near the
+    fold.  Returns {"kind": "first_order", "value": α, "q_d", "q_a", "accuracy", ...} or None
+    without a sign change."""
+    state = {"guess": tuple(guess), "at": None}
+
+    def point(qd):
+        a, qa = _follow(theory, qd, state, nodes)
+        if not np.isfinite(a):
+            return None
+        sp_ = solve_committee(theory, [a], {"q_d": qd, "q_a": qa}, nodes=nodes)
+        un = solve_committee(theory, [a], "unspecialized", nodes=nodes)
+        if not (sp_.converged[0] and un.converged[0]):
+            return None
+        return a, sp_, un
+
+    def gap(qd):
+        p = point(qd)
+        return np.nan if p is None else float(p[1]["free_entropy"][0] - p[2]["free_entropy"][0])
+    g_lo, g_hi = gap(q_lo), gap(q_hi)
+    if not (np.isfinite(g_lo) and np.isfinite(g_hi) and g_lo * g_hi < 0):
+        return None
+    q = brentq(gap, q_lo, q_hi, xtol=xtol)
+    a, sp_, un = point(q)
+    return {"kind": "first_order", "value": float(a), "q_d": float(sp_["q_d"][0]), "q_a": float(sp_["q_a"][0]),
+            "accuracy": float(max(sp_["accuracy"][0], un["accuracy"][0])),
+            "generalization_error": (float(un["generalization_error"][0]), float(sp_["generalization_error"][0])),
+            "criterion": "free entropies of the unspecialized and specialized branches equal"}

@@ -194,3 +194,23 @@ def label_probs_k3(rule, omega, V):
         label = float(rule(s[None])[0])
         out[label] = out.get(label, 0.0) + p
     return out
+
+
+
+
+def gibbs_error_independent_units(q_d, K, rule=sign_committee, rho=1.0):
+    """The error of a posterior sample, P(f(z) ≠ f(z')) with (z, z') ~ N(0, [[ρI, q_d I], [q_d I, ρI]]):
+    the pairs (z_k, z'_k) are independent across units, each sign pair agreeing with
+    probability p = 1 − arccos(q_d/ρ)/π (Sheppard's formula), so each of the four sign pairs
+    has probability p/2 or (1 − p)/2; summed over the 4^K pairs of sign patterns with
+    f(σ) = f(σ').  Closed form, no quadrature."""
+    import itertools
+    p = 1.0 - np.arccos(q_d / rho) / np.pi
+    pats = [np.array(s, float) for s in itertools.product((1, -1), repeat=K)]
+    agree = 0.0
+    for s in pats:
+        for t in pats:
+            if float(rule(s[None])[0]) == float(rule(t[None])[0]):
+                same = int((s == t).sum())
+                agree += (p / 2) ** same * ((1 - p) / 2) ** (K - same)
+    return 1.0 - agree
