@@ -26,6 +26,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from .. import symbols as S
 from ..symbolic.derive import LabelIntegral
+from ..symbolic.factoring import factor_terms
 from ..symbolic.gauss import GaussE, lebesgue_integral, reclose
 from ..symbolic.lines import LabelLine, LineIntegral, breakpoints, kink_arguments, reclose_lines, tilt_lines, without_hints
 from ..symbolic.moreau import Envelope, Prox
@@ -343,7 +344,7 @@ def _replace_once(e, query, value):
 @functools.lru_cache(maxsize=4096)
 def _merge_exps(m):
     """A product's exponentials merged (denominators of exponential sums in log space first)."""
-    return sp.powsimp(_log_denominators(sp.factor_terms(m)), combine="exp")
+    return sp.powsimp(_log_denominators(factor_terms(m)), combine="exp")
 
 
 @functools.lru_cache(maxsize=4096)

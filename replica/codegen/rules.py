@@ -17,6 +17,8 @@ distance a from a feature of scale ≤ a, the 8-point rule converges like ρ^-16
 """
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from ..symbolic.gauss import GaussE
@@ -27,6 +29,12 @@ __all__ = ["features", "FEATURE_RULE_SOURCE", "MAX_FEATURES"]
 
 #: at most this many features (distinct centres) per expectation node
 MAX_FEATURES = 4
+
+
+@functools.lru_cache(maxsize=4096)
+def _simplified(c):
+    """``sp.simplify(c)``, memoized: the nodes of one model share their features' centres."""
+    return sp.simplify(c)
 
 
 def _linear(u, x):
@@ -56,11 +64,15 @@ def features(f, x) -> list:
     parameters and order parameters; see the module docstring), at most ``MAX_FEATURES``,
     those of nested expectation nodes left to those nodes."""
     found = []
-    from_args = [a.args[0] for a in f.atoms(sp.erfc, sp.erf)]
-    from_args += [a.args[0] for a in f.atoms(sp.Function) if type(a).__name__ == "logerfc"]
+    funcs = f.atoms(sp.Function)     # one walk of the (large) integrand, filtered below
+
+    def of(kind):
+        return {a for a in funcs if isinstance(a, kind)}
+    from_args = [a.args[0] for a in of((sp.erfc, sp.erf))]
+    from_args += [a.args[0] for a in funcs if type(a).__name__ == "logerfc"]
     # log ½(erf u + erf v), the log-mass of a Gaussian interval: a feature at each end
-    from_args += [u for a in f.atoms(sp.Function) if type(a).__name__ == "logerfsum" for u in a.args]
-    for lse in f.atoms(LogSumExp):
+    from_args += [u for a in funcs if type(a).__name__ == "logerfsum" for u in a.args]
+    for lse in of(LogSumExp):
         if len(lse.args) == 2:
             from_args.append(lse.args[0] - lse.args[1])
     for u in from_args:
@@ -68,14 +80,14 @@ def features(f, x) -> list:
         if ab is not None and ab[0] != 0:
             a, b = ab
             found.append((-b / a, 1 / sp.Abs(a)))
-    for e in f.atoms(sp.exp):
+    for e in of(sp.exp):
         cc = _gaussian_part(e.args[0], x)
         if cc is not None:
             c2, c1 = cc
             found.append((-c1 / (2 * c2), 1 / sp.sqrt(2 * sp.Abs(c2))))
     by_centre = {}
     for c, w in found:
-        c = sp.simplify(c)           # (widths as they are: Abs of a simplified square root can go complex)
+        c = _simplified(c)           # (widths as they are: Abs of a simplified square root can go complex)
         if c.has(x) or w.has(x):
             continue
         ws = by_centre.setdefault(c, [])

@@ -19,6 +19,8 @@ Closed forms are tried first for every integrand, built-in or user-defined
 """
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 __all__ = [
@@ -167,7 +169,11 @@ class _NoClosedForm(Exception):
     pass
 
 
+@functools.lru_cache(maxsize=4096)
 def _decide_positive(e):
+    """Whether ``e`` > 0 (True), ≤ 0 (False), else ``_NoClosedForm``; memoized: the terms of one
+    piece share their exponent's quadratic coefficient and their interval's ends, and each
+    decision costs a ``simplify``."""
     e = sp.simplify(e) if not e.is_number else e
     if e.is_positive:
         return True
@@ -178,6 +184,12 @@ def _decide_positive(e):
 
 def _interval(conds, x):
     """Conditions h_i(x) > 0 with h_i linear in x -> (lo, hi) or None if empty."""
+    return _interval_of(tuple(conds), x)
+
+
+@functools.lru_cache(maxsize=4096)
+def _interval_of(conds, x):
+    """``_interval`` memoized: every term of a piece has the piece's conditions."""
     lo, hi = -sp.oo, sp.oo
     for h in conds:
         p = sp.Poly(sp.expand(h), x) if _depends(h, x) else None
@@ -238,12 +250,24 @@ def _split_term(term, x):
     return const, sp.expand(poly), expo, tail
 
 
+@functools.lru_cache(maxsize=4096)
+def _factor(f):
+    """``sp.factor``, memoized: the terms of one expanded integrand repeat the same denominator."""
+    return sp.factor(f)
+
+
+def _factor_factors(term):
+    """``term`` with each of its factors factored (:func:`_factor`): the factorization of a
+    product, factor by factor, so that a denominator shared by many terms is factored once."""
+    return sp.Mul(*[_factor(f) for f in sp.Mul.make_args(term)])
+
+
 def _integrate_piece(term, conds, x, lebesgue):
     try:
         const, poly, expo, tail = _split_term(term, x)
     except _NoClosedForm:
         # sums inside powers (a common factor hidden in a denominator): factor, merge exponentials
-        const, poly, expo, tail = _split_term(sp.powsimp(sp.factor(term), combine="exp"), x)
+        const, poly, expo, tail = _split_term(sp.powsimp(_factor_factors(term), combine="exp"), x)
     pe = sp.Poly(expo, x)
     c2 = pe.coeff_monomial(x**2)
     c1 = pe.coeff_monomial(x)
