@@ -57,15 +57,15 @@ def triple_descent(path="triple-descent.png"):
     P, A = np.meshgrid(psi, alpha)
     sol = solve(c, {"alpha": A.ravel(), "psi": P.ravel(), "lam": 1e-4, "delta": 0.3})
     err = np.where(sol.converged, sol["generalization_error"], np.nan).reshape(P.shape)
-    with styled(figsize=(5.2, 4.2)) as (fig, (ax,)):
+    with styled(figsize=(5.2, 4.6)) as (fig, (ax,)):
         im = ax.pcolormesh(P, A, np.log10(err), shading="auto", cmap="viridis")
         fig.colorbar(im, ax=ax, label="log₁₀ test error")
-        ax.plot(psi, psi, "w--", lw=0.8, label="ψ = α (nonlinear peak)")
-        ax.axhline(1.0, color="w", ls=":", lw=0.8, label="α = 1 (linear peak)")
+        ax.plot(psi, psi, "--", color="C3", lw=0.8, label="ψ = α (nonlinear peak)")
+        ax.axhline(1.0, color="C1", ls=":", lw=1.2, label="α = 1 (linear peak)")
         ax.set_xscale("log"), ax.set_yscale("log")
         ax.set_xlabel("ψ = N/D"), ax.set_ylabel("α = P/D")
         ax.set_title("features σ(x) = x + x²/10, λ = 1e-4, Δ = 0.3")
-        ax.legend(loc="lower left", frameon=False)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False)
     fig.savefig(path, dpi=130)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .dataset import PHASES, lines as _lines
 
-__all__ = ["plot", "SYMBOLS", "LINE_STYLES", "PHASE_COLORS"]
+__all__ = ["plot", "regions", "bands", "SYMBOLS", "LINE_STYLES", "PHASE_COLORS"]
 
 #: axis labels of the usual parameters (mathtext); others are typeset as the name in italics
 SYMBOLS = {
@@ -153,6 +153,11 @@ def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=
         fig.colorbar(mesh, ax=ax, label=QUANTITIES.get(name, name.replace("_", " ")))
         if np.any(codes == 0) and not set(present) <= {0}:
             handles.append(Patch(facecolor="white", edgecolor="0.5", label="not converged"))
+    elif y_int and X.size > 1:           # one band per integer y, filled between the marks of its row
+        for code, y, left, right in bands(X, Y, codes, _lines(ds)):
+            ax.fill_between([left, right], y - 0.5, y + 0.5, facecolor=PHASE_COLORS[code],
+                            edgecolor=PHASE_COLORS[code], lw=0.4, zorder=1)
+        handles += [Patch(facecolor=PHASE_COLORS[c], edgecolor="0.6", label=_phase_name(c, ds)) for c in present]
     elif y_int or Y.size < 2 or X.size < 2:
         cmap = ListedColormap([PHASE_COLORS[c] for c in sorted(PHASES)])
         norm = BoundaryNorm(np.arange(len(PHASES) + 1) - 0.5, cmap.N)
@@ -240,6 +245,17 @@ def _edges(X, row, at_y, line_list):
     segs.append(int(row[start]))
     edges.append(X[-1])
     return segs, edges
+
+
+def bands(X, Y, codes, line_list):
+    """The phases of an integer y (one band per value) as (code, y, left, right) pieces: along
+    each row, a boundary at the located transition between two cells of different phase (its
+    mark at that y), else half-way between them."""
+    out = []
+    for j, y in enumerate(Y):
+        segs, edges = _edges(X, codes[j], y, line_list)
+        out += [(code, y, left, right) for code, left, right in zip(segs, edges[:-1], edges[1:])]
+    return out
 
 
 def regions(X, Y, codes, line_list):
