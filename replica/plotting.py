@@ -199,7 +199,7 @@ def trajectories_figure(t, curves: dict, *, points: dict | None = None, title: s
     (a line), ``points`` name -> (t, mean, stderr) simulation points with error bars (labelled
     ``simulation``); the legend below the panels."""
     names = list(curves)
-    with styled(1, len(names), figsize=(3.6 * len(names) + 0.4, 3.2)) as (fig, axes):
+    with styled(1, len(names), figsize=(max(6.4, 3.6 * len(names) + 0.4), 3.4)) as (fig, axes):
         handles = {}
         for ax, name in zip(axes, names):
             (handles["theory (N → ∞)"],) = ax.plot(t, curves[name], color="C0", zorder=2)
@@ -208,8 +208,8 @@ def trajectories_figure(t, curves: dict, *, points: dict | None = None, title: s
                 handles[simulation] = ax.errorbar(tp, mean, yerr=se, fmt="o", color="C1", ms=4, zorder=3)
             ax.set_xlabel(axis_label("t"))
             ax.set_ylabel(axis_label(name))
-        fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncols=len(handles),
-                   frameon=False)
+        fig.legend(list(handles.values()), list(handles), loc="outside lower center",
+                   ncols=len(handles) if len(names) > 1 else 1, frameon=False)
         if title:
             fig.suptitle(title)
     return fig
