@@ -1,8 +1,7 @@
 """What the files replica writes say about themselves: CF attributes and the model's statement.
 
-* :func:`annotate` gives every coordinate and variable of a Dataset a CF ``long_name`` (and
-  ``units = "1"`` for the dimensionless quantities of these theories: overlaps, ratios, free
-  entropies, errors; none for flags, labels and indices), keeping attributes already set.
+* :func:`annotate` gives every coordinate and variable of a Dataset its CF ``long_name`` and
+  ``units`` from the one table of :mod:`replica.variables`, keeping attributes already set.
 * :func:`model_statement` is the model as attributes: each component's repr, the defaults,
   Φ_RS in LaTeX, the package version, the cache key of the generated module, and, for a model
   read from a file, that file's text — enough to rebuild it (:func:`model_from_attrs`).
@@ -21,57 +20,9 @@ import numpy as np
 from . import __version__
 from .codegen.cache import model_key
 from .model import Model, load_model
+from .variables import cf_attrs
 
-__all__ = ["LONG_NAMES", "annotate", "model_statement", "model_from_attrs", "free_entropy_latex"]
-
-#: name -> CF long_name of the parameters, order parameters, observables and bookkeeping
-#: variables that replica writes
-LONG_NAMES = {
-    "alpha": "sample ratio alpha = P/N", "flip": "label-flip probability", "T": "temperature",
-    "kappa": "margin kappa", "lam": "ridge penalty lambda", "delta": "label noise variance Delta",
-    "K": "hidden units K", "beta": "inverse temperature",
-    "q": "overlap of two replicas q = w^a.w^b/N", "m": "teacher-student overlap m = w.w*/N",
-    "Q": "self-overlap Q = |w|^2/N", "chi": "response chi = beta (Q - q)",
-    "q_hat": "conjugate of q", "m_hat": "conjugate of m", "Q_hat": "conjugate of Q", "chi_hat": "conjugate of chi",
-    "q_d": "diagonal part q_d of the committee overlap q_d I + (q_a/K) J",
-    "q_a": "all-ones part q_a of the committee overlap q_d I + (q_a/K) J",
-    "q_hat_d": "conjugate of q_d", "q_hat_a": "conjugate of q_a",
-    "free_entropy": "replica-symmetric free entropy Phi_RS per weight", "entropy": "entropy per weight",
-    "replicon": "replicon eigenvalue (RS stability: below 1)", "generalization_error": "generalization error",
-    "mse": "mean squared error of the weights |w - w*|^2/N", "training_error": "training error",
-    "training_loss": "training loss per sample", "quadratic_error": "quadratic generalization error",
-    "residual": "max_k |M_k(x) - x_k| / max(1, |x_k|) at the returned state",
-    "converged": "converged (small residual, quadrature resolved)",
-    "duplicate": "solution found by an earlier start", "equilibrium": "branch of largest free entropy",
-    "metastable": "converged, distinct and not the equilibrium", "label": "branch label from the solver",
-    "branch": "start of the solver (equilibrium: the branch of largest free entropy)",
-    "phase": "phase of the equilibrium branch",
-    "line_kind": "kind of transition line", "line_branch": "branch a line ends (spinodals)",
-    "line_x": "x of a point on a transition line", "line_y": "y of a point on a transition line",
-    "line_index": "index (along dim line) of the line this point is on",
-    # two-layer trajectories (sims.twolayer)
-    "instance": "instance (independent teacher and student)", "record": "record index along training",
-    "student": "student hidden unit", "student2": "student hidden unit (second index)",
-    "teacher": "teacher hidden unit", "teacher2": "teacher hidden unit (second index)",
-    "steps": "SGD or GD steps taken", "eg": "generalization error (closed form)",
-    "eg_mc": "generalization error (Monte Carlo)", "eg_mc_err": "standard error of eg_mc",
-    "loss": "training loss", "R": "student-teacher overlap R_ik = w_i.v_k/N",
-    "a": "second-layer weights of the student", "n_steps": "steps each instance took",
-    "grad_norm": "RMS gradient at the end", "line": "transition line", "line_point": "point on a transition line",
-}
-#: names that carry no units (flags, labels, indices, counts)
-_UNITLESS = {"converged", "duplicate", "equilibrium", "metastable", "label", "branch", "phase", "line_kind",
-             "line_branch", "line_index", "instance", "record", "student", "student2", "teacher", "teacher2",
-             "steps", "n_steps", "K", "line", "line_point"}
-
-
-def _long_name(name: str) -> str:
-    if name in LONG_NAMES:
-        return LONG_NAMES[name]
-    if name.endswith("_hat"):
-        return f"conjugate of {name[:-4]}"
-    return name.replace("_", " ")
-
+__all__ = ["annotate", "model_statement", "model_from_attrs", "free_entropy_latex"]
 
 def annotate(ds):
     """``ds`` with an index coordinate (0, 1, ...) on every dimension that has none, and every
@@ -83,9 +34,8 @@ def annotate(ds):
     ds.attrs.setdefault("Conventions", "CF-1.8")
     for name in list(ds.coords) + list(ds.data_vars):
         var = ds[name]
-        var.attrs.setdefault("long_name", _long_name(name))
-        if name not in _UNITLESS and np.issubdtype(var.dtype, np.floating):
-            var.attrs.setdefault("units", "1")
+        for k, v in cf_attrs(name, var.dtype).items():
+            var.attrs.setdefault(k, v)
     return ds
 
 

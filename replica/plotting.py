@@ -1,5 +1,7 @@
 """One style for replica's figures: symbols for names, legends outside the data, distinct line
-styles, wording per learning setting; the ``verify`` figure as a grid of labelled panels.
+styles, wording per learning setting; the ``verify`` figure as a grid of labelled panels; the
+trajectories of the dynamics (``replica dynamics --plot``, ``verify --plot`` of a dynamical
+model); :func:`styled` and :func:`legend_outside` for figures made elsewhere (the gallery).
 
 Figures are bare :class:`matplotlib.figure.Figure` objects (pyplot and its backend are left
 alone, so inline notebook figures keep working); Jupyter displays a returned Figure inline, and
@@ -7,12 +9,15 @@ alone, so inline notebook figures keep working); Jupyter displays a returned Fig
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-__all__ = ["STYLE", "symbol", "axis_label", "verify_figure", "break_at_jumps", "setting_words", "twolayer_figure"]
+__all__ = ["STYLE", "symbol", "axis_label", "styled", "legend_outside", "verify_figure", "break_at_jumps",
+           "setting_words", "twolayer_figure", "trajectories_figure"]
 
 #: rcParams of every replica figure (applied per figure, never globally)
 STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
@@ -26,6 +31,7 @@ _SYMBOLS = {
     "q_d": "q_d", "q_a": "q_a", "generalization_error": r"\varepsilon_g", "training_error": r"\varepsilon_t",
     "training_loss": r"\ell_t", "free_entropy": r"\Phi", "entropy": "s", "mse": r"\mathrm{MSE}",
     "quadratic_error": r"\varepsilon_2", "capacity": r"\alpha_c", "sat": r"P_{\rm SAT}",
+    "energy": "e", "t": "t", "delta2": r"\Delta_2", "deltap": r"\Delta_p",
 }
 #: name -> words in front of the symbol on an axis
 _WORDS = {
@@ -33,7 +39,8 @@ _WORDS = {
     "lam": "ridge", "delta": "noise variance", "K": "hidden units", "q": "overlap", "m": "teacher overlap",
     "Q": "norm", "generalization_error": "generalization error", "training_error": "training error",
     "training_loss": "training loss", "free_entropy": "free entropy", "entropy": "entropy", "mse": "weight error",
-    "quadratic_error": "quadratic error", "sat": "fraction SAT",
+    "quadratic_error": "quadratic error", "sat": "fraction SAT", "energy": "energy per weight", "t": "time",
+    "delta2": "matrix noise", "deltap": "tensor noise",
 }
 
 
@@ -48,6 +55,21 @@ def axis_label(name: str) -> str:
     """Words and symbol: ``sample ratio $\\alpha$``."""
     words = _WORDS.get(name)
     return f"{words} {symbol(name)}" if words and name in _SYMBOLS else symbol(name)
+
+
+@contextlib.contextmanager
+def styled(nrows: int = 1, ncols: int = 1, figsize=(5.5, 3.6)):
+    """``(fig, axes)``: a :class:`Figure` in :data:`STYLE` (constrained layout) and its axes as a
+    flat array; draw inside the block, where the style applies to the artists made."""
+    with rc_context(STYLE):
+        fig = Figure(figsize=figsize, layout="constrained")
+        yield fig, np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+
+
+def legend_outside(ax, **kw) -> None:
+    """The axes' legend to the right of its data (nothing when no artist is labelled)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, **kw)
 
 
 def setting_words(learning_kind: str) -> dict:
@@ -82,7 +104,6 @@ def verify_figure(doc: dict, curves: dict | None = None, *, title: str | None = 
     """The ``verify`` document as a grid of panels, one per observable: the theory as a line
     (``curves``: observable -> (x, y), gaps at discontinuities), the simulations as
     points with error bars, disagreements marked and named in the legend (below the panels)."""
-    from matplotlib import rc_context
     from matplotlib.lines import Line2D
     sweep = doc["sweep"]
     names = sorted({r["observable"] for r in doc["points"]})
@@ -140,7 +161,6 @@ def twolayer_figure(run) -> Figure:
     generalization error (closed form, mean over instances with its standard error as a band,
     log scale) and the matched student-teacher overlaps R, against α (online SGD: steps/N) or
     the steps taken (GD)."""
-    from matplotlib import rc_context
     eg = np.asarray(run.eg, float)
     online = np.ndim(run.alpha) > 0
     x = np.asarray(run.alpha, float) if online else np.asarray(run.steps, float)
@@ -165,9 +185,31 @@ def twolayer_figure(run) -> Figure:
         xlabel = r"training time $\alpha$ = steps/$N$" if online else "GD steps"
         for ax in (a1, a2):
             ax.set_xlabel(xlabel)
-            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+            legend_outside(ax)
         what = "online SGD" if online else f"full-batch GD, $\\alpha$ = {float(run.alpha):g}"
         eta = f", $\\eta$ = {p['eta']:g}" if online and "eta" in p else ""
         fig.suptitle(f"Committee student (K = {K}) learning a committee teacher (M = {M}): {what}{eta}, "
                      f"N = {p.get('n', '?')}")
+    return fig
+
+
+def trajectories_figure(t, curves: dict, *, points: dict | None = None, title: str = "",
+                        simulation: str = "simulation") -> Figure:
+    """The dynamics: one labelled panel per observable, ``curves`` name -> theory values on ``t``
+    (a line), ``points`` name -> (t, mean, stderr) simulation points with error bars (labelled
+    ``simulation``); the legend below the panels."""
+    names = list(curves)
+    with styled(1, len(names), figsize=(max(6.4, 3.6 * len(names) + 0.4), 3.4)) as (fig, axes):
+        handles = {}
+        for ax, name in zip(axes, names):
+            (handles["theory (N → ∞)"],) = ax.plot(t, curves[name], color="C0", zorder=2)
+            if points and name in points and len(points[name]) and len(points[name][0]):
+                tp, mean, se = points[name]
+                handles[simulation] = ax.errorbar(tp, mean, yerr=se, fmt="o", color="C1", ms=4, zorder=3)
+            ax.set_xlabel(axis_label("t"))
+            ax.set_ylabel(axis_label(name))
+        fig.legend(list(handles.values()), list(handles), loc="outside lower center",
+                   ncols=len(handles) if len(names) > 1 else 1, frameon=False)
+        if title:
+            fig.suptitle(title)
     return fig

@@ -6,21 +6,24 @@ When a line is shown (:func:`enabled`):
 * never on stdout (``--json`` documents stay clean), always on stderr;
 * ``REPLICA_PROGRESS=1`` shows it, ``REPLICA_PROGRESS=0`` hides it; otherwise it is shown when
   stderr is a terminal (not in pipes, logs or tests);
-* a command's ``--quiet`` (``quiet=True``) hides it.
+* a command's ``--quiet`` hides it (``quiet=True``, or everything inside :func:`silenced`).
 
-Lines are transient (``leave=False``): they vanish when the work ends.  Other modules (the
-code generator's "deriving ... (first run)", the CLI) call :func:`bar` and :func:`working`.
+Lines are transient (``leave=False``): they vanish when the work ends.  Every progress line of the
+package goes through :func:`bar` and :func:`working`: the CLI's solves, the phase diagram's rows,
+and the code generator's cold compile (``replica: deriving MODEL (first run; cached after)``,
+:mod:`replica.codegen.compiled`).
 """
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import sys
 import threading
 
 from tqdm import tqdm
 
-__all__ = ["enabled", "bar", "working", "ENV"]
+__all__ = ["enabled", "silenced", "bar", "track", "working", "ENV"]
 
 #: environment variable: "1" always show progress lines, "0" never
 ENV = "REPLICA_PROGRESS"
@@ -28,10 +31,13 @@ ENV = "REPLICA_PROGRESS"
 #: seconds between refreshes of a :func:`working` line
 _TICK = 0.5
 
+#: set inside :func:`silenced` (a command's ``--quiet``)
+_SILENT = contextvars.ContextVar("replica_progress_silent", default=False)
+
 
 def enabled(quiet: bool = False) -> bool:
     """Whether progress lines are shown (see the module's docstring)."""
-    if quiet:
+    if quiet or _SILENT.get():
         return False
     flag = os.environ.get(ENV, "").strip()
     if flag in ("0", "1"):
@@ -40,6 +46,16 @@ def enabled(quiet: bool = False) -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):       # a closed or replaced stderr
         return False
+
+
+@contextlib.contextmanager
+def silenced(quiet: bool = True):
+    """No progress line inside the block (a command's ``--quiet``); ``quiet=False`` changes nothing."""
+    token = _SILENT.set(_SILENT.get() or bool(quiet))
+    try:
+        yield
+    finally:
+        _SILENT.reset(token)
 
 
 def bar(total: int, desc: str, *, unit: str = "task", show: bool | None = None):
@@ -51,19 +67,36 @@ def bar(total: int, desc: str, *, unit: str = "task", show: bool | None = None):
     return tqdm(total=int(total), desc=desc, unit=unit, leave=False, dynamic_ncols=True, file=sys.stderr)
 
 
+def track(items, desc: str, *, unit: str = "point", show: bool | None = None):
+    """Iterate over ``items`` with a :func:`bar` of ``len(items)`` steps (same ``show`` rule)."""
+    items = list(items)
+    b = bar(len(items), desc, unit=unit, show=show)
+    if b is None:
+        yield from items
+        return
+    try:
+        for x in items:
+            yield x
+            b.update(1)
+    finally:
+        b.close()
+
+
 @contextlib.contextmanager
-def working(desc: str, *, show: bool | None = None):
+def working(desc: str, *, show: bool | None = None, delay: float = 0.0):
     """A line ``desc: 12s`` on stderr, refreshed every half second while the block runs (work
-    whose length is not known: a cold compile, one vectorized solve)."""
+    whose length is not known: a cold compile, one vectorized solve).  With ``delay`` the line
+    appears only once the block has run that many seconds (nothing for quick work)."""
     if not (enabled() if show is None else show):
         yield
         return
-    line = tqdm(total=None, desc=desc, bar_format="{desc}: {elapsed}", leave=False, file=sys.stderr)
+    line = tqdm(total=None, desc=desc, bar_format="{desc}: {elapsed}", leave=False, file=sys.stderr,
+                delay=delay)
     stop = threading.Event()
 
-    def tick():
+    def tick():                 # update(0) redraws once the delay is over (tqdm's own rule)
         while not stop.wait(_TICK):
-            line.refresh()
+            line.update(0)
 
     t = threading.Thread(target=tick, name="replica-progress", daemon=True)
     t.start()

@@ -31,6 +31,7 @@ import math
 import numpy as np
 import torch
 
+from replica import progress as P
 from replica.learning import ERM, BayesOptimal, Gibbs, Volume
 from replica.model import load_model
 from replica.plotting import symbol, verify_figure
@@ -132,10 +133,9 @@ def simulate(model, points: list[dict], n: int, seeds, *, algorithm=None, device
              sweeps=1000, observables=None, progress=False) -> list[dict]:
     """Records {<param>: value, ..., "observable", "mean", "stderr", "n", "seeds", "converged"} for
     every point and observable (means over the converged instances)."""
-    from tqdm.auto import tqdm
     model = load_model(model)
     out = []
-    for pt in tqdm(points, desc="simulate", disable=not progress, leave=False):
+    for pt in P.track(points, "simulate", show=progress):
         r = simulate_point(model, pt, n, seeds, algorithm=algorithm, device=device, seed=seed, sweeps=sweeps)
         full = model_parameters(model, pt)
         for name, v in r["observables"].items():
@@ -218,12 +218,11 @@ def simulate_samples(model, points: list[dict], ns, seeds, *, algorithm=None, de
     "by_n": [{"n", "values" (the converged instances), "seeds"}]}]; missing, the names in
     ``observables`` the simulation does not measure (when none is measured, no further point
     is simulated)."""
-    from tqdm.auto import tqdm
     model = load_model(model)
     ns = [int(n) for n in np.atleast_1d(ns)]
     S = seeds if isinstance(seeds, int) else len(seeds)
     samples, missing = [], []
-    for pt in tqdm(points, desc="simulate", disable=not progress, leave=False):
+    for pt in P.track(points, "simulate", show=progress):
         full = model_parameters(model, pt)
         per_obs = {}
         for j, n in enumerate(ns):

@@ -39,3 +39,18 @@ def test_markdown_is_the_same_in_fresh_processes_with_different_hash_seeds():
         assert r.returncode == 0, r.stderr
         outs.append(r.stdout)
     assert outs[0] == outs[1]
+
+
+_LATEX = ("\\", "$", "frac", "mathrm", "mathbb", "{hat}", "^{", "left(", "_{\\rm")
+
+
+@pytest.mark.parametrize("name", [n for n in BUILTINS if "committee" in n and "sgd" not in n])
+def test_committee_text_has_no_latex(name):
+    """The committee derivation's steps are Phrases (Markdown and a plain spelling written beside
+    it): the text format holds no LaTeX, the Markdown keeps its math."""
+    th = replica.derive(name)
+    text = th.text()
+    for line in text.splitlines():
+        assert not any(bad in line for bad in _LATEX), line
+    assert "Tr(Q_hat^aa Q^aa)/2" in text and "Z*_out = Z_out" in text        # the hand spelling, stars kept
+    assert "\\mathrm{Tr}" in theory_markdown(th)

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 import replica
+from replica.metadata import annotate
+from replica.variables import cf_attrs
 
 
 def test_top_level_calls_exist_with_examples():
@@ -49,6 +51,9 @@ def test_solution_to_xarray_and_pandas():
     for name in list(ds.data_vars) + list(ds.coords):
         assert "long_name" in ds[name].attrs, name
     assert ds["q"].attrs["units"] == "1"
+    # the one table of descriptions (replica.variables) also annotates the NetCDF files
+    assert ds["q"].attrs == annotate(ds[["q"]].assign_attrs())["q"].attrs == cf_attrs("q")
+    assert "units" not in ds["converged"].attrs and "units" not in ds["iterations"].attrs
     df = sol.to_pandas()
     assert len(df) == 6 and list(df["alpha"]) == [0.5, 0.5, 1.0, 1.0, 1.5, 1.5]
     np.testing.assert_array_equal(df["q"].to_numpy(), sol["q"].reshape(-1))

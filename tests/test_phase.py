@@ -25,6 +25,7 @@ from replica.model import load_model
 from replica.phase import lines, load, phase_diagram, plot, save, to_json
 from replica.phase.tracing import assemble, refine_rows
 from replica.codegen.compiled import load_compiled
+from replica.variables import cf_attrs
 from oracles import classification as oc
 from oracles import regression as orr
 
@@ -245,6 +246,7 @@ def test_netcdf_round_trip(tmp_path):
         assert back[name].attrs.get("long_name"), name
     for name in ("alpha", "flip", "q", "free_entropy", "generalization_error", "residual", "line_x"):
         assert back[name].attrs["units"] == "1", name
+        assert back[name].attrs["long_name"] == cf_attrs(name)["long_name"], name     # the one table
     assert "units" not in back["converged"].attrs and "units" not in back["phase"].attrs
     doc = (Path(__file__).parents[1] / "derivations" / "ising-bayes.md").read_text()   # kept current by test_derivations
     assert "\n\\Phi_{\\rm RS} = " + back.attrs["free_entropy_latex"] + "\n" in doc

@@ -2,8 +2,8 @@
 lines, gaps at jumps, verify panels with symbols and disagreements in the legend."""
 import numpy as np
 
-from replica.phase.plot import regions
-from replica.plotting import break_at_jumps, verify_figure
+from replica.phase.plot import bands, regions
+from replica.plotting import STYLE, break_at_jumps, trajectories_figure, verify_figure
 
 
 def test_regions_follow_the_located_line_not_the_cells():
@@ -49,3 +49,28 @@ def test_verify_panels_name_symbols_and_disagreements():
     assert {ax.get_ylabel() for ax in axes} == {"overlap $q$", r"generalization error $\varepsilon_g$"}
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "Bayes-optimal theory (RS)" in labels and any(lab.endswith(": disagree") for lab in labels)
+
+
+def test_trajectories_panels_in_the_one_style():
+    """The dynamics' figure (replica dynamics / verify --plot) comes from replica.plotting: one
+    labelled panel per observable, the legend outside the panels, STYLE applied, pyplot untouched."""
+    import matplotlib
+    backend = matplotlib.get_backend()
+    t = np.linspace(0, 2, 21)
+    fig = trajectories_figure(t, {"m": t / 2, "energy": -t}, points={"m": (np.array([1.0]), np.array([0.5]),
+                                                                            np.array([0.02]))},
+                              simulation="gradient flow, N = 200, 4 seeds", title="demo")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["teacher overlap $m$", "energy per weight $e$"]
+    assert {ax.get_xlabel() for ax in fig.axes} == {"time $t$"}
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["theory (N → ∞)", "gradient flow, N = 200, 4 seeds"]
+    assert not fig.axes[0].spines["top"].get_visible() and fig.axes[0].lines[0].get_linewidth() == STYLE["lines.linewidth"]
+    assert matplotlib.get_backend() == backend
+
+
+def test_integer_bands_end_at_the_marks_of_their_row():
+    X, Y = np.array([1.0, 1.1, 1.2, 1.3]), np.array([1.0, 2.0])
+    codes = np.array([[1, 1, 3, 4], [8, 8, 8, 3]])
+    marks = [{"kind": "first_order", "branch": None, "x": [1.13, 1.26], "y": [1.0, 2.0]},
+             {"kind": "spinodal", "branch": "uninformed", "x": [1.21], "y": [1.0]}]
+    assert bands(X, Y, codes, marks) == [(1, 1.0, 1.0, 1.13), (3, 1.0, 1.13, 1.21), (4, 1.0, 1.21, 1.3),
+                                         (8, 2.0, 1.0, 1.26), (3, 2.0, 1.26, 1.3)]

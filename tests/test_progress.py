@@ -16,6 +16,11 @@ from replica import progress as P
 def test_when_lines_are_shown(monkeypatch, env, quiet, shown):
     monkeypatch.setenv(P.ENV, env)
     assert P.enabled(quiet) is shown
+    with P.silenced():                                     # a command's --quiet: nothing, whatever the rest
+        assert P.enabled(quiet) is False
+        with P.silenced(False):                            # an inner block cannot switch it back on
+            assert P.enabled() is False
+    assert P.enabled(quiet) is shown
 
 
 def test_working_line_counts_seconds_on_stderr(monkeypatch, capsys):
@@ -30,8 +35,11 @@ def test_working_line_counts_seconds_on_stderr(monkeypatch, capsys):
     b.refresh()
     b.close()
     assert "rows: 100%" in capsys.readouterr().err
+    assert list(P.track("abc", "points")) == ["a", "b", "c"]
+    assert "points:   0%|          | 0/3" in capsys.readouterr().err   # a bar of 3, known up front
     monkeypatch.setenv(P.ENV, "0")
     assert P.bar(3, "rows") is None
+    assert list(P.track("abc", "points")) == ["a", "b", "c"]
     with P.working("hidden"):
         pass
     assert capsys.readouterr() == ("", "")

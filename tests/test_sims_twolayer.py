@@ -27,6 +27,7 @@ from scipy.special import erf
 
 import replica
 from replica.params import ParameterError
+from replica.variables import cf_attrs
 from sims.twolayer import (generalization_error_closed, generalization_error_mc, make_teacher, matched_overlaps,
                            pair_kernel, run_gd, run_online_sgd)
 
@@ -297,6 +298,7 @@ def test_cli_twolayer_json_and_bad_input(tmp_path):
         assert set(ds.dims) <= set(ds.coords)
         assert all(ds[v].attrs.get("long_name") for v in list(ds.coords) + list(ds.data_vars))
         assert ds["eg"].attrs["units"] == "1" and ds.attrs["replica_version"] == replica.__version__
+        assert ds["R"].attrs == cf_attrs("R") and "units" not in ds["instance"].attrs   # the one table
         assert ds["eg"].values.mean(axis=0)[0] == pytest.approx(doc["records"][0]["eg"])
     assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert doc["algorithm"] == "online-sgd" and len(doc["records"]) == 3

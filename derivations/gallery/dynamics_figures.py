@@ -10,35 +10,43 @@ import math
 import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from replica.dynamics import (gradient_flow_threshold, gradient_flow_threshold_closed_form,  # noqa: E402
+from replica.dynamics import (gradient_flow_threshold, gradient_flow_threshold_closed_form,
                               gradient_flow_threshold_from_rates, growth_rate, integrate_dmft, integrate_sgd,
                               static_thresholds)
-from sims.spiked import run_spiked  # noqa: E402
-from sims.twolayer import make_teacher, run_online_sgd  # noqa: E402
+from replica.plotting import legend_outside, styled
+from sims.spiked import run_spiked
+from sims.twolayer import make_teacher, run_online_sgd
 
 torch.set_num_threads(1)
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent)
 
 
-def _finish(fig, ax, xlabel, ylabel, title, name, fontsize=9):
+def _save(fig, name):
+    fig.savefig(OUT / name, dpi=130)
+
+
+def _label(ax, xlabel, ylabel, title=None, legend=True):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=fontsize)
-    ax.legend(fontsize=7, frameon=False)
-    fig.tight_layout()
-    fig.savefig(OUT / name, dpi=130)
-    plt.close(fig)
+    if title:
+        ax.set_title(title)
+    if legend:
+        legend_outside(ax)
 
 
 def saad_solla():
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    with styled(figsize=(7.6, 3.6)) as (fig, (ax,)):
+        _saad_solla(ax)
+        ax.set_yscale("log")
+        _label(ax, r"training time $t$ = steps/$N$", r"generalization error $\varepsilon_g$",
+               r"Online SGD of soft committees ($\eta$ = 0.5); dotted: the small-$\eta$ plateau")
+    _save(fig, "saad-solla.png")
+
+
+def _saad_solla(ax):
     for K, t_max, color in ((2, 60.0, "C0"), (3, 120.0, "C1")):
         N, S, eta = 200, 4, 0.5
         run = run_online_sgd(make_teacher(N, K, S, seed=3), K, eta, t_max, records=31, init_scale=0.1, n_test=2)
@@ -46,28 +54,27 @@ def saad_solla():
                         .generalization_error for s in range(S)])
         se = run.eg.std(0, ddof=1) / math.sqrt(S)
         ax.plot(run.alpha, ode.mean(0), color=color, label=f"ODE, K = M = {K}")
-        ax.errorbar(run.alpha, run.eg.mean(0), yerr=se, fmt="o", ms=3, color=color, capsize=2,
+        ax.errorbar(run.alpha, run.eg.mean(0), yerr=se, fmt="o", ms=3, color=color,
                     label=f"SGD, N = {N}, {S} seeds")
         q, r = 1 / (2 * K - 1), 1 / math.sqrt(K * (2 * K - 1))
         asin = lambda c, a, b: math.asin(c / math.sqrt((1 + a) * (1 + b)))  # noqa: E731
         plateau = (K * K * asin(q, q, q) + K * asin(1, 1, 1) - 2 * K * K * asin(r, q, 1)) / math.pi
         ax.axhline(plateau, color=color, ls=":", lw=1)
         print(f"K = {K}: plateau eps_g = {plateau:.6f}")
-    ax.set_yscale("log")
-    ax.set_xlabel("t = steps / N")
-    ax.set_ylabel(r"$\epsilon_g$")
-    ax.set_title("Online SGD of soft committees (eta = 0.5); dotted: the small-eta plateau", fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
-    fig.tight_layout()
-    fig.savefig(OUT / "saad-solla.png", dpi=130)
-    plt.close(fig)
 
 
 def phase():
     dps = np.linspace(0.2, 4.0, 60)
     gf = [1 / gradient_flow_threshold_closed_form(d) for d in dps]
     it = [1 / static_thresholds(d)["information_theoretic"] for d in dps]
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    with styled(figsize=(7.6, 3.6)) as (fig, (ax,)):
+        _phase(ax, dps, gf, it)
+        _label(ax, r"tensor noise $\Delta_p$", r"inverse matrix noise $1/\Delta_2$",
+               "Spiked matrix-tensor, p = 3: recovery above each line")
+    _save(fig, "spiked-phase.png")
+
+
+def _phase(ax, dps, gf, it):
     ax.plot(dps, gf, label=r"gradient flow $1/\Delta_2^{GF}$ (closed form)")
     ax.plot(dps, [1.0] * len(dps), label="Bayes AMP ($\\Delta_2 = 1$)")
     ax.plot(dps, it, "--", label="information-theoretic")
@@ -82,19 +89,20 @@ def phase():
               f"({100 * (r['delta2'] - c) / c:+.2f} %), closed form {c:.4f}")
         ax.plot([dp], [1 / r["delta2"]], "s", color="C3", ms=5, mfc="none",
                 label="DMFT, growth rate of m extrapolated (horizon 40)" if dp == 0.5 else None)
-    ax.set_xlabel(r"$\Delta_p$")
-    ax.set_ylabel(r"$1/\Delta_2$")
-    ax.set_title("Spiked matrix-tensor, p = 3: recovery above each line", fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
-    fig.tight_layout()
-    fig.savefig(OUT / "spiked-phase.png", dpi=130)
-    plt.close(fig)
 
 
 def growth():
     """λ(t) = d log m/dt at m(0) → 0⁺ (Richardson in h), Δ_p = 1, with the fits λ∞ + a t^(−γ)."""
+    with styled(figsize=(8.2, 3.6)) as (fig, (ax,)):
+        _growth(ax)
+        ax.set_yscale("log")
+        _label(ax, r"time $t$", r"$\lambda(t) = d \log m / dt$",
+               r"Growth rate of m at m(0) $\to 0^+$, $\Delta_p$ = 1; dotted: fits on [20, 80], dashed: $\lambda_\infty$")
+    _save(fig, "spiked-growth.png")
+
+
+def _growth(ax):
     c = gradient_flow_threshold_closed_form(1.0)
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for f, color in ((0.8, "C0"), (0.9, "C1"), (1.0, "C2"), (1.1, "C3")):
         g = growth_rate(3, f * c, 1.0, t_max=80.0, h=0.1)
         t, lam = g["t"][10:], g["lambda"][10:]
@@ -104,14 +112,20 @@ def growth():
         ax.plot(tt, g["fit"](tt), ":", color="k", lw=1)
         ax.axhline(max(g["rate"], 1e-4), color=color, ls="--", lw=0.8)
         print(f"growth: delta2 = {f:.1f} x closed form: lambda_inf = {g['rate']:.5f}, gamma = {g['gamma']:.3f}")
-    ax.set_yscale("log")
-    _finish(fig, ax, "t", r"$\lambda(t) = d \log m / dt$",
-            r"Growth rate of m at m(0) $\to 0^+$, $\Delta_p$ = 1; dotted: fits on [20, 80], dashed: $\lambda_\infty$",
-            "spiked-growth.png", fontsize=8)
 
 
 def m_curves():
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    with styled(1, 2, figsize=(9.4, 3.6)) as (fig, axes):
+        _m_curves(axes)
+        _label(axes[0], r"time $t$", r"teacher overlap $m(t)$", legend=False)
+        _label(axes[1], r"time $t$", "energy per weight $e(t)$", legend=False)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", frameon=False)
+        fig.suptitle(r"Gradient flow, $\Delta_p$ = 1 ($\Delta_2^{GF}$ = 0.5): DMFT lines, N = 200 simulations "
+                     "(points: 8 antithetic pairs)")
+    _save(fig, "spiked-m.png")
+
+
+def _m_curves(axes):
     for d2, color in ((0.3, "C0"), (0.45, "C1"), (0.55, "C2"), (0.9, "C3")):
         s = integrate_dmft(3, d2, 1.0, 0.0, m0=0.2, t_max=8.0, h=0.025)
         axes[0].plot(s.t, s.m, color=color, label=f"$\\Delta_2$ = {d2}")
@@ -126,24 +140,21 @@ def m_curves():
                 ax.errorbar(a.t, mean, yerr=se, fmt="o", ms=3, color=color, capsize=2)
                 print(f"m_curves: delta2 = {d2}, {name}: " + ", ".join(f"t={t:g}: {x:.3f} ± {e:.3f}"
                                                                       for t, x, e in zip(a.t, mean, se)))
-    axes[0].set_ylabel("m(t)")
-    axes[1].set_ylabel("energy / N")
-    for ax in axes:
-        ax.set_xlabel("t")
-    axes[0].legend(fontsize=7, frameon=False)
-    fig.suptitle(r"Gradient flow, $\Delta_p$ = 1 ($\Delta_2^{GF}$ = 0.5): DMFT lines, N = 200 simulations "
-                 "(points: 8 antithetic pairs)",
-                 fontsize=9)
-    fig.tight_layout()
-    fig.savefig(OUT / "spiked-m.png", dpi=130)
-    plt.close(fig)
 
 
 def aging():
     s = integrate_dmft(3, 1.5, 1.0, 0.0, m0=0.0, t_max=40.0, h=0.05)
     r = run_spiked(150, 4, delta2=1.5, deltap=1.0, T=0.0, m0=0.0, t_max=20.0, dt=0.1,
                    records=np.arange(0, 20.01, 1.0), seed=7)
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    with styled(figsize=(7.0, 3.6)) as (fig, (ax,)):
+        _aging(ax, s, r)
+        ax.set_xscale("log")
+        _label(ax, r"time difference $\tau$", r"correlation $C(t_w + \tau, t_w)$",
+               r"Aging of gradient flow, $\Delta_2$ = 1.5, $\Delta_p$ = 1 (DMFT lines, N = 150 points)")
+    _save(fig, "spiked-aging.png")
+
+
+def _aging(ax, s, r):
     for j, t_w in enumerate((1.0, 2.0, 4.0, 8.0, 16.0)):
         tau, c = s.aging(t_w)
         ax.plot(tau[1:], c[1:], color=f"C{j}", label=f"$t_w$ = {t_w:g}")
@@ -151,10 +162,7 @@ def aging():
         tau_s = r.t[k:] - t_w
         cs = r.C[:, k:, k]
         ax.errorbar(tau_s[1:], cs[:, 1:].mean(0), yerr=cs[:, 1:].std(0, ddof=1) / 2, fmt="o", ms=3,
-                    color=f"C{j}", capsize=2)
-    ax.set_xscale("log")
-    _finish(fig, ax, r"$\tau$", r"$C(t_w + \tau, t_w)$",
-            r"Aging of gradient flow, $\Delta_2$ = 1.5, $\Delta_p$ = 1 (DMFT lines, N = 150 points)", "spiked-aging.png")
+                    color=f"C{j}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import math
 import click
 import numpy as np
 
+from ..plotting import symbol, trajectories_figure
 from ._base import CLIInputError, _emit_json, _quiet, main, parse_assignments
 
 __all__ = ["is_dynamical", "simulate_dynamical", "transition_dynamical", "dynamical_listing", "derive_dynamical",
@@ -109,10 +110,10 @@ def dynamics(model, sets, t_max, h, m0, init_scale, n_init, seed, plot, as_json)
     doc = {"model": m.name, "parameters": v, "t": [float(x) for x in t],
            "observables": {k: _none(x) for k, x in obs.items()}, **info}
     if plot:
-        from ..dynamics.plot import plot_trajectories
         keep = ["generalization_error"] if m.name == "soft-committee-sgd" else ["m", "energy"]
-        plot_trajectories(plot, t, {k: obs[k] for k in keep},
-                          title=f"{m.name}  " + ", ".join(f"{k}={x:g}" for k, x in v.items()))
+        fixed = ", ".join(f"{symbol(k)} = {x:g}" for k, x in v.items())
+        trajectories_figure(t, {k: obs[k] for k in keep},
+                            title=f"{m.name}: {fixed}").savefig(plot, dpi=130)
     if as_json:
         _emit_json(doc)
         return
@@ -204,14 +205,14 @@ def verify_dynamical(model, sets, ns, seeds, seed, algorithm, device, t_max, jso
         doc = verify_dynamics(model, values, ns, seeds, t_max, algorithm=algorithm, seed=seed, device=device,
                               level=level, allowance=allowance)
     if plot:
-        from ..dynamics.plot import plot_trajectories
         curve = doc["theory_curve"]
         names = [k for k in curve if k != "t"]
         pts = {k: tuple(np.array([(r["t"], r["mean"], r["stderr"] or 0.0) for r in doc["points"]
                                   if r["observable"] == k and r["mean"] is not None]).T) for k in names}
-        est = "N -> inf" if len(ns) > 1 else f"N = {ns[0]}"
-        plot_trajectories(plot, curve["t"], {k: curve[k] for k in names}, points=pts,
-                          title=f"{model} ({doc['algorithm']})\nsimulation {est}, {seeds} seeds: {doc['verdict']}")
+        est = f"N → ∞ from N = {', '.join(map(str, ns))}" if len(ns) > 1 else f"N = {ns[0]}"
+        trajectories_figure(curve["t"], {k: curve[k] for k in names}, points=pts,
+                            simulation=f"{doc['algorithm']}, {est}, {seeds} seeds",
+                            title=f"{model}: simulations {doc['verdict']} with the theory").savefig(plot, dpi=130)
     if json_mode:
         _emit_json(doc)
     else:

@@ -7,10 +7,11 @@ from collections import Counter
 import click
 import numpy as np
 
+from .. import progress as P
+from ..codegen.compiled import on_device
 from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory,
                     check_output_path, main, model_values, parse_assignments, parse_grid_axis, solver_memory)
 from .device import DEVICE, check_device
-from .notice import compiled_with_notice
 from .quadrature import check_quadrature, nodes_option, rule_nodes, rule_option
 
 
@@ -86,7 +87,7 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
     # every start (up to three branches), and the refined rows: a factor 4 over one solve
     check_memory(solver_memory(4 * points, nodes), f"a {xs[1].size} x {ys[1].size} phase diagram")
     kind_list = None if kinds is None else [k.strip() for k in kinds.split(",") if k.strip()]
-    with _quiet(as_json):
+    with _quiet(as_json), P.silenced(quiet):
         m = load_model(model)
         check_device(device, m)
         fixed = model_values(m, parse_assignments(sets), free=(xs[0], ys[0]))
@@ -98,10 +99,10 @@ def phase_diagram(model, x_text, y_text, sets, xscale, yscale, kinds, refine, no
         # compiled first, so that a cold compile says so on stderr (committees: nothing generated,
         # their numerics depend on K along the grid)
         target = (m if device == "cpu" and m.committee
-                  else compiled_with_notice(m, device, notice=not (quiet or as_json)))
+                  else on_device(m, device))
         try:
             ds = run(m if device == "cpu" else target, xs, ys, fixed, kinds=kind_list, nodes=nodes, rule=rule, refine=refine,
-                     workers=workers, scheduler=scheduler, progress=False if quiet else None)
+                     workers=workers, scheduler=scheduler, progress=None)
         except ValueError as e:
             if "transition kind" in str(e):
                 raise CLIInputError(str(e)) from None

@@ -8,8 +8,8 @@ with ``--algorithm``; committee machines run the committee AMP of :mod:`sims.com
 200 and 800), extrapolates to N = ∞, adds the replica theory at every point and judges
 agreement at a stated confidence level (rule in :mod:`sims.verdict`); it prints the verdict's
 power and exits 0 (agree), 1 (disagree) or 3 (inconclusive).  ``--plot F.png`` draws theory
-line and points with error bars.  A tqdm progress bar runs on stderr unless ``--json`` or
-``--quiet``.  Sizes are checked before any work: estimated memory (``REPLICA_MAX_MEMORY_GB``),
+line and points with error bars.  A progress bar runs on stderr by :mod:`replica.progress`'s
+rule (a terminal or ``REPLICA_PROGRESS=1``; never with ``--quiet``).  Sizes are checked before any work: estimated memory (``REPLICA_MAX_MEMORY_GB``),
 the 2^N enumeration of discrete storage problems (``REPLICA_MAX_ENUMERATION``), the committee's
 K (``REPLICA_MAX_K``).
 """
@@ -21,6 +21,7 @@ import sys
 import click
 import numpy as np
 
+from .. import progress as P
 from ._base import (CLIInputError, INPUT_ERRORS, _emit_json, _quiet, check_erm_minimizer, check_hidden_units, check_memory,
                     check_output_path, main, model_values, parse_assignments, parse_sweep)
 from ..params import LIMITS
@@ -122,12 +123,12 @@ def simulate(model, sets, seeds, seed, algorithm, device, sweeps, json_mode, qui
         if len(ns) != 1:
             raise CLIInputError(f"{model}: give one --n for a dynamical model")
         return simulate_dynamical(model, sets, ns[0], seeds, seed, algorithm, device, t_max, json_mode)
-    with _quiet(json_mode):
+    with _quiet(json_mode), P.silenced(quiet):
         m, values, sweep, _ = _setup(model, sets, sweep_text, device, ns, seeds, algorithm)
         points = [{**values, sweep[0]: float(v)} for v in sweep[1]] if sweep else [values]
         recs = [r for size in ns for r in _run(lambda: run(m, points, size, seeds, algorithm=algorithm, device=device,
                                                             seed=seed, sweeps=sweeps,
-                                                            progress=not (json_mode or quiet)))]
+                                                            progress=None))]
     doc = {"model": m.name, "points": recs}
     if json_mode:
         _emit_json(doc)
@@ -174,11 +175,11 @@ def verify(model, sets, seeds, seed, algorithm, device, sweeps, json_mode, quiet
         raise CLIInputError("--t-max applies to the dynamical models only")
     ns = _sizes(n, DEFAULT_SIZES)
     seeds = seeds or DEFAULT_SEEDS
-    with _quiet(json_mode):
+    with _quiet(json_mode), P.silenced(quiet):
         m, values, sweep, _ = _setup(model, sets, sweep_text, device, ns, seeds, algorithm)
         doc = _run(lambda: run(m, sweep, values, ns, seeds, algorithm=algorithm, device=device, seed=seed,
                                sweeps=sweeps, observables=list(observables) or None, allowance=allowance,
-                               level=level, progress=not (json_mode or quiet), plot=plot))
+                               level=level, progress=None, plot=plot))
     if json_mode:
         _emit_json(doc)
     else:

@@ -14,8 +14,8 @@ import numpy as np
 from .. import progress as P
 from ._base import (CLIInputError, _emit_json, _quiet, check_erm_minimizer, check_grid, check_hidden_units, check_memory, main,
                     model_values, parse_assignments, parse_range, parse_sweep, solver_memory)
+from ..codegen.compiled import on_device
 from .device import DEVICE, check_device
-from .notice import compiled_with_notice
 from .quadrature import check_quadrature, nodes_option, quadrature_doc, rule_option
 
 
@@ -31,9 +31,9 @@ def _load_model(spec, device: str = "cpu"):
     return model
 
 
-def _compiled(model, device: str = "cpu", as_json: bool = False):
-    """The compiled model; a cold, slow compile says so on stderr (not with --json)."""
-    return compiled_with_notice(model, device, notice=not as_json)
+def _compiled(model, device: str = "cpu"):
+    """The compiled model; a cold, slow compile says so on stderr (:mod:`replica.progress`)."""
+    return on_device(model, device)
 
 
 def _grid(sweeps: list, sets: dict) -> tuple:
@@ -99,7 +99,7 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
         check_hidden_units(m, params, theory=True)
         check_erm_minimizer(m, params)
         with P.working(f"{m.name}: theory"):
-            c = _compiled(m, device, as_json)
+            c = _compiled(m, device)
         with P.working(f"{m.name}: solving {points} point{'s' if points > 1 else ''} from {init!r}"):
             if init == "all":
                 records = solve_branches(c, params, "all", tol=tol, nodes=nodes, rule=rule).to_records()
@@ -181,7 +181,7 @@ def transition(model, along, range_, sets, kinds, nodes, rule, device, as_json):
         check_hidden_units(m, fixed, theory=True)
         check_erm_minimizer(m, fixed)
         with P.working(f"{m.name}: theory"):
-            c = _compiled(m, device, as_json)
+            c = _compiled(m, device)
         if rng is not None:
             model_values(m, {along: np.array(rng)})  # both ends inside the domain
         else:

@@ -11,11 +11,15 @@ import types
 
 import numpy as np
 
+from .. import progress as P
 from ..model import load_model
 from . import cache as C
 
 __all__ = ["CompiledTheory", "MpmathTheory", "TorchTheory", "DeviceTheory", "compile_theory", "load_compiled",
            "on_device"]
+
+#: seconds of a cold compile before its progress line appears (:func:`replica.progress.working`)
+COLD_LINE_AFTER = 1.0
 
 #: points x quadrature nodes per block of a generated evaluation (see CompiledTheory.evaluate)
 _CHUNK_ELEMENTS = 1 << 17
@@ -64,16 +68,20 @@ def compile_theory(th, backend: str = "numpy", cache: bool = True) -> "CompiledT
 
 
 def load_compiled(model, backend: str = "numpy", part: str = "main") -> "CompiledTheory":
-    """A compiled model straight from the cache when it is there (no derivation), else derived."""
+    """A compiled model straight from the cache when it is there (no derivation), else derived;
+    a cold compile that lasts over :data:`COLD_LINE_AFTER` seconds shows the progress line
+    ``replica: deriving MODEL (first run; cached after)`` (:mod:`replica.progress`'s rule)."""
     model = load_model(model)
     body = C.load(C.model_key(model, backend, part), f"{model.name}-{part}")
     if body is not None:
         return _COMPILED[backend].from_source(body, None, model)
-    th = _derive(model)
-    th = th.capacity if part == "capacity" else th
-    if model.committee:                     # its own numerics, nothing generated
-        return th.compile(backend)
-    return compile_theory(th, backend)      # generated and stored (a memoized Theory may hold it already)
+    if model.committee:                     # its own numerics, nothing generated nor cached
+        th = _derive(model)
+        return (th.capacity if part == "capacity" else th).compile(backend)
+    with P.working(f"replica: deriving {model.name} (first run; cached after)", delay=COLD_LINE_AFTER):
+        th = _derive(model)
+        th = th.capacity if part == "capacity" else th
+        return compile_theory(th, backend)  # generated and stored (a memoized Theory may hold it already)
 
 
 class CompiledTheory:

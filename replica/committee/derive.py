@@ -60,6 +60,7 @@ from ..learning import BayesOptimal
 from ..symbolic.derive import DerivationError
 from ..symbolic.render import Rendered
 from ..symbolic.gauss import gauss_expect
+from ..symbolic.printing import Phrase
 from ..symbols import alpha as ALPHA
 from .ansatz import K_SYMBOL
 from .layers import LAYER_WIDTH, layer_rule
@@ -638,21 +639,37 @@ _W_DIAG, _W_OFF = sp.Function("W_diag"), sp.Function("W_off")
 _EPS_BAYES, _EPS_GIBBS = sp.Function("epsilon_Bayes"), sp.Function("epsilon_Gibbs")
 
 _STEPS = [
-    "Permutation-symmetric ansatz: $q = q_d I_K + (q_a/K) J_K$ and $\\hat r = \\hat q_d I_K + (\\hat q_a/K) J_K$ "
-    "($J_K$ the all-ones matrix); $q_d = 0$ is the unspecialized subspace, $q = \\rho I_K$ perfect recovery.",
-    "Prior term $\\psi_{P_0}(\\hat r) = \\mathbb{E}_{\\xi, w_0} \\log Z_w(\\hat r^{1/2}\\xi + \\hat r w_0, \\hat r)$ "
-    "with $Z_w(b, A) = \\mathbb{E}_{w \\sim P_0^{\\otimes K}} e^{b^T w - w^T A w/2}$: for Gaussian weights a sum "
-    "of the $K = 1$ potential $\\psi_1$ over the eigenvalues $\\hat q_d$ ($K - 1$ times) and $\\hat q_d + \\hat q_a$; "
-    "otherwise $W = \\mathbb{E}[\\hat w \\hat w^T]$ with $\\hat w = \\nabla_b \\log Z_w$, $W_{\\rm diag}$ and "
-    "$W_{\\rm off}$ its entries.",
-    "Output term $\\Psi_{\\rm out}(q) = \\mathbb{E}_\\xi \\sum_y Z_{\\rm out} \\log Z_{\\rm out}$, "
-    "$Z_{\\rm out}(y; \\omega, V) = P(f(\\omega + V^{1/2} u) = y)$ with $\\omega = q^{1/2}\\xi$, $V = \\rho I_K - q$: "
-    "a sum of orthant probabilities; $G = \\mathbb{E}_\\xi \\sum_y Z_{\\rm out}\\, g g^T$ with "
-    "$g = \\nabla_\\omega \\log Z_{\\rm out}$, $G_{\\rm diag}$ and $G_{\\rm off}$ its entries.",
-    "Generalization errors: Bayes-optimal estimator $\\epsilon_{\\rm Bayes} = 1 - \\mathbb{E}_\\xi \\max_y Z_{\\rm out}$; "
-    "a posterior sample $\\epsilon_{\\rm Gibbs} = 1 - \\mathbb{E}_\\xi \\sum_y Z_{\\rm out}^2$; quadratic "
-    "$\\frac{1}{2}\\mathbb{E}[(y - \\mathbb{E}[y|x])^2] = \\frac{1}{2}\\mathbb{E}_\\xi[\\sum_y y^2 Z_{\\rm out} - "
-    "(\\sum_y y Z_{\\rm out})^2]$ (Aubin et al.'s generalization error).",
+    Phrase.spelled(
+        'Permutation-symmetric ansatz: $q = q_d I_K + (q_a/K) J_K$ and $\\hat r = \\hat q_d I_K + (\\hat '
+        'q_a/K) J_K$ ($J_K$ the all-ones matrix); $q_d = 0$ is the unspecialized subspace, $q = \\rho '
+        'I_K$ perfect recovery.',
+        'q = q_d I_K + (q_a/K) J_K', 'r_hat = q_hat_d I_K + (q_hat_a/K) J_K', 'J_K', 'q_d = 0', 'q = rho I_K'),
+    Phrase.spelled(
+        'Prior term $\\psi_{P_0}(\\hat r) = \\mathbb{E}_{\\xi, w_0} \\log Z_w(\\hat r^{1/2}\\xi + \\hat r '
+        'w_0, \\hat r)$ with $Z_w(b, A) = \\mathbb{E}_{w \\sim P_0^{\\otimes K}} e^{b^T w - w^T A w/2}$: '
+        'for Gaussian weights a sum of the $K = 1$ potential $\\psi_1$ over the eigenvalues $\\hat q_d$ '
+        '($K - 1$ times) and $\\hat q_d + \\hat q_a$; otherwise $W = \\mathbb{E}[\\hat w \\hat w^T]$ with '
+        '$\\hat w = \\nabla_b \\log Z_w$, $W_{\\rm diag}$ and $W_{\\rm off}$ its entries.',
+        'psi_P0(r_hat) = E_(xi, w_0)[log Z_w(r_hat**(1/2) xi + r_hat w_0, r_hat)]',
+        'Z_w(b, A) = E_(w ~ P_0^(x K))[exp(b^T w - w^T A w/2)]', 'K = 1', 'psi_1', 'q_hat_d', 'K - 1',
+        'q_hat_d + q_hat_a', 'W = E[w_hat w_hat^T]', 'w_hat = grad_b log Z_w', 'W_diag', 'W_off'),
+    Phrase.spelled(
+        'Output term $\\Psi_{\\rm out}(q) = \\mathbb{E}_\\xi \\sum_y Z_{\\rm out} \\log Z_{\\rm out}$, '
+        '$Z_{\\rm out}(y; \\omega, V) = P(f(\\omega + V^{1/2} u) = y)$ with $\\omega = q^{1/2}\\xi$, $V = '
+        '\\rho I_K - q$: a sum of orthant probabilities; $G = \\mathbb{E}_\\xi \\sum_y Z_{\\rm out}\\, g '
+        'g^T$ with $g = \\nabla_\\omega \\log Z_{\\rm out}$, $G_{\\rm diag}$ and $G_{\\rm off}$ its '
+        'entries.',
+        'Psi_out(q) = E_xi[sum_y Z_out log Z_out]', 'Z_out(y; omega, V) = P(f(omega + V**(1/2) u) = y)',
+        'omega = q**(1/2) xi', 'V = rho I_K - q', 'G = E_xi[sum_y Z_out g g^T]', 'g = grad_omega log Z_out',
+        'G_diag', 'G_off'),
+    Phrase.spelled(
+        'Generalization errors: Bayes-optimal estimator $\\epsilon_{\\rm Bayes} = 1 - \\mathbb{E}_\\xi '
+        '\\max_y Z_{\\rm out}$; a posterior sample $\\epsilon_{\\rm Gibbs} = 1 - \\mathbb{E}_\\xi \\sum_y '
+        'Z_{\\rm out}^2$; quadratic $\\frac{1}{2}\\mathbb{E}[(y - \\mathbb{E}[y|x])^2] = '
+        '\\frac{1}{2}\\mathbb{E}_\\xi[\\sum_y y^2 Z_{\\rm out} - (\\sum_y y Z_{\\rm out})^2]$ (Aubin et '
+        "al.'s generalization error).",
+        'epsilon_Bayes = 1 - E_xi[max_y Z_out]', 'epsilon_Gibbs = 1 - E_xi[sum_y Z_out**2]',
+        'E[(y - E[y|x])**2]/2 = E_xi[sum_y y**2 Z_out - (sum_y y Z_out)**2]/2'),
 ]
 
 
@@ -704,13 +721,23 @@ def derive_committee(model, _nishimori=None) -> CommitteeTheory:
     steps = list(ni.steps) + _STEPS
     if soft:
         steps[-2:] = [
-            "Output term $\\Psi_{\\rm out}(q) = \\mathbb{E}_\\xi \\int dy\\, Z_{\\rm out} \\log Z_{\\rm out}$, "
-            "$Z_{\\rm out}(y; \\omega, V) = \\mathbb{E}_u \\mathcal{N}(y; f(\\omega + V^{1/2} u), \\Delta)$ with "
-            "$f(h) = \\sum_k \\mathrm{erf}(h_k/\\sqrt{2})$, $\\omega = q^{1/2}\\xi$, $V = \\rho I_K - q$; "
-            "$G = \\mathbb{E}_\\xi \\int dy\\, Z_{\\rm out}\\, g g^T$ with $g = \\nabla_\\omega \\log Z_{\\rm out}$.",
-            "Errors: $\\epsilon_{\\rm Bayes} = \\mathbb{E}_\\xi \\mathrm{Var}(f(z) \\mid \\omega)$ (the Bayes "
-            "estimator's mean squared error on the noiseless output), $\\epsilon_{\\rm Gibbs} = 2 \\epsilon_{\\rm Bayes}$, "
-            "quadratic $\\frac{1}{2}\\epsilon_{\\rm Bayes}$."]
+            Phrase.spelled(
+                'Output term $\\Psi_{\\rm out}(q) = \\mathbb{E}_\\xi \\int dy\\, Z_{\\rm out} \\log Z_{\\rm '
+                'out}$, $Z_{\\rm out}(y; \\omega, V) = \\mathbb{E}_u \\mathcal{N}(y; f(\\omega + V^{1/2} u), '
+                '\\Delta)$ with $f(h) = \\sum_k \\mathrm{erf}(h_k/\\sqrt{2})$, $\\omega = q^{1/2}\\xi$, $V = '
+                '\\rho I_K - q$; $G = \\mathbb{E}_\\xi \\int dy\\, Z_{\\rm out}\\, g g^T$ with $g = '
+                '\\nabla_\\omega \\log Z_{\\rm out}$.',
+                'Psi_out(q) = E_xi[Integral(Z_out log Z_out, y)]',
+                'Z_out(y; omega, V) = E_u[N(y; f(omega + V**(1/2) u), Delta)]',
+                'f(h) = sum_k erf(h_k/sqrt(2))', 'omega = q**(1/2) xi', 'V = rho I_K - q',
+                'G = E_xi[Integral(Z_out g g^T, y)]', 'g = grad_omega log Z_out'),
+            Phrase.spelled(
+                'Errors: $\\epsilon_{\\rm Bayes} = \\mathbb{E}_\\xi \\mathrm{Var}(f(z) \\mid \\omega)$ (the Bayes '
+                "estimator's mean squared error on the noiseless output), $\\epsilon_{\\rm Gibbs} = 2 "
+                '\\epsilon_{\\rm Bayes}$, quadratic $\\frac{1}{2}\\epsilon_{\\rm Bayes}$.',
+                'epsilon_Bayes = E_xi[Var(f(z) | omega)]', 'epsilon_Gibbs = 2 epsilon_Bayes',
+                'epsilon_Bayes/2'),
+        ]
     return CommitteeTheory(model=model, K=K, free_entropy=ni.free_entropy, coupling=coupling,
                            coupling_general_K=coupling_general, prior_term=ni.prior_term, equations=eqs,
                            rho=rho, observables=observables, limits=steps,

@@ -77,6 +77,7 @@ import sympy as sp
 from .. import symbols as S
 from ..symbolic.derive import DerivationError, LabelIntegral, _n_zero_limit
 from ..symbolic.gauss import gauss_expect
+from ..symbolic.printing import Phrase
 from .ansatz import K_SYMBOL, PermSym
 from .derive import Q_A, Q_D, QH_A, QH_D, _rotation_invariant
 
@@ -359,28 +360,51 @@ def _gaussian_prior_limit(A: PermSym, B: PermSym):
     return phi, phi.xreplace({ap: A.perp, al: A.parallel, bp: B.perp, bl: B.parallel})
 
 
-#: steps of the derivation, for a theory's ``limits``
+#: steps of the derivation, for a theory's ``limits``: Markdown with the plain spelling of each
+#: math piece (:meth:`replica.symbolic.printing.Phrase.spelled`)
 STEPS = [
-    "Replicated system: teacher $W^0$ (replica $0$) and $n$ students $W^a \\in \\mathbb{R}^{N \\times K}$ with "
-    "i.i.d. rows from $P_0^{\\otimes K}$; $K \\times K$ overlaps $Q^{ab} = W^{aT} W^b/N$ ($a, b = 0..n$) with "
-    "conjugates $\\hat Q^{ab}$; replica-symmetric ansatz $Q^{00} = \\rho = \\rho_0 I_K$, $Q^{aa} = Q$, $Q^{ab} = q$, "
-    "$Q^{0a} = m$ (and $\\hat Q$, $\\hat q$, $\\hat m$), each $d I_K + (a/K) J_K$.",
-    "Coupling $\\sum_a \\frac12 \\mathrm{Tr}\\,\\hat Q^{aa} Q^{aa} - \\sum_{a<b} \\mathrm{Tr}\\,\\hat Q^{ab} Q^{ab} = "
-    "n(\\frac12 \\mathrm{Tr}\\,\\hat Q Q - \\mathrm{Tr}\\,\\hat m m) - \\frac{n(n-1)}{2} \\mathrm{Tr}\\,\\hat q q$ "
-    "(pairs counted by summation, traces by the algebra of $I$ and $J$).",
-    "Prior term: Gaussian weights, $-\\frac12 \\log\\det(I + \\rho_0 M)$ over the $(n+1)K$-dimensional replicated "
-    "weight; Schur complement of the teacher block $I_n \\otimes A + J_n \\otimes B$, "
-    "$A = I + \\rho_0(\\hat Q + \\hat q)$, "
-    "$B = -\\rho_0 \\hat q - \\rho_0^2 \\hat m^2$, eigenvalues $A_k$ ($n - 1$ times), $A_k + n B_k$, unit-space "
-    "multiplicities $K - 1$, $1$; any prior, Hubbard–Stratonovich: "
-    "$\\log \\mathbb{E}_{w^0,\\xi} Z_w(\\hat m w^0 + \\hat q^{1/2}\\xi, \\hat Q + \\hat q)^n$.",
-    "Output term $\\log \\mathbb{E}_\\xi \\int dy\\, Z^*_{\\rm out}(y; m q^{-1/2}\\xi, \\rho - m q^{-1} m)\\, "
-    "Z_{\\rm out}(y; q^{1/2}\\xi, Q - q)^n$ (decoupled Gaussian fields, $\\xi \\sim \\mathcal{N}(0, I_K)$).",
-    "$n \\to 0$: $\\Phi = \\lim_{n\\to 0} G(n)/n$, each $\\mathbb{E}[X^n]$ expanded in $n$, the log-determinant's "
-    "limit taken with symbolic $K$ and eigenvalues.",
-    "Bayes-optimal (Nishimori): $Q = \\rho$, $\\hat Q = 0$, $m = q$, $\\hat m = \\hat q$ ($= \\hat r$), "
-    "$Z^*_{\\rm out} = Z_{\\rm out}$: "
-    "$\\Phi = \\psi_{P_0}(\\hat r) + \\alpha \\Psi_{\\rm out}(q) - \\frac12 \\mathrm{Tr}(\\hat r q)$.",
+    Phrase.spelled(
+        'Replicated system: teacher $W^0$ (replica $0$) and $n$ students $W^a \\in \\mathbb{R}^{N \\times '
+        'K}$ with i.i.d. rows from $P_0^{\\otimes K}$; $K \\times K$ overlaps $Q^{ab} = W^{aT} W^b/N$ '
+        '($a, b = 0..n$) with conjugates $\\hat Q^{ab}$; replica-symmetric ansatz $Q^{00} = \\rho = '
+        '\\rho_0 I_K$, $Q^{aa} = Q$, $Q^{ab} = q$, $Q^{0a} = m$ (and $\\hat Q$, $\\hat q$, $\\hat m$), '
+        'each $d I_K + (a/K) J_K$.',
+        'W^0', '0', 'n', 'W^a in R^(N x K)', 'P_0^(x K)', 'K x K', 'Q^ab = W^aT W^b/N', 'a, b = 0..n',
+        'Q_hat^ab', 'Q^00 = rho = rho_0 I_K', 'Q^aa = Q', 'Q^ab = q', 'Q^0a = m', 'Q_hat', 'q_hat', 'm_hat',
+        'd I_K + (a/K) J_K'),
+    Phrase.spelled(
+        'Coupling $\\sum_a \\frac12 \\mathrm{Tr}\\,\\hat Q^{aa} Q^{aa} - \\sum_{a<b} \\mathrm{Tr}\\,\\hat '
+        'Q^{ab} Q^{ab} = n(\\frac12 \\mathrm{Tr}\\,\\hat Q Q - \\mathrm{Tr}\\,\\hat m m) - '
+        '\\frac{n(n-1)}{2} \\mathrm{Tr}\\,\\hat q q$ (pairs counted by summation, traces by the algebra '
+        'of $I$ and $J$).',
+        'sum_a Tr(Q_hat^aa Q^aa)/2 - sum_(a<b) Tr(Q_hat^ab Q^ab) = n (Tr(Q_hat Q)/2 - Tr(m_hat m)) - n (n - 1)/2 Tr(q_hat q)',
+        'I', 'J'),
+    Phrase.spelled(
+        'Prior term: Gaussian weights, $-\\frac12 \\log\\det(I + \\rho_0 M)$ over the '
+        '$(n+1)K$-dimensional replicated weight; Schur complement of the teacher block $I_n \\otimes A + '
+        'J_n \\otimes B$, $A = I + \\rho_0(\\hat Q + \\hat q)$, $B = -\\rho_0 \\hat q - \\rho_0^2 \\hat '
+        'm^2$, eigenvalues $A_k$ ($n - 1$ times), $A_k + n B_k$, unit-space multiplicities $K - 1$, $1$; '
+        'any prior, Hubbard–Stratonovich: $\\log \\mathbb{E}_{w^0,\\xi} Z_w(\\hat m w^0 + \\hat '
+        'q^{1/2}\\xi, \\hat Q + \\hat q)^n$.',
+        '-log det(I + rho_0 M)/2', '(n + 1) K', 'I_n x A + J_n x B', 'A = I + rho_0 (Q_hat + q_hat)',
+        'B = -rho_0 q_hat - rho_0**2 m_hat**2', 'A_k', 'n - 1', 'A_k + n B_k', 'K - 1', '1',
+        'log E_(w^0, xi)[Z_w(m_hat w^0 + q_hat**(1/2) xi, Q_hat + q_hat)**n]'),
+    Phrase.spelled(
+        'Output term $\\log \\mathbb{E}_\\xi \\int dy\\, Z^*_{\\rm out}(y; m q^{-1/2}\\xi, \\rho - m '
+        'q^{-1} m)\\, Z_{\\rm out}(y; q^{1/2}\\xi, Q - q)^n$ (decoupled Gaussian fields, $\\xi \\sim '
+        '\\mathcal{N}(0, I_K)$).',
+        'log E_xi[Integral(Z*_out(y; m q**(-1/2) xi, rho - m q**(-1) m) Z_out(y; q**(1/2) xi, Q - q)**n, y)]',
+        'xi ~ N(0, I_K)'),
+    Phrase.spelled(
+        '$n \\to 0$: $\\Phi = \\lim_{n\\to 0} G(n)/n$, each $\\mathbb{E}[X^n]$ expanded in $n$, the '
+        "log-determinant's limit taken with symbolic $K$ and eigenvalues.",
+        'n -> 0', 'Phi = lim_(n -> 0) G(n)/n', 'E[X**n]', 'n', 'K'),
+    Phrase.spelled(
+        'Bayes-optimal (Nishimori): $Q = \\rho$, $\\hat Q = 0$, $m = q$, $\\hat m = \\hat q$ ($= \\hat '
+        'r$), $Z^*_{\\rm out} = Z_{\\rm out}$: $\\Phi = \\psi_{P_0}(\\hat r) + \\alpha \\Psi_{\\rm '
+        'out}(q) - \\frac12 \\mathrm{Tr}(\\hat r q)$.',
+        'Q = rho', 'Q_hat = 0', 'm = q', 'm_hat = q_hat', '= r_hat', 'Z*_out = Z_out',
+        'Phi = psi_P0(r_hat) + alpha Psi_out(q) - Tr(r_hat q)/2'),
 ]
 
 

@@ -134,7 +134,6 @@ def build_dataset(compiled, x_name, xs, y_name, ys, fixed, rows, line_list, *, o
     ds["phase"] = ((y_name, x_name), phases(ds, compiled.kind, discrete))
     present = sorted(set(np.unique(ds["phase"].values).tolist()))
     ds["phase"].attrs.update(
-        long_name="phase of the equilibrium branch",
         flag_values=np.array(sorted(PHASES), np.int8),
         flag_meanings=" ".join(_flag(PHASES[k]) for k in sorted(PHASES)),
         present=", ".join(PHASES[k] for k in present))
@@ -158,7 +157,6 @@ def _add_lines(ds, line_list):
     ds["line_x"] = ("line_point", np.array(xs, float))
     ds["line_y"] = ("line_point", np.array(ys, float))
     ds["line_index"] = ("line_point", np.array(idx, np.int32))
-    ds["line_index"].attrs["long_name"] = "index (along dim line) of the line this point is on"
 
 
 def _versions() -> dict:

@@ -10,13 +10,14 @@ axes, outside the data.
 from __future__ import annotations
 
 
+import re
 import textwrap
 
 import numpy as np
 
 from .dataset import PHASES, lines as _lines
 
-__all__ = ["plot", "SYMBOLS", "LINE_STYLES", "PHASE_COLORS"]
+__all__ = ["plot", "regions", "bands", "SYMBOLS", "LINE_STYLES", "PHASE_COLORS"]
 
 #: axis labels of the usual parameters (mathtext); others are typeset as the name in italics
 SYMBOLS = {
@@ -146,10 +147,17 @@ def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=
         positive = np.nanmin(Z) > 0 if np.isfinite(Z).any() else False
         use_log = positive and (np.nanmax(Z) / np.nanmin(Z) > 20) if log_color is None else log_color
         norm = LogNorm(np.nanmin(Z), np.nanmax(Z)) if use_log else None
-        mesh = ax.pcolormesh(X, Y, Z, shading="nearest", cmap="viridis", norm=norm, rasterized=True)
+        smooth = X.size > 1 and Y.size > 1 and not y_int     # a field: shaded between the grid points, no cells
+        mesh = ax.pcolormesh(X, Y, Z, shading="gouraud" if smooth else "nearest", cmap="viridis", norm=norm,
+                             rasterized=True)
         fig.colorbar(mesh, ax=ax, label=QUANTITIES.get(name, name.replace("_", " ")))
         if np.any(codes == 0) and not set(present) <= {0}:
             handles.append(Patch(facecolor="white", edgecolor="0.5", label="not converged"))
+    elif y_int and X.size > 1:           # one band per integer y, filled between the marks of its row
+        for code, y, left, right in bands(X, Y, codes, _lines(ds)):
+            ax.fill_between([left, right], y - 0.5, y + 0.5, facecolor=PHASE_COLORS[code],
+                            edgecolor=PHASE_COLORS[code], lw=0.4, zorder=1)
+        handles += [Patch(facecolor=PHASE_COLORS[c], edgecolor="0.6", label=_phase_name(c, ds)) for c in present]
     elif y_int or Y.size < 2 or X.size < 2:
         cmap = ListedColormap([PHASE_COLORS[c] for c in sorted(PHASES)])
         norm = BoundaryNorm(np.arange(len(PHASES) + 1) - 0.5, cmap.N)
@@ -157,7 +165,9 @@ def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=
         handles += [Patch(facecolor=PHASE_COLORS[c], edgecolor="0.6", label=_phase_name(c, ds)) for c in present]
     else:
         for code, ys_, left, right in regions(X, Y, codes, _lines(ds)):
-            ax.fill_betweenx(ys_, left, right, facecolor=PHASE_COLORS[code], edgecolor="none", lw=0, zorder=1)
+            # edges in the face colour: no hairline seam where two pieces of one region meet
+            ax.fill_betweenx(ys_, left, right, facecolor=PHASE_COLORS[code], edgecolor=PHASE_COLORS[code], lw=0.4,
+                             zorder=1)
         handles += [Patch(facecolor=PHASE_COLORS[c], edgecolor="0.6", label=_phase_name(c, ds)) for c in present]
     extra, seen = {}, set()
     for line in _lines(ds):
@@ -188,7 +198,7 @@ def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=
     sub = ", ".join(f"{axis_label(k).split(' ')[-1] if k in SYMBOLS else k} = {v:g}" for k, v in fixed.items())
     if title is None:
         desc = ds.attrs.get("description") or ds.attrs["model"]
-        title = desc[0].upper() + desc[1:] + (f" ({sub})" if sub else "")
+        title = _greek(desc[0].upper() + desc[1:]) + (f" ({sub})" if sub else "")
     ax.set_title(textwrap.fill(title, 70), fontsize=10)
     if handles:
         if legend_loc == "outside":          # right of the axes: never over the data
@@ -200,6 +210,15 @@ def plot(ds, path=None, *, ax=None, color: str | None = None, log_x=None, log_y=
         fig.savefig(path, dpi=200)
     return fig
 
+
+
+#: words of a model's description written as their symbols in a title
+_GREEK = {"alpha": "α", "kappa": "κ", "lambda": "λ", "Delta": "Δ", "delta": "Δ", "epsilon": "ε", "rho": "ρ"}
+
+
+def _greek(text: str) -> str:
+    """``text`` with the spelled-out Greek parameter names as letters (``margin kappa`` -> ``margin κ``)."""
+    return re.sub(r"\b(%s)\b" % "|".join(_GREEK), lambda m: _GREEK[m.group(1)], text)
 
 def _phase_name(code: int, ds) -> str:
     """A phase's legend entry in the words of the model's learning setting."""
@@ -226,6 +245,17 @@ def _edges(X, row, at_y, line_list):
     segs.append(int(row[start]))
     edges.append(X[-1])
     return segs, edges
+
+
+def bands(X, Y, codes, line_list):
+    """The phases of an integer y (one band per value) as (code, y, left, right) pieces: along
+    each row, a boundary at the located transition between two cells of different phase (its
+    mark at that y), else half-way between them."""
+    out = []
+    for j, y in enumerate(Y):
+        segs, edges = _edges(X, codes[j], y, line_list)
+        out += [(code, y, left, right) for code, left, right in zip(segs, edges[:-1], edges[1:])]
+    return out
 
 
 def regions(X, Y, codes, line_list):

@@ -11,35 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Solution", "LONG_NAMES", "cf_attrs"]
+from ..variables import cf_attrs
 
-#: CF ``long_name`` (and ``units``: every quantity here is dimensionless, "1") of the variables
-#: and coordinates a solution or a phase diagram carries; a name not listed gets its own name
-LONG_NAMES = {
-    "alpha": "sample ratio alpha = P/N", "kappa": "margin kappa", "delta": "noise variance Delta",
-    "flip": "label-flip probability epsilon", "T": "temperature T", "lam": "ridge lambda",
-    "K": "number of hidden units K", "psi": "feature ratio psi = N/D", "rho": "sparsity rho",
-    "q": "replica overlap q = w^a.w^b/N", "m": "teacher-student overlap m = w.w*/N",
-    "Q": "self-overlap Q = |w|^2/N", "chi": "response chi = beta (Q - q)",
-    "q_hat": "conjugate of q", "m_hat": "conjugate of m", "Q_hat": "conjugate of Q", "chi_hat": "conjugate of chi",
-    "q_d": "diagonal overlap q_d (specialization)", "q_a": "overlap of the hidden units' mean q_a",
-    "free_entropy": "replica-symmetric free entropy per weight Phi_RS",
-    "generalization_error": "generalization error", "mse": "mean squared error of the weights (1/N)|w - w*|^2",
-    "training_error": "training error", "training_loss": "training loss per example",
-    "entropy": "entropy per weight", "replicon": "replicon (RS stable below 1)",
-    "gibbs_error": "generalization error of a posterior sample", "quadratic_error": "quadratic generalization error",
-    "converged": "converged (residual below tolerance and quadrature resolved)",
-    "residual": "max_k |M_k(x) - x_k| / max(1, |x_k|)", "iterations": "iterations", "branch": "branch label",
-}
-
-
-def cf_attrs(name: str) -> dict:
-    """CF attributes of a variable or coordinate: ``long_name`` and ``units`` (dimensionless:
-    "1"; labels and flags carry no units)."""
-    attrs = {"long_name": LONG_NAMES.get(name, name.replace("_", " "))}
-    if name not in ("branch", "converged"):
-        attrs["units"] = "1"
-    return attrs
+__all__ = ["Solution"]
 
 
 def _num(v):
@@ -185,7 +159,7 @@ class Solution:
         shape = self.shape
 
         def var(k, v, dtype=float):
-            return (dims, np.broadcast_to(np.asarray(v, dtype), shape).copy(), cf_attrs(k))
+            return (dims, np.broadcast_to(np.asarray(v, dtype), shape).copy(), cf_attrs(k, dtype))
         data = {k: var(k, v) for k, v in {**self.fixed, **self.values, **self.outputs}.items()}
         data["converged"] = var("converged", self.converged, bool)
         data["residual"] = var("residual", self.residual)

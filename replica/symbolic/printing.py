@@ -140,6 +140,16 @@ class Phrase(str):
             text.append(m.text)
         return cls("".join(markup), "".join(text))
 
+    @classmethod
+    def spelled(cls, markup: str, *texts: str) -> "Phrase":
+        """A Phrase from Markdown with ``$LaTeX$`` math and, in order, the plain spelling of each
+        math piece, written by hand (notation that is not a SymPy expression: ``Tr``, ``E_xi``,
+        matrices).  Nothing is converted from the LaTeX; a count that does not match raises."""
+        pieces = markup.split("$")
+        if len(pieces) != 2 * len(texts) + 1:
+            raise ValueError(f"{(len(pieces) - 1) // 2} math pieces in {markup!r}, {len(texts)} plain spellings")
+        return cls.of(*(Math(p, texts[i // 2]) if i % 2 else p for i, p in enumerate(pieces)))
+
 
 def plain(s: str) -> str:
     """The plain text of a :class:`Phrase`; any other string is taken as markup without math
