@@ -46,7 +46,8 @@ def test_solves_to_the_oracle_fixed_point(compiled, name, delta, alphas):
     """At two α the solved (q, q̂) satisfy the oracle's equations: q = q̂/(1 + q̂) (Gaussian prior)
     and q̂ = α E_ξ ∫dy (∂_ω Z)²/Z to 1e-7 (relative where q̂ > 1: q̂ = 22.9 at |z| + noise,
     α = 2.5); the label part of the free entropy, Φ(α) - Φ(0) = α E_ξ ∫dy Z log Z, agrees with
-    the oracle's likewise."""
+    the oracle's likewise; so does the generalization error E[(f*(z) - ŷ)²] (Bayes: ŷ the
+    posterior mean of f*(λ))."""
     c = compiled(name)
     f, kinks = TEACHERS[name]
     for a in alphas:
@@ -59,6 +60,8 @@ def test_solves_to_the_oracle_fixed_point(compiled, name, delta, alphas):
         assert qh == pytest.approx(a * qhat_over_alpha, rel=1e-7, abs=1e-7), (name, a)
         phi0 = float(c.evaluate(alpha=0.0, delta=delta, q=q, q_hat=qh, want=["free_entropy"], **RULE)["free_entropy"])
         assert rec["free_entropy"] - phi0 == pytest.approx(a * zlogz, rel=1e-7, abs=1e-7), (name, a)
+        # E[(f(z) - ŷ)²] of the posterior-mean estimator, against nested quadrature
+        assert rec["generalization_error"] == pytest.approx(O.regression_bayes_error(q, 1.0, f, kinks), abs=1e-8), (name, a)
 
 
 def test_phase_retrieval_weak_recovery_threshold(compiled):

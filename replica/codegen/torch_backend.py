@@ -130,6 +130,7 @@ class _TorchEmitter(_Emitter):
     label_sum = "torch.nansum({w} * ({body}), 0)"
     kink_extra = ", _GHX"
     adaptive = False                      # rule='adaptive' is the NumPy backend's check rule
+    implicit = False                      # non-linear kinks: the NumPy backend's (``_implicit_roots``)
 
     def __init__(self):
         super().__init__()
