@@ -27,7 +27,8 @@ LONG_NAMES = {
     "generalization_error": "generalization error", "mse": "mean squared error of the weights (1/N)|w - w*|^2",
     "training_error": "training error", "training_loss": "training loss per example",
     "entropy": "entropy per weight", "replicon": "replicon (RS stable below 1)",
-    "gibbs_error": "generalization error of a posterior sample", "quadratic_error": "quadratic generalization error",
+    "gibbs_error": "generalization error of a posterior sample", "bayes_error": "test error of the Bayes classifier argmax_y P(y|x, data)",
+    "quadratic_error": "quadratic generalization error",
     "converged": "converged (residual below tolerance and quadrature resolved)",
     "residual": "max_k |M_k(x) - x_k| / max(1, |x_k|)", "iterations": "iterations", "branch": "branch label",
 }
