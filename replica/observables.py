@@ -105,7 +105,10 @@ def _regression_error(d, Qs):
     if f == S.z:
         return rho - S.q if d.bayes else Qs - 2 * S.m + rho
     if d.bayes:
-        mean = gauss_expect(f.subs(S.z, sp.sqrt(S.q) * d.xi + sp.sqrt(rho - S.q) * u), u)
+        # E_u f*(ω + √V u) with slots known to be real / positive (so that it closes), then
+        # ω = √q ξ, V = ρ - q
+        om, V = sp.Dummy("omega", real=True), sp.Dummy("V", positive=True)
+        mean = gauss_expect(f.subs(S.z, om + sp.sqrt(V) * u), u).xreplace({om: sp.sqrt(S.q) * d.xi, V: rho - S.q})
         return second - gauss_expect(sp.expand(mean**2), d.xi)
     cross = gauss_expect(sp.sqrt(rho) * u * f.subs(S.z, sp.sqrt(rho) * u), u)
     return second - 2 * S.m / rho * cross + Qs

@@ -481,7 +481,7 @@ class _Emitter:
         name = f"_E{next(self.counter)}"
         xs = _name(x)
         kinks = [self.cse(k) for k in _kinks(f, x)] + (self.implicit_kinks(f, x, depth) if self.implicit else [])
-        feats = features(hide_labels(f), x) if self.adaptive else []
+        feats = features(f, x) if self.adaptive else []
         if feats or (kinks and self.adaptive):
             # rule='adaptive': panels graded from each feature's width, split at the kinks
             cs = kinks + [self.cse(c) for c, _ in feats]
@@ -556,7 +556,7 @@ class _Emitter:
     def label_node(self, node, depth):
         """∫ dy f(y) over a continuous label: the graded rule of :mod:`replica.codegen.labels`
         on the label range, panel ends at the features of the label density."""
-        f, y, lo, hi, width, centres = node.args
+        f, y, lo, hi, width, centres = node.args[:6]
         name, wname, ys = f"_E{next(self.counter)}", f"_W{next(self.counter)}", _name(y)
         cs = ", ".join(self.cse(c) for c in centres)
         self.lines.append(f"    {ys}, {wname} = _label_rule({self.cse(lo)}, {self.cse(hi)}, [{cs}], "

@@ -29,7 +29,7 @@ class _MpPrinter(MpmathPrinter):
         return "_I(lambda %s: %s, [%s], %s, %s)" % (self._print(x), self._print(f), ks, self._print(lo), self._print(hi))
 
     def _print_LabelLine(self, e):
-        f, y, lo, hi, width, centres = e.args
+        f, y, lo, hi, width, centres = e.args[:6]
         ks = ", ".join(self._print(c) for c in centres)
         return "_I(lambda %s: %s, [%s], %s, %s)" % (self._print(y), self._print(f), ks, self._print(lo), self._print(hi))
 
