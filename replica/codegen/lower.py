@@ -535,7 +535,7 @@ class _Emitter:
             self.lines.append(f"    def {fname}({_name(x)}):")
             self.lines.extend("    " + ln for ln in sub.lines)
             self.lines.append(f"        return {code}")
-            self.lines.append(f"    {rname} = _implicit_roots({fname}, {depth} + _G)")
+            self.lines.append(f"    {rname} = _implicit_roots({fname}, {depth} + _G{self.kink_extra})")
             out.append(f"*{rname}")
         return out
 
