@@ -514,20 +514,9 @@ class _Emitter:
         """Code of the kinks of f(x) whose argument g(x) is not linear in x (a max of two
         potentials, a Heaviside of a difference of them): g is emitted as a local function and
         its roots found at run time by ``_implicit_roots`` (up to ``IMPLICIT_ROOTS`` of each);
-        arguments holding a nested expectation, a label integral, a proximal map or a
-        Piecewise are left out."""
-        f = without_hints(hide_labels(f))
-        bound = {n.args[1] for n in f.atoms(GaussE, LineIntegral)} - {x}
-        out, seen = [], set()
-        for g in kink_arguments(f):
-            if g in seen or not g.has(x) or g.free_symbols & bound:
-                continue
-            seen.add(g)
-            if g.has(GaussE, LineIntegral, LabelLine, Prox, sp.Piecewise):
-                continue
-            e = sp.expand(g)
-            if e.is_polynomial(x) and sp.degree(e, x) <= 1:
-                continue                      # a linear root: ``_kinks`` has it
+        arguments as ``implicit_kink_arguments``."""
+        out = []
+        for g in implicit_kink_arguments(f, x):
             sub = type(self)()
             sub.counter = self.counter
             code = sub.expr(g, depth + 1)
@@ -570,6 +559,22 @@ def hide_labels(f):
     """``f`` with each label quadrature replaced by a symbol: its integrand's kinks and features
     and its range's ends are not those of an enclosing expectation."""
     return f.replace(lambda n: isinstance(n, LabelLine), lambda n: sp.Dummy("label_integral"))
+
+
+def implicit_kink_arguments(f, x) -> list:
+    """Arguments g(x) of the kinks of f (``kink_arguments``) that are not linear in x, whose roots
+    are found at run time; those holding a nested expectation, a label integral, a proximal map,
+    a Piecewise or a variable of a nested node are left out."""
+    f = without_hints(hide_labels(f))
+    bound = {n.args[1] for n in f.atoms(GaussE, LineIntegral)} - {x}
+    out = []
+    for g in kink_arguments(f):
+        if g in out or not g.has(x) or g.free_symbols & bound or g.has(GaussE, LineIntegral, LabelLine, Prox, sp.Piecewise):
+            continue
+        e = sp.expand(g)
+        if not (e.is_polynomial(x) and sp.degree(e, x) <= 1):      # a linear root: ``_kinks`` has it
+            out.append(g)
+    return out
 
 
 def _end(e):
