@@ -65,6 +65,13 @@ def label_rule(channel) -> str | None:
     every probed z;  None otherwise.  Probed at ±``_PROBE_Z`` and two values of each parameter."""
     if channel.continuous or channel.random_labels:
         return None
+    try:
+        return _probe_rule(channel)
+    except (TypeError, ValueError):      # a density SymPy cannot evaluate to a number there
+        return None
+
+
+def _probe_rule(channel) -> str | None:
     dens = channel.density
     sign_rule = tuple(sorted(channel.outputs)) == (-1, 1)
     deterministic = True
