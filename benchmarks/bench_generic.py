@@ -1,14 +1,13 @@
-"""Generic priors and real-label channels (issue 11, part A): derive+compile time and per-point
-solve time of the model files in tests/generic_models/ against the built-in of the same shape
-(``linear-bayes``: Gaussian prior, real labels, Bayes-optimal), measured in the same run.  The
-label channels (a_relu, a_abs, a_sin: ∫dy Z_out log Z_out by the label quadrature) are in the
-default list.
+"""Issue 11's benchmark table: derive+compile time and per-point solve time of every custom model
+of tests/generic_models/ (written only with the public component API) against the built-in of the
+same shape, measured in the same run (ratios; absolute times depend on the machine and its load).
 
-    PYTHONPATH=$PWD python benchmarks/bench_generic.py [a_laplace a_uniform ...]
+    REPLICA_CACHE_DIR=$(mktemp -d) PYTHONPATH=$PWD python benchmarks/bench_generic.py [a_laplace b_lad ...]
 
-Prints one line per model: derive+compile seconds, seconds per solved point (uninformed start,
-the default 'auto' rule: Gauss-Hermite, then Gauss-Legendre), and both as ratios to the
-built-in.  Compilation bypasses the on-disk cache, so the numbers are cold.
+Prints one Markdown table: per model, derive+compile seconds (cold: the on-disk cache is
+bypassed), milliseconds per solved point (``points`` points along α, uninformed start, the solver's
+default rule and acceptance check), both as ratios to the built-in, and how many points converged.
+Each built-in is measured once, before the first model that is compared with it.
 """
 from __future__ import annotations
 
@@ -22,31 +21,55 @@ import replica
 from replica.solve import solve
 
 MODELS = Path(__file__).resolve().parent.parent / "tests" / "generic_models"
-DEFAULT = ["a_laplace", "a_uniform", "a_ternary", "a_gauss_bernoulli", "a_relu", "a_abs", "a_sin"]
+RIDGE = {"alpha": 2.0, "delta": 0.5, "lam": 0.1}
+#: model file -> (built-in of the same shape, parameters); the model's own defaults fill the rest
+CASES = {
+    "a_laplace": ("linear-bayes", {"alpha": 1.0, "delta": 0.5}),
+    "a_uniform": ("linear-bayes", {"alpha": 1.0, "delta": 0.5}),
+    "a_student": ("linear-bayes", {"alpha": 1.0, "delta": 0.5}),
+    "a_ternary": ("linear-bayes", {"alpha": 1.0}),
+    "a_gauss_bernoulli": ("linear-bayes", {"alpha": 0.5}),
+    "a_relu": ("linear-bayes", {"alpha": 1.0, "delta": 0.1}),
+    "a_abs": ("linear-bayes", {"alpha": 1.0, "delta": 0.05}),
+    "a_sin": ("linear-bayes", {"alpha": 1.0}),
+    "b_lad": ("ridge", RIDGE),
+    "b_logcosh": ("ridge", RIDGE),
+    "b_huber": ("ridge", RIDGE),
+    "b_kinked_logcosh": ("ridge", RIDGE),
+    "b_sbp": ("ising-storage", {"alpha": 0.5, "kappa": 0.8}),
+    "b_spherical_band": ("gardner", {"alpha": 0.5, "kappa": 0.8}),
+    "b_door": ("perceptron-bayes", {"alpha": 2.0, "kappa": 0.8}),
+    "b_gibbs": ("perceptron-gibbs", {"alpha": 2.0, "T": 0.5}),
+}
 
 
-def measure(model, params):
-    t0 = time.perf_counter()
+def timed(spec, params, points=8):
+    """(derive+compile seconds, seconds per solved point, converged points) of ``spec``."""
+    t = time.perf_counter()
+    model = replica.load_model(spec)
     c = replica.derive(model).compile(cache=False)
-    t1 = time.perf_counter()
-    grid = {k: np.full(4, v) for k, v in params.items()}
-    grid["alpha"] = np.linspace(0.5, 2.0, 4)
-    sol = solve(c, grid)
-    t2 = time.perf_counter()
-    return t1 - t0, (t2 - t1) / 4, sol
+    build = time.perf_counter() - t
+    names = set(c.parameter_names)
+    grid = {k: v for k, v in {**model.defaults, **params}.items() if k in names}
+    grid["alpha"] = np.linspace(0.8, 1.2, points) * grid["alpha"]
+    t = time.perf_counter()
+    sol = solve(c, grid, init="uninformed")
+    ok = int(np.sum(sol.converged))
+    return build, (time.perf_counter() - t) / points, ok
 
 
 def main(names):
-    base_build, base_point, _ = measure(replica.load_model("linear-bayes"), {"delta": 0.5})
-    print(f"{'linear-bayes':20s} derive+compile {base_build:7.2f} s   solve {base_point:7.3f} s/point   (baseline)")
+    base = {}
+    print("| model | built-in | derive+compile s | ratio | solve ms/point | ratio | converged |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for name in names:
-        m = replica.load_model(str(MODELS / f"{name}.py"))
-        extra = {k: v for k, v in m.defaults.items() if k != "alpha"}
-        build, point, sol = measure(m, extra)
-        ok = sum(bool(r["converged"]) for r in sol.to_records())
-        print(f"{name:20s} derive+compile {build:7.2f} s ({build / base_build:5.1f}x)   "
-              f"solve {point:7.3f} s/point ({point / base_point:6.1f}x)   converged {ok}/4")
+        builtin, params = CASES[name]
+        if builtin not in base:
+            base[builtin] = timed(builtin, {k: v for k, v in params.items() if k == "alpha"})
+        b0, s0, _ = base[builtin]
+        b1, s1, ok = timed(str(MODELS / f"{name}.py"), params)
+        print(f"| {name} | {builtin} | {b1:.1f} | {b1 / b0:.1f}x | {1e3 * s1:.1f} | {s1 / s0:.1f}x | {ok}/8 |", flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or DEFAULT)
+    main(sys.argv[1:] or list(CASES))

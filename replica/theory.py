@@ -5,15 +5,14 @@ from dataclasses import dataclass, field, fields
 
 import sympy as sp
 
-from . import symbols as S
 from .codegen.compiled import CompiledTheory, TorchTheory, compile_theory, load_compiled  # noqa: F401 (re-exported)
 from .codegen import cache as C
 from .codegen.lower import explicit, generate_module
-from .learning import ERM, BayesOptimal, Gibbs, Volume
+from .learning import BayesOptimal
 from .model import load_model
+from .observables import observables
 from .symbolic.derive import Derivation, derive_model
 from .symbolic.render import Rendered
-from .symbolic.gauss import GaussE
 
 __all__ = ["Theory", "derive"]
 
@@ -110,67 +109,13 @@ class Theory(Rendered):
         return self._compiled[backend]
 
 
-def _observables(d: Derivation) -> dict:
-    """Observables under their fixed names, as expressions of the order parameters."""
-    L = d.learning
-    rho = d.rho
-    obs = {}
-    Qv = d.fixed.get(S.Q, S.Q)
-    noise = None if d.channel.classification else d.channel.noise_form()
-    linear_teacher = noise is not None and noise[0] == S.z   # regression error E(ŷ - z)² in closed form
-    if d.storage:
-        pass
-    elif d.bayes:
-        obs["mse"] = rho - S.q
-        if d.channel.classification:
-            obs["generalization_error"] = sp.acos(sp.sqrt(S.q / rho)) / sp.pi
-        elif linear_teacher:
-            obs["generalization_error"] = rho - S.q
-    else:
-        Qs = Qv
-        obs["mse"] = (S.q if not d.zero else Qs) - 2 * S.m + rho
-        if d.channel.classification:
-            obs["generalization_error"] = sp.acos(S.m / sp.sqrt(Qs * rho)) / sp.pi
-        elif linear_teacher:
-            obs["generalization_error"] = Qs - 2 * S.m + rho
-    if d.zero and not d.storage:
-        # the ERM estimator's pre-activation on a training example is prox(y, ω, χ), ω = √Q ξ
-        omega = sp.sqrt(S.Q) * d.xi
-
-        def on_train(f):
-            return d.out_avg(lambda key, yy: f(d.proxes[key].subs({S.omega: omega, S.y: yy}), yy))
-        # ℓ(y, prox) = M(y, ω, χ) - (prox - ω)²/(2χ): the envelope's own branches, no loss
-        # (a Piecewise) evaluated at the prox (another Piecewise)
-        obs["training_loss"] = d.out_avg(lambda key, yy: (d.envelopes[key] - (d.proxes[key] - S.omega)**2 / (2 * S.chi))
-                                         .subs({S.omega: omega, S.y: yy}))
-        if d.channel.classification:
-            obs["training_error"] = on_train(lambda p, yy: sp.Heaviside(-yy * p))
-        else:
-            obs["training_error"] = on_train(lambda p, yy: (yy - p)**2)
-    if not d.bayes and not d.zero:
-        ent = d.free_entropy
-        if isinstance(L, Gibbs) and L.temperature != 0:
-            # energy per weight e = -∂Φ/∂β = T² ∂Φ/∂T at fixed order parameters; s = Φ + β e
-            T = d.temperature
-            phi = explicit(d.free_entropy, d.potentials)
-            energy = T**2 * sp.diff(phi, T)
-            obs["training_error"] = energy / S.alpha
-            ent = phi + energy / T
-        obs["entropy"] = ent + d.sprior.shannon_entropy()
-    if getattr(d, "replicon", None) is not None:
-        # α E[(∂²_ω log Z_out)²] E[(∂²_b log Z_w)²]: RS locally stable below 1 (de Almeida &
-        # Thouless 1978; Gardner & Derrida 1988 for perceptrons)
-        obs["replicon"] = d.replicon
-    return {k: sp.sympify(v).subs(d.fixed) for k, v in obs.items() if v is not None}
-
-
 def _theory(d: Derivation, kind: str) -> Theory:
     order = [p[0] for p in d.pairs if p[0] not in d.fixed] + [p[1] for p in d.pairs]
     params = d.model.parameters
     potentials = {k: d.restore(v) for k, v in d.potentials.items()}
     return Theory(model=d.model, kind=kind, free_entropy=d.free_entropy, equations=d.equations,
                   order_parameters=order, fixed=d.fixed, parameters=params,
-                  observables=d.restore(_observables(d)), potentials=potentials, limits=d.limits,
+                  observables=d.restore(observables(d)), potentials=potentials, limits=d.limits,
                   replicated=getattr(d, "replicated", None))
 
 

@@ -31,6 +31,7 @@ LONG_NAMES = {
     "free_entropy": "replica-symmetric free entropy Phi_RS per weight", "entropy": "entropy per weight",
     "replicon": "replicon eigenvalue (RS stable below 1)", "generalization_error": "generalization error",
     "gibbs_error": "generalization error of a posterior sample",
+    "bayes_error": "test error of the Bayes classifier argmax_y P(y|x, data)",
     "mse": "mean squared error of the weights |w - w*|^2/N", "training_error": "training error",
     "training_loss": "training loss per example", "quadratic_error": "quadratic generalization error",
     # solver status

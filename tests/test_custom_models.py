@@ -102,6 +102,16 @@ def test_relu_by_hand_compiles_and_agrees_with_the_builtin(relu_pair):
     _assert_same_outputs(custom.compile(), builtin.compile(), {}, seed=1)
 
 
+def test_erm_regression_error_on_a_relu_teacher(relu_pair):
+    """Ridge regression of y = max(0, z) + √Δ η: the estimator's pre-activation λ̂ has
+    Var λ̂ = Q, Cov(z, λ̂) = m, so E[(max(0, z) - λ̂)²] = E max(0,z)² - 2m E[z max(0,z)] + Q
+    = ½ - m + Q (z ~ N(0, 1)); the same expression for the custom and the built-in teacher."""
+    for th in relu_pair:
+        obs = th.observables["generalization_error"]
+        at = {s: {"Q": 0.7, "m": 0.4}[s.name] for s in obs.free_symbols}
+        assert float(obs.subs(at)) == pytest.approx(0.5 - 0.4 + 0.7, abs=1e-14)
+
+
 # -- (b) label-flip sign channel by hand, Bayes-optimal, spherical prior ----------------------
 
 FLIP_FILE = """

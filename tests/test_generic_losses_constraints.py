@@ -127,7 +127,8 @@ def test_spherical_band_output_term(theories, q, rule, nodes):
 
 def test_door_bayes_optimal(theories):
     """y = sign(|z| - κ), Gaussian weights, Bayes-optimal: the free entropy equals the oracle's
-    (an mpmath interval mass for the inside label), and the converged q is its stationary point."""
+    (an mpmath interval mass for the inside label), and the converged q is its stationary point;
+    its Bayes and Gibbs errors come from Z_out, not from the sign teacher's arccos."""
     _, c = _theory(theories, "door")
     alpha, kappa = 2.0, 0.8
     (r,) = solve(c, {"alpha": alpha, "kappa": kappa}, init="uninformed").to_records()
@@ -138,6 +139,20 @@ def test_door_bayes_optimal(theories):
     h = 1e-5
     dout = (G.door_output_term(q + h, kappa) - G.door_output_term(q - h, kappa)) / (2 * h)
     assert qh == pytest.approx(2 * alpha * dout, rel=1e-6)
+    # the Bayes classifier's error 1 - E max_y Z_out (the door is deterministic: also the
+    # generalization error) and a posterior sample's, against mpmath; arccos(√q)/π would be 0.163
+    assert r["bayes_error"] == pytest.approx(G.door_bayes_error(q, kappa), abs=1e-12)
+    assert r["generalization_error"] == r["bayes_error"]
+    assert r["gibbs_error"] == pytest.approx(G.door_gibbs_error(q, kappa), abs=1e-12)
+    # balanced labels (κ = 0.6745) at q = ½: the issue's 0.365, where arccos gives 0.250
+    assert G.door_bayes_error(0.5, 0.6745) == pytest.approx(0.366, abs=1e-3)
+    # near q = 1 the max's kinks (found at run time) and the erfc features (graded panels):
+    # the adaptive rule holds 1e-12 with 96 nodes
+    for qq in (0.99, 0.9999):
+        e = c.evaluate(alpha=alpha, kappa=kappa, q=qq, q_hat=1.0, rule="adaptive", nodes=96,
+                       want=["bayes_error", "gibbs_error"])
+        assert float(e["bayes_error"]) == pytest.approx(G.door_bayes_error(qq, kappa), abs=1e-12)
+        assert float(e["gibbs_error"]) == pytest.approx(G.door_gibbs_error(qq, kappa), abs=1e-12)
     # near q = 1 the q̂ map stays finite (1 - H - H no longer cancels to 0)
     m = c.evaluate(alpha=alpha, kappa=kappa, q=1 - 1e-6, q_hat=1e6)["map_q_hat"]
     assert np.isfinite(m) and m > 0

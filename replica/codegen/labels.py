@@ -124,7 +124,10 @@ def label_line(f, y, noise, teacher=None):
         centres += [fz.subs(z, e) for e in special + [om]]
     lo = sp.Min(*values, evaluate=False) - NOISE_SPAN * width
     hi = sp.Max(*values, evaluate=False) + NOISE_SPAN * width
-    return LabelLine(f, y, lo, hi, width, sp.Tuple(*dict.fromkeys(centres)))
+    # where a field crosses a kink of the teacher the label density bends over √V in ω: a feature
+    # of the enclosing expectation (``rules.features``)
+    crossings = [sp.Tuple(om - k, sp.sqrt(V)) for om, V in fields for k in breakpoints(fz, z)]
+    return LabelLine(f, y, lo, hi, width, sp.Tuple(*dict.fromkeys(centres)), sp.Tuple(*dict.fromkeys(crossings)))
 
 
 def absorb_density(f):

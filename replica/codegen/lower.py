@@ -446,6 +446,9 @@ class _Emitter:
     kink_extra = ""
     #: whether the backend has the feature-graded ``rule='adaptive'`` (``rules._feature_rule``)
     adaptive = True
+    #: whether the backend locates, at run time, the kinks whose argument is not linear in the
+    #: variable (``_implicit_roots``; e.g. max_y Z_out(y, √q ξ, V) of a Bayes error)
+    implicit = True
 
     def __init__(self):
         self.lines: list[str] = []
@@ -478,12 +481,13 @@ class _Emitter:
         f, x = node.args
         name = f"_E{next(self.counter)}"
         xs = _name(x)
-        kinks = _kinks(f, x)
-        feats = features(hide_labels(f), x) if self.adaptive else []
+        kinks = [self.cse(k) for k in _kinks(f, x)] + (self.implicit_kinks(f, x, depth) if self.implicit else [])
+        feats = features(f, x) if self.adaptive else []
         if feats or (kinks and self.adaptive):
             # rule='adaptive': panels graded from each feature's width, split at the kinks
-            cs = [self.cse(k) for k in kinks] + [self.cse(c) for c, _ in feats]
-            ws = ["0.0"] * len(kinks) + [self.cse(w) for _, w in feats]
+            cs = kinks + [self.cse(c) for c, _ in feats]
+            # a kink has width 0 (``*_R``: the run-time roots of a non-linear one, as many zeros)
+            ws = [f"*[0.0] * len({k[1:]})" if k.startswith("*") else "0.0" for k in kinks] + [self.cse(w) for _, w in feats]
             wname = f"_W{next(self.counter)}"
             self.lines.append("    if rule == 'adaptive':")
             self.lines.append(f"        {xs}, {wname} = _feature_rule(nodes, [{', '.join(cs)}], [{', '.join(ws)}], {depth} + _G)")
@@ -496,7 +500,7 @@ class _Emitter:
         elif kinks:
             # piecewise-smooth integrand: split the line at its kinks (per grid point), then
             # composite Gauss-Legendre on each piece — exact to rounding for each smooth piece
-            codes = [self.cse(k) for k in kinks]
+            codes = kinks
             wname = f"_W{next(self.counter)}"
             self.lines.append(f"    {xs}, {wname} = _kink_rule(4 * nodes, [{', '.join(codes)}], {depth} + _G{self.kink_extra})")
         else:
@@ -506,6 +510,24 @@ class _Emitter:
         self.lines.append(f"    {name} = " + self.node_sum.format(w=wname, body=body))
         return name
 
+
+    def implicit_kinks(self, f, x, depth) -> list:
+        """Code of the kinks of f(x) whose argument g(x) is not linear in x (a max of two
+        potentials, a Heaviside of a difference of them): g is emitted as a local function and
+        its roots found at run time by ``_implicit_roots`` (up to ``IMPLICIT_ROOTS`` of each);
+        arguments as ``implicit_kink_arguments``."""
+        out = []
+        for g in implicit_kink_arguments(f, x):
+            sub = type(self)()
+            sub.counter = self.counter
+            code = sub.expr(g, depth + 1)
+            fname, rname = f"_K{next(self.counter)}", f"_R{next(self.counter)}"
+            self.lines.append(f"    def {fname}({_name(x)}):")
+            self.lines.extend("    " + ln for ln in sub.lines)
+            self.lines.append(f"        return {code}")
+            self.lines.append(f"    {rname} = _implicit_roots({fname}, {depth} + _G{self.kink_extra})")
+            out.append(f"*{rname}")
+        return out
 
     def line_node(self, node, depth):
         """∫ dx f(x) over the line: the rational-map rule of :mod:`replica.codegen.lines`,
@@ -524,7 +546,7 @@ class _Emitter:
     def label_node(self, node, depth):
         """∫ dy f(y) over a continuous label: the graded rule of :mod:`replica.codegen.labels`
         on the label range, panel ends at the features of the label density."""
-        f, y, lo, hi, width, centres = node.args
+        f, y, lo, hi, width, centres = node.args[:6]
         name, wname, ys = f"_E{next(self.counter)}", f"_W{next(self.counter)}", _name(y)
         cs = ", ".join(self.cse(c) for c in centres)
         self.lines.append(f"    {ys}, {wname} = _label_rule({self.cse(lo)}, {self.cse(hi)}, [{cs}], "
@@ -538,6 +560,22 @@ def hide_labels(f):
     """``f`` with each label quadrature replaced by a symbol: its integrand's kinks and features
     and its range's ends are not those of an enclosing expectation."""
     return f.replace(lambda n: isinstance(n, LabelLine), lambda n: sp.Dummy("label_integral"))
+
+
+def implicit_kink_arguments(f, x) -> list:
+    """Arguments g(x) of the kinks of f (``kink_arguments``) that are not linear in x, whose roots
+    are found at run time; those holding a nested expectation, a label integral, a proximal map,
+    a Piecewise or a variable of a nested node are left out."""
+    f = without_hints(hide_labels(f))
+    bound = {n.args[1] for n in f.atoms(GaussE, LineIntegral)} - {x}
+    out = []
+    for g in kink_arguments(f):
+        if g in out or not g.has(x) or g.free_symbols & bound or g.has(GaussE, LineIntegral, LabelLine, Prox, sp.Piecewise):
+            continue
+        e = sp.expand(g)
+        if not (e.is_polynomial(x) and sp.degree(e, x) <= 1):      # a linear root: ``_kinks`` has it
+            out.append(g)
+    return out
 
 
 def _end(e):
@@ -602,6 +640,8 @@ import scipy.special
 from functools import lru_cache, reduce
 
 _SQRT2 = numpy.sqrt(2.0)
+#: roots of each non-linear kink argument located at run time (``_implicit_roots``)
+IMPLICIT_ROOTS = 4
 
 
 def _logerfc(u):
@@ -659,6 +699,30 @@ def _kink_rule(n, breaks, nd):
     w = w * numpy.exp(-x**2 / 2) / numpy.sqrt(2.0 * numpy.pi)
     pad = (1,) * (nd - len(S))
     return x.reshape((x.shape[0],) + pad + S), w.reshape((w.shape[0],) + pad + S)
+
+
+def _implicit_roots(g, nd, k=IMPLICIT_ROOTS, m=385):
+    """Up to k roots in (-12, 12) of g(x) (vectorized over the grid), the kinks of an
+    integrand whose argument is not linear in x: the sign changes of g on m equispaced points
+    (two roots closer than 24/(m - 1) in one interval are not seen), each bracket refined by 55
+    bisections (to ~1e-15); the line's end 12.0 (an empty piece) for each missing root.
+    Shapes as ``_kink_rule``'s breaks."""
+    L = 12.0
+    s = numpy.linspace(-L, L, m).reshape((-1,) + (1,) * nd)
+    G = numpy.asarray(g(s), dtype=float)
+    G = numpy.broadcast_to(G, (m,) + G.shape[1:])
+    pos = G >= 0
+    ch = pos[:-1] != pos[1:]
+    idx = numpy.argsort(~ch, axis=0, kind="stable")[:k]
+    found = numpy.take_along_axis(ch, idx, axis=0)
+    lo, hi = s.reshape(-1)[idx], s.reshape(-1)[idx + 1]
+    plo = numpy.take_along_axis(pos[:-1], idx, axis=0)
+    for _ in range(55):
+        mid = 0.5 * (lo + hi)
+        same = (numpy.asarray(g(mid), dtype=float) >= 0) == plo
+        lo, hi = numpy.where(same, mid, lo), numpy.where(same, hi, mid)
+    r = numpy.where(found, 0.5 * (lo + hi), L)
+    return list(r)
 
 
 @lru_cache(maxsize=32)

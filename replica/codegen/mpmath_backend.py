@@ -16,7 +16,7 @@ from ..symbolic.gauss import GaussE
 from ..symbolic.lines import breakpoints
 from ..symbolic.moreau import Prox
 from .rules import features
-from .lower import _kinks, hide_labels
+from .lower import _kinks, hide_labels, implicit_kink_arguments
 from .signed import MPMATH_HELPERS
 
 __all__ = ["generate_mpmath_module"]
@@ -29,7 +29,7 @@ class _MpPrinter(MpmathPrinter):
         return "_I(lambda %s: %s, [%s], %s, %s)" % (self._print(x), self._print(f), ks, self._print(lo), self._print(hi))
 
     def _print_LabelLine(self, e):
-        f, y, lo, hi, width, centres = e.args
+        f, y, lo, hi, width, centres = e.args[:6]
         ks = ", ".join(self._print(c) for c in centres)
         return "_I(lambda %s: %s, [%s], %s, %s)" % (self._print(y), self._print(f), ks, self._print(lo), self._print(hi))
 
@@ -41,7 +41,8 @@ class _MpPrinter(MpmathPrinter):
         f, x = e.args
         # kinks and the centres of narrow features (q -> 1) as interval ends of tanh-sinh
         ks = ", ".join([self._print(k) for k in _kinks(f, x)]
-                       + ["_point(lambda: %s)" % self._print(c) for c, _ in features(hide_labels(f), x)])
+                       + ["_point(lambda: %s)" % self._print(c) for c, _ in features(hide_labels(f), x)]
+                       + ["*_roots(lambda %s: %s)" % (self._print(x), self._print(g)) for g in implicit_kink_arguments(f, x)])
         return "_E(lambda %s: %s, [%s])" % (self._print(x), self._print(f), ks)
 
     def _print_logerfc(self, e):
@@ -100,6 +101,14 @@ def _E(f, kinks=()):
     pts = sorted(set([mpmath.mpf(-6), mpmath.mpf(0), mpmath.mpf(6)]
                      + [mpmath.mpf(k) for k in kinks if k is not None and mpmath.isfinite(k) and abs(k) < 40]))
     return mpmath.quad(lambda t: f(t) * mpmath.npdf(t), [-mpmath.inf] + pts + [mpmath.inf])
+
+
+def _roots(g, m=385):
+    """The roots in (-12, 12) of g, a kink argument not linear in the variable: sign changes on m
+    equispaced points, each refined by bisection (``mpmath.findroot``)."""
+    s = [mpmath.mpf(-12) + 24 * mpmath.mpf(i) / (m - 1) for i in range(m)]
+    v = [g(t) >= 0 for t in s]
+    return [mpmath.findroot(g, (a, b), solver="bisect") for a, b, p, r in zip(s, s[1:], v, v[1:]) if p != r]
 
 
 def _point(f):

@@ -22,6 +22,7 @@ import functools
 import sympy as sp
 
 from ..symbolic.gauss import GaussE
+from ..symbolic.lines import LabelLine
 from ..symbolic.moreau import Prox
 from ..symbolic.special import LogSumExp
 
@@ -62,8 +63,16 @@ def _gaussian_part(u, x):
 def features(f, x) -> list:
     """[(centre, width)] of the narrow smooth features of f(x) in x (SymPy expressions of the
     parameters and order parameters; see the module docstring), at most ``MAX_FEATURES``,
-    those of nested expectation nodes left to those nodes."""
+    those of nested expectation nodes left to those nodes; a label quadrature inside f adds the
+    points where its teacher field crosses a kink of the teacher function (its ``crossings``:
+    g = a x + b = 0, width s/|a|) and is otherwise left to itself."""
     found = []
+    for n in f.atoms(LabelLine):
+        for g, s in (n.args[6] if len(n.args) > 6 else ()):
+            ab = _linear(g, x)
+            if ab is not None and ab[0] != 0:
+                found.append((-ab[1] / ab[0], s / sp.Abs(ab[0])))
+    f = f.replace(lambda n: isinstance(n, LabelLine), lambda n: sp.Dummy("label_integral"))
     funcs = f.atoms(sp.Function)     # one walk of the (large) integrand, filtered below
 
     def of(kind):

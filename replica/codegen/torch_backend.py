@@ -282,6 +282,28 @@ def _kink_rule(n, breaks, nd, like):
     return x.reshape((x.shape[0],) + pad + S), w.reshape((w.shape[0],) + pad + S)
 
 
+def _implicit_roots(g, nd, like, k=4, m=385):
+    """Up to k roots in (-12, 12) of g(x), the kinks of an integrand whose argument is not linear
+    in x — the torch twin of the NumPy runtime's ``_implicit_roots``: sign changes of g on m
+    equispaced points, each bracket refined by 55 bisections; 12.0 for each missing root."""
+    L = 12.0
+    s = torch.linspace(-L, L, m, dtype=DTYPE, device=like.device).reshape((-1,) + (1,) * nd)
+    G = torch.as_tensor(g(s), dtype=DTYPE, device=like.device)
+    G = G.broadcast_to(torch.broadcast_shapes(G.shape, s.shape))
+    pos = G >= 0
+    ch = pos[:-1] != pos[1:]
+    idx = torch.argsort((~ch).to(torch.int8), dim=0, stable=True)[:k]
+    found = torch.gather(ch, 0, idx)
+    flat = s.reshape(-1)
+    lo, hi = flat[idx], flat[idx + 1]
+    plo = torch.gather(pos[:-1], 0, idx)
+    for _ in range(55):
+        mid = 0.5 * (lo + hi)
+        same = (torch.as_tensor(g(mid), dtype=DTYPE, device=like.device) >= 0) == plo
+        lo, hi = torch.where(same, mid, lo), torch.where(same, hi, mid)
+    return list(torch.where(found, 0.5 * (lo + hi), torch.full_like(lo, L)))
+
+
 def _tilt_peak(c1, c2, lo, hi):
     """c1/(-2 c2) clipped into [lo, hi]; 0 where c1 = c2 = 0 (the NumPy runtime's ``_tilt_peak``)."""
     c1, c2, lo, hi = torch.broadcast_tensors(*_tensors([c1, c2, lo, hi]))
@@ -355,7 +377,7 @@ import math
 import torch
 from replica.codegen.torch_backend import (_log, _logerfc, _logerfcx, _logerfsum, _lse, _maximum, _minimum,
                                            _heaviside, _kink_rule, _gauss_rule, _inputs, _full, _tensors, _xlogx,
-                                           _line_rule, _label_rule, _tilt_peak)
+                                           _line_rule, _label_rule, _tilt_peak, _implicit_roots)
 '''
 
 _PROX_TEMPLATE = lower.prox_template("torch", "torch.broadcast_tensors(*_tensors([y, omega, chi]))")

@@ -58,9 +58,13 @@ class LabelLine(sp.Function):
     outside which the label density is negligible, ``centres`` (a Tuple) the points where it
     has features of scale ``width`` (the noise's standard deviation) — the images of the
     teacher function's kinks and turning points (:func:`replica.codegen.labels.label_line`).
-    The hints do not change the value; differentiated under the integral sign."""
+    An optional seventh argument, ``crossings`` (a Tuple of pairs (g, s)), tells an enclosing
+    expectation where the label density changes over a scale s of its own variable: where the
+    teacher's field crosses a kink z_k of the teacher function, g = ω - z_k = 0, smoothed over
+    s = √V (the field's spread).  The hints do not change the value; differentiated under the
+    integral sign."""
 
-    nargs = 6
+    nargs = (6, 7)
 
     @property
     def free_symbols(self):

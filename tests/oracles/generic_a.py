@@ -170,3 +170,18 @@ def weak_recovery_threshold(delta, f, z_kinks=(), y_span=None, panels=200):
     m2 = dens @ (wz * zs**2)
     ok = Z > 1e-300
     return 1.0 / np.sum(wy[ok] * Z[ok] * (m2[ok] / Z[ok] - 1.0)**2)
+
+
+def regression_bayes_error(q, rho, f, z_kinks=(0.0,)):
+    """E[(f(z) - ŷ)²] of the Bayes-optimal estimator ŷ = E[f(λ) | x, data] for y = f(z) + noise
+    (Barbier et al. 2019; Aubin et al. 2020): with λ | data ~ N(√q ξ, ρ - q) and z the same law
+    given ξ (Nishimori), E_z f(z)² - E_ξ (E_u f(√q ξ + √(ρ - q) u))², by nested
+    ``scipy.integrate.quad`` split where the field crosses a kink of ``f`` (a float function)."""
+    sv, sq, sr = math.sqrt(rho - q), math.sqrt(q), math.sqrt(rho)
+
+    def mean(om):
+        pts = [(k - om) / sv for k in z_kinks if abs((k - om) / sv) < 14]
+        return _quad(lambda u: _npdf(u) * f(om + sv * u), -14, 14, pts)
+
+    second = _quad(lambda u: _npdf(u) * f(sr * u)**2, -14, 14, [k / sr for k in z_kinks])
+    return second - _quad(lambda x: _npdf(x) * mean(sq * x)**2, -12, 12, [k / sq for k in z_kinks])

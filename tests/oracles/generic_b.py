@@ -163,3 +163,35 @@ def overlap_whole_line(density, qhat):
 
     span = 10 * math.sqrt(1 + qhat)
     return _quad_line(ratio, [-4 * span, -span, 0.0, span, 4 * span])
+
+
+def door_bayes_error(q, kappa):
+    """The Bayes-optimal door's test error 1 - E_ξ max_y Z(y) = E_ξ min(Z_in, 1 - Z_in), with
+    Z_in(ξ) = P(|√q ξ + √(1-q) u| < κ) and a N(0, 1) prior (Barbier et al. 2019, PNAS: the Bayes
+    classifier is argmax_y Z_out(y, √q ξ, 1 - q)); by ``mpmath.quad`` at 30 digits, split at
+    the two points ±ξ₀ where Z_in = ½ (Z_in is even in ξ and falls with |ξ|)."""
+    with mp.workdps(30):
+        s = mp.sqrt(1 - mp.mpf(q))
+
+        def zin(t):
+            c = mp.sqrt(q) * t
+            return (mp.erf((kappa - c) / (s * mp.sqrt(2))) + mp.erf((kappa + c) / (s * mp.sqrt(2)))) / 2
+
+        pts = [-12, 0, 12]
+        if zin(0) > mp.mpf(1) / 2:
+            x0 = mp.findroot(lambda t: zin(t) - mp.mpf(1) / 2, (mp.mpf(0), mp.mpf(12)), solver="bisect")
+            pts = [-12, -x0, 0, x0, 12]
+        return float(mp.quad(lambda t: min(zin(t), 1 - zin(t)) * mp.npdf(t), pts))
+
+
+def door_gibbs_error(q, kappa):
+    """A posterior sample's error on the door, 1 - E_ξ Σ_y Z(y)² = 2 E_ξ Z_in (1 - Z_in) (Engel &
+    Van den Broeck 2001, ch. 2: the Gibbs error), by ``mpmath.quad`` at 30 digits."""
+    with mp.workdps(30):
+        s = mp.sqrt(1 - mp.mpf(q))
+
+        def f(t):
+            c = mp.sqrt(q) * t
+            z = (mp.erf((kappa - c) / (s * mp.sqrt(2))) + mp.erf((kappa + c) / (s * mp.sqrt(2)))) / 2
+            return 2 * z * (1 - z) * mp.npdf(t)
+        return float(mp.quad(f, [-12, -kappa, 0, kappa, 12]))

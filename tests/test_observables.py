@@ -1,0 +1,44 @@
+"""Observables from the channel itself (issue 11, item 4): the Bayes classifier's error
+1 - E max_y Z_out and the Gibbs error 1 - E Σ_y Z_out², the sign teacher's arccos shortcut proved
+equal to them, and the label rule read off the channel.  The ERM regression error on a ReLU
+teacher is checked in test_custom_models.py, the door and the real-label Bayes errors are checked against
+nested-quadrature oracles in test_generic_losses_constraints.py and test_label_channels.py."""
+import numpy as np
+import pytest
+import sympy as sp
+
+from replica import channels
+from replica.observables import label_rule
+
+
+@pytest.mark.parametrize("flip", [0.0, 0.1, 0.3])
+def test_sign_teacher_shortcut_equals_the_generic_bayes_error(theories, flip):
+    """perceptron-bayes (spherical weights, ρ = 1): the Bayes classifier of a flipped sign
+    teacher is sign(ω), so the generic 1 - E_ξ max_y Z_out = ε + (1 - 2ε) arccos(√q)/π
+    (Engel & Van den Broeck 2001, ch. 5), and at ε = 0 it is the shortcut
+    ``generalization_error`` = arccos(√q)/π itself; a posterior sample errs with
+    1 - E Σ_y Z_out² = 2ε(1 - ε) + (1 - 2ε)² arccos(q)/π (two labels drawn by the noisy channel,
+    from fields of correlation q: they differ if exactly one of the clean signs or one flip
+    differs).  The adaptive rule with 96 nodes holds 5e-12."""
+    _, c = theories("perceptron-bayes")
+    q = np.array([0.05, 0.4, 0.8, 0.97])
+    e = c.evaluate(alpha=1.0, flip=flip, q=q, q_hat=1.0, rule="adaptive", nodes=96)
+    shortcut = np.arccos(np.sqrt(q)) / np.pi
+    assert np.allclose(e["generalization_error"], shortcut, atol=1e-15)
+    assert np.allclose(e["bayes_error"], flip + (1 - 2 * flip) * shortcut, atol=5e-12, rtol=0)
+    gibbs = 2 * flip * (1 - flip) + (1 - 2 * flip)**2 * np.arccos(q) / np.pi
+    assert np.allclose(e["gibbs_error"], gibbs, atol=5e-12, rtol=0)
+
+
+def test_label_rule_read_off_the_channel():
+    y, z = sp.symbols("y z", real=True)
+    T = sp.Symbol("T", positive=True)
+    logistic = channels.Custom(1 / (1 + sp.exp(-y * z / T)), y, z, outputs=(-1, 1))
+    assert label_rule(channels.Sign(flip="flip")) == "sign"
+    assert label_rule(channels.Probit()) == "sign"
+    assert label_rule(logistic) == "sign"
+    assert label_rule(channels.Door(width="kappa")) == "deterministic"
+    assert label_rule(channels.Linear(noise="delta")) is None
+    noisy_door = channels.Custom(sp.Rational(9, 10) * sp.Heaviside(y * (sp.Abs(z) - 1))
+                                 + sp.Rational(1, 10) * sp.Heaviside(-y * (sp.Abs(z) - 1)), y, z, outputs=(-1, 1))
+    assert label_rule(noisy_door) is None
