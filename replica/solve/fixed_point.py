@@ -61,6 +61,12 @@ _DAMPED, _ANDERSON, _NEWTON = 0, 1, 2
 _NEAR = 1e-3
 #: the re-solve's own limits (a start next to the answer, or a point that fails again)
 _REFINE_ITER, _REFINE_PATIENCE = 400, 100
+#: the replicon λ = α E[(∂²_ω log Z_out)²] E[(∂²_b log Z_w)²] at q = ρ: the prior factor -> 0 and
+#: the output factor -> ∞ as q_hat -> ∞, a limit that depends on the model (0 for a discrete
+#: prior, whose posterior variance vanishes like e^{-q_hat/2}; 1/α for linear-bayes at Δ = 0),
+#: not taken by the generated code: reported null with this reason
+_PERFECT_REPLICON = ("replicon not evaluated at the perfect end point (q = rho, conjugates infinite): "
+                     "a limit 0 * inf of its prior and output factors that depends on the model")
 
 
 class _Iterate:
@@ -471,7 +477,8 @@ def _restart(compiled, params, coarse: Solution, init, nodes):
 
 def _solution(problem: Problem, it: _Iterate, label: str, reasons=None) -> Solution:
     """Package the iteration state: NaN for points that did not converge, the q = ρ end point
-    for the perfect ones; ``reasons`` (per flat point, or None) why points are not converged."""
+    for the perfect ones; ``reasons`` (per flat point, or None) why points are not converged,
+    or why a perfect point's replicon is null (``_PERFECT_REPLICON``)."""
     conv = it.converged.copy()
     values = np.where(conv, it.x, np.nan)
     branch = np.full(problem.size, label, dtype=object)
@@ -488,6 +495,12 @@ def _solution(problem: Problem, it: _Iterate, label: str, reasons=None) -> Solut
         conv[pidx] = True
         branch[pidx] = "perfect"
         residual[pidx] = 0.0
+        if "replicon" in outputs:
+            nan = pidx[~np.isfinite(outputs["replicon"][pidx])]
+            if nan.size:
+                reasons = list(reasons) if reasons is not None else [None] * problem.size
+                for p in nan:
+                    reasons[p] = _PERFECT_REPLICON
     shape = problem.shape
     rs = lambda a: np.asarray(a).reshape(shape)
     return Solution(

@@ -75,7 +75,8 @@ class Solution:
     branch : per-point label (``'uninformed'``, ``'informed'``, ``'perfect'``, ...).
     last : last iterate of every point (also of the points that failed), for diagnosis.
     reason : per point, why it is not converged where the solver knows it without iterating
-        (e.g. ERM without a ridge on separable data: no minimizer, |w| → ∞), else None;
+        (e.g. ERM without a ridge on separable data: no minimizer, |w| → ∞), or why a value
+        of a converged point is null (the replicon at the perfect end point), else None;
         ``None`` for the whole grid when no point has one.
     """
 
