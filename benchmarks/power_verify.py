@@ -18,6 +18,11 @@ model, error, sizes and seeds; the last record of a set counts).
     nice -n 5 python benchmarks/power_verify.py                   # 40 sets, 5 %, both models
     nice -n 5 python benchmarks/power_verify.py --sets 40 --start 12   # resume at set 12
     python benchmarks/power_verify.py --summarize --log power_verify.jsonl
+
+Result (session 3, log benchmarks/power_verify_results.jsonl; N = 200, 800, 32 seeds, 5 %):
+ising-bayes agrees with the true theory in 39/40 sets, rejects the 5 %-off one in 40/40
+(power 1.7-2.8 %); ridge agrees in 40/40, rejects in 38/40 (power 3.8-5.6 %, median 4.8 %:
+the defaults sit right at a 5 % error for ridge).
 """
 from __future__ import annotations
 
