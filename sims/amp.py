@@ -94,28 +94,37 @@ def run_amp(data, *, max_iter: int = 200, tol: float = 1e-8, damping: float = 0.
     V = v.mean(1, keepdim=True)
     A = zero.clone()
     keep = damping
+    # the iteration runs on a working set of rows, re-gathered (one copy of their X) whenever
+    # the still-active instances fall to 3/4 of it: finished instances cost nothing, and the
+    # copies cost at most a geometric series of passes over X
+    rows = torch.arange(S, device=dev)
+    Xw, yw = X, y
     for _ in range(max_iter):
-        V_new = v.mean(1, keepdim=True)
-        omega = (X @ a[..., None])[..., 0] * scale - V_new * g
-        g_new, dg = D.channel(y, omega, V_new, par, nodes=nodes)
-        g_new = (1 - keep) * g_new + keep * g
+        if int(active[rows].sum()) <= 0.75 * len(rows):
+            rows = rows[active[rows]]
+            Xw, yw = X[rows], y[rows]
+        aw, vw, gw = a[rows], v[rows], g[rows]
+        V_new = vw.mean(1, keepdim=True)
+        omega = (Xw @ aw[..., None])[..., 0] * scale - V_new * gw
+        g_new, dg = D.channel(yw, omega, V_new, par, nodes=nodes)
+        g_new = (1 - keep) * g_new + keep * gw
         A_new = -dg.mean(1, keepdim=True) * (P / N)
-        b = (g_new[:, None, :] @ X)[:, 0, :] * scale + A_new * a
+        b = (g_new[:, None, :] @ Xw)[:, 0, :] * scale + A_new * aw
         a_new, v_new = D.prior(b, A_new, par, nodes=nodes)
-        a_new = (1 - keep) * a_new + keep * a
-        v_new = (1 - keep) * v_new + keep * v
-        change = ((a_new - a) ** 2).mean(1).sqrt()
+        a_new = (1 - keep) * a_new + keep * aw
+        v_new = (1 - keep) * v_new + keep * vw
+        change = ((a_new - aw) ** 2).mean(1).sqrt()
         finite = torch.isfinite(a_new).all(1) & torch.isfinite(v_new).all(1) & torch.isfinite(g_new).all(1)
-        step = active & finite
-        iterations += step.long()
+        step = active[rows] & finite
+        iterations[rows] += step.long()
         upd = step[:, None]
-        a, v, g = torch.where(upd, a_new, a), torch.where(upd, v_new, v), torch.where(upd, g_new, g)
-        V, A = torch.where(upd, V_new, V), torch.where(upd, A_new, A)
+        a[rows], v[rows], g[rows] = torch.where(upd, a_new, aw), torch.where(upd, v_new, vw), torch.where(upd, g_new, gw)
+        V[rows], A[rows] = torch.where(upd, V_new, V[rows]), torch.where(upd, A_new, A[rows])
         # converged: the estimate no longer moves, or the posterior has collapsed onto a point
         # (perfect recovery: the zero-variance fixed point, which a finite sample cannot iterate
         # on — once no sample lies within √V of the decision boundary the fields vanish)
-        converged |= step & ((change < tol) | (v_new.mean(1) < tol))
-        active &= finite & ~converged
+        converged[rows] |= step & ((change < tol) | (v_new.mean(1) < tol))
+        active[rows] &= finite & ~converged[rows]
         if not bool(active.any()):
             break
     nan = torch.tensor(float("nan"), dtype=DTYPE, device=dev)

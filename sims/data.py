@@ -274,12 +274,27 @@ def sample_labels(channel, params: dict, z: torch.Tensor, gen: torch.Generator) 
         u = torch.rand(z.shape + (1,), generator=gen, dtype=DTYPE, device=z.device)
         k = (torch.cumsum(p, -1) < u).sum(-1).clamp_max(len(channel.outputs) - 1)
         return outs[k]
-    nf = channel.noise_form()
-    if nf is not None:
-        f, delta = nf
+    gauss = _gaussian_labels(channel, params)
+    if gauss is not None:
+        f, sd = gauss
         eta = torch.randn(z.shape, generator=gen, dtype=DTYPE, device=z.device)
-        return to_torch(f, [Z], params)(z) + float(numeric(delta, params))**0.5 * eta
+        return f(z) + sd * eta
     return _inverse_cdf_labels(channel, params, z, gen)
+
+
+_NOISE: dict = {}
+
+
+def _gaussian_labels(channel, params: dict):
+    """(f as a torch function, √Δ) when P(y|z) = N(y; f(z), Δ) (``Channel.noise_form``), else
+    None; kept per (channel density, parameters), since ``noise_form`` is symbolic and
+    ``sample`` draws the labels of every instance separately."""
+    key = (type(channel), channel.density, tuple(sorted(params.items())))
+    if key not in _NOISE:
+        _NOISE.clear() if len(_NOISE) > 64 else None
+        nf = channel.noise_form()
+        _NOISE[key] = None if nf is None else (to_torch(nf[0], [Z], params), float(numeric(nf[1], params))**0.5)
+    return _NOISE[key]
 
 
 def _inverse_cdf_labels(channel, params, z, gen, points=4097, chunk=4096):

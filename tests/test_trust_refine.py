@@ -51,6 +51,9 @@ def test_spurious_fixed_points_past_the_spinodal_are_re_solved():
     assert np.all(s["q"] == 1.0)
     for a, phi in zip(ISSUE_ALPHAS, s["free_entropy"]):
         assert phi == pytest.approx(oc.ising_bayes_fixed_point(a, 0.0)["free_entropy"], abs=1e-8)
+    # the replicon there is a 0·inf limit the generated code does not take: null, with the reason
+    assert np.isnan(s["replicon"]).all()
+    assert all("perfect end point" in r["reason"] and r["replicon"] is None for r in s.to_records())
 
 
 def test_large_alpha_and_small_temperature_agree_with_the_version_space():

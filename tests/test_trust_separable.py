@@ -4,22 +4,25 @@ Ann. Stat. 48, 27, Thm 1) before any solving — it used to iterate for minutes 
 converged".  The threshold is checked against the independent oracle of tests/oracles (a
 logistic teacher, Candès & Sur's h by scipy quad) and against an mpmath evaluation of the same
 characterization for the flip teacher."""
+import functools
 import json
 import time
 
 import mpmath as mp
+import numpy as np
 import pytest
 import sympy as sp
 from click.testing import CliRunner
 
 import replica
 from replica.cli import main
-from replica.separability import separability_threshold
+from replica.separability import no_minimizer, separability_threshold
 from replica.symbols import y, z
 
 from oracles import regression as orr
 
 
+@functools.lru_cache(maxsize=None)
 def _flip_threshold_mp(flip):
     """1/h, h = min_t 2∫_0^∞ φ(v)[(1 - ε) g(tv) + ε g(-tv)] dv, g(a) = (1 + a²)H(a) - aφ(a),
     g'(a) = 2(aH(a) - φ(a)): the root of h'(t) by mpmath (15 digits)."""
@@ -50,3 +53,32 @@ def test_logistic_without_ridge_below_the_threshold_fails_fast():
     msg = json.loads(r.stdout)["error"]
     assert "separable for alpha < 2.99" in msg and "lam = 0" in msg
     assert r.stderr.strip() == "replica: error: " + msg
+
+
+def test_python_api_reports_no_minimizer_at_once(theories):
+    """``replica.solve`` on logistic without a ridge below α_sep: not converged without a single
+    iteration (it used to iterate for minutes while Q and χ grew to 1e32 / 1e67), NaN values,
+    and the reason on every such point, its threshold the mpmath one above."""
+    _, c = theories("logistic")
+    a_sep = _flip_threshold_mp(0.1)
+    alphas = np.array([0.5, 1.5, 0.99 * a_sep])
+    s = replica.solve(c, {"alpha": alphas, "lam": 0.0, "flip": 0.1})
+    assert not s.converged.any() and (s.iterations == 0).all()
+    assert np.isnan(s["Q"]).all() and np.isnan(s.free_entropy).all()
+    for rec in s.to_records():
+        assert "no minimizer" in rec["reason"] and f"alpha < {a_sep:.6g}" in rec["reason"]
+    flat = replica.solve(c, {"alpha": 3.0, "lam": 0.0, "flip": 0.0})          # noiseless: every alpha
+    assert not flat.converged.any() and "noiseless labels" in flat.to_records()[0]["reason"]
+
+
+def test_no_minimizer_flags_only_ridgeless_separable_points():
+    """The mask: ridge 0 and α < α_sep only (a positive ridge, or α above α_sep, has a minimizer);
+    a loss that does not keep decreasing (square) is never flagged."""
+    model = replica.load_model("logistic")
+    a_sep = _flip_threshold_mp(0.1)
+    mask, why = no_minimizer(model, {"alpha": np.array([[0.5], [1.01 * a_sep]]), "lam": np.array([0.0, 0.1]),
+                                     "flip": 0.1})
+    assert mask.tolist() == [True, False, False, False]
+    assert why[1:] == [None, None, None] and "lam = 0" in why[0]
+    ridge = replica.load_model("ridge")
+    assert not no_minimizer(ridge, {"alpha": 0.5, "lam": 0.0, "delta": 0.1})[0].any()

@@ -23,6 +23,7 @@ import numpy as np
 from .._component import ComponentError
 from ..model import ModelError
 from ..params import LIMITS, ParameterError
+from ..separability import no_minimizer
 from ..symbolic.derive import DerivationError
 
 __all__ = ["main", "CLIInputError", "parse_number", "parse_assignments", "parse_sweep",
@@ -239,60 +240,12 @@ def check_hidden_units(model, values: dict, *, theory: bool) -> None:
 
 
 def check_erm_minimizer(model, values: dict) -> None:
-    """ERM without a ridge on labels that a linear rule separates has no minimizer when the
-    loss keeps decreasing along the separating direction (logistic: ℓ(1, λ) > 0 for every λ,
-    decreasing): |ŵ| → ∞ and the saddle-point equations have no solution — refused up front
-    rather than iterated to "not converged".  Detected when ridge = 0 at some point, the loss
-    ℓ(1, λ) is positive and strictly decreasing at λ = 10, 20, 40, and the data are separable:
-    noiseless labels (P(y = −sign z | z) = 0 at z = ±1) at every α, noisy ones below the
-    separability threshold α_sep of ``replica.separability`` (Candès & Sur 2020)."""
-    import sympy as sp
-    from ..learning import ERM
-    from ..separability import separability_threshold
-    from ..symbols import lam as LAM, y as Y, z as Z
-    L = model.learning
-    if not isinstance(L, ERM) or not getattr(model.teacher, "classification", False):
-        return
-    names = list(values)
-    grids = np.broadcast_arrays(*[np.asarray(values[k], float) for k in names]) if names else []
-    pts = {k: g.ravel() for k, g in zip(names, grids)}
-    if isinstance(L.ridge, sp.Symbol):
-        if L.ridge.name not in pts:         # searched along, or not given: nothing to check
-            return
-        zero = pts[L.ridge.name] == 0
-    else:
-        zero = np.array([float(L.ridge) == 0])
-    thresholds = {}                         # α_sep per value of the teacher's parameters
-    for i in np.flatnonzero(zero):
-        at = {sp.Symbol(k): float(v[i]) for k, v in pts.items()}
-        subs = {s: at[sp.Symbol(s.name)] for s in model.teacher.density.free_symbols | L.loss.expr.free_symbols
-                if sp.Symbol(s.name) in at}
-        try:
-            ell = [float(L.loss.expr.subs(subs).subs({Y: 1, LAM: t})) for t in (10, 20, 40)]
-            wrong = [float(model.teacher.density.subs(subs).subs({Y: -sp.sign(zz), Z: zz})) for zz in (1, -1)]
-        except (TypeError, ValueError):
-            return
-        if not ell[0] > ell[1] > ell[2] > 0:
-            return
-        ridge = getattr(L.ridge, 'name', 'ridge')
-        if max(abs(w) for w in wrong) == 0:
-            raise CLIInputError(
-                f"{model.name}: with {ridge} = 0 the loss has no minimizer on these data "
-                "(noiseless labels are linearly separable and the loss keeps decreasing along a separating "
-                "direction: |w| grows without bound); give a positive ridge, or label noise")
-        if "alpha" in pts:
-            a = float(pts["alpha"][i])
-            at_i = {k: float(v[i]) for k, v in pts.items() if sp.Symbol(k) in {sp.Symbol(t.name) for t in
-                                                                               model.teacher.density.free_symbols}}
-            key = tuple(sorted(at_i.items()))
-            if key not in thresholds:
-                thresholds[key] = separability_threshold(model.teacher.density, Y, Z, at_i)
-            a_sep = thresholds[key]
-            if a < a_sep:
-                raise CLIInputError(
-                    f"{model.name}: with {ridge} = 0 the loss has no minimizer at alpha = {a:g}: these labels are "
-                    f"linearly separable for alpha < {a_sep:.6g} (Candès & Sur 2020) and the loss keeps decreasing "
-                    "along a separating direction; give a positive ridge, or alpha above that")
+    """ERM without a ridge on labels that a linear rule separates has no minimizer (|ŵ| → ∞, no
+    solution of the saddle-point equations): refused up front rather than iterated to "not
+    converged" — the first point that ``replica.separability.no_minimizer`` flags."""
+    mask, reasons = no_minimizer(model, values)
+    if mask.any():
+        raise CLIInputError(f"{model.name}: {reasons[int(np.flatnonzero(mask)[0])]}")
 
 
 def _emit_json(doc):

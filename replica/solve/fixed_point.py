@@ -34,11 +34,16 @@ reported ``converged=False`` and its values are NaN.  A point whose overlap, as 
 conjugates, reaches its bound (``Problem.saturated``) converges to the perfect-recovery end
 point q = ρ, q_hat = +inf (branch ``'perfect'``), with the free entropy evaluated there — in
 teacher-student problems; in storage problems q -> 1 is the capacity and the point fails.
+A point where ERM without a ridge has no minimizer (separable data and a loss that keeps
+decreasing, ``replica.separability.no_minimizer``: the norm of the estimator and the RS Q, χ
+grow without bound) is not iterated: not converged at once, with that reason
+(``Solution.reason``).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..separability import no_minimizer
 from .acceptance import QUAD_TOL, check_rule, quadrature_residual, unresolved
 from .initial import initial_state
 from .problem import DEFAULT_NODES, Problem, relative_residual
@@ -56,6 +61,12 @@ _DAMPED, _ANDERSON, _NEWTON = 0, 1, 2
 _NEAR = 1e-3
 #: the re-solve's own limits (a start next to the answer, or a point that fails again)
 _REFINE_ITER, _REFINE_PATIENCE = 400, 100
+#: the replicon λ = α E[(∂²_ω log Z_out)²] E[(∂²_b log Z_w)²] at q = ρ: the prior factor -> 0 and
+#: the output factor -> ∞ as q_hat -> ∞, a limit that depends on the model (0 for a discrete
+#: prior, whose posterior variance vanishes like e^{-q_hat/2}; 1/α for linear-bayes at Δ = 0),
+#: not taken by the generated code: reported null with this reason
+_PERFECT_REPLICON = ("replicon not evaluated at the perfect end point (q = rho, conjugates infinite): "
+                     "a limit 0 * inf of its prior and output factors that depends on the model")
 
 
 class _Iterate:
@@ -406,12 +417,16 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     adaptive = damping == "adaptive"
     it = _Iterate(d, P, int(anderson), 1.0 if adaptive else 1.0 - float(damping), adaptive)
     switch = np.inf if local else newton_switch
-    idx = np.arange(P)
     it.x[:] = x_init = initial_state(problem, init)
-    m, out = problem.jacobi(it.x, idx)
-    it.f[:] = m - it.x
-    it.r[:] = np.nan_to_num(relative_residual(m, it.x), nan=np.inf)
-    _finish(it, problem, idx, m, tol)
+    # ERM without a ridge on separable data has no fixed point (|w| -> inf): not iterated
+    blocked, reasons = no_minimizer(problem.model, problem.flat)
+    it.done |= blocked
+    idx = np.flatnonzero(~blocked)
+    if idx.size:
+        m, out = problem.jacobi(it.x[:, idx], idx)
+        it.f[:, idx] = m - it.x[:, idx]
+        it.r[idx] = np.nan_to_num(relative_residual(m, it.x[:, idx]), nan=np.inf)
+        _finish(it, problem, idx, m, tol)
     it.done |= ~np.isfinite(it.r)
     for _ in range(max_iter):
         idx = np.flatnonzero(~it.done)
@@ -431,7 +446,7 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     if check:
         bad = _check_quadrature(problem, it, quad_tol)
         if refine:
-            failed = np.setdiff1d(np.flatnonzero(~it.converged & ~it.perfect), bad)
+            failed = np.setdiff1d(np.flatnonzero(~it.converged & ~it.perfect & ~blocked), bad)
             near = it.near[failed] < _NEAR
             stuck = failed[near | unresolved(problem, it.x[:, failed], it.x[:, failed] + it.f[:, failed], failed,
                                              quad_tol)]
@@ -444,7 +459,7 @@ def solve(compiled, params: dict | None = None, init=None, *, tol: float = 1e-10
     for k, (where, v) in refined.items():
         if k in it.out:
             it.out[k][where] = v
-    return _solution(problem, it, label)
+    return _solution(problem, it, label, reasons if blocked.any() else None)
 
 
 def _restart(compiled, params, coarse: Solution, init, nodes):
@@ -460,9 +475,10 @@ def _restart(compiled, params, coarse: Solution, init, nodes):
             for i, k in enumerate(problem.names)}
 
 
-def _solution(problem: Problem, it: _Iterate, label: str) -> Solution:
+def _solution(problem: Problem, it: _Iterate, label: str, reasons=None) -> Solution:
     """Package the iteration state: NaN for points that did not converge, the q = ρ end point
-    for the perfect ones."""
+    for the perfect ones; ``reasons`` (per flat point, or None) why points are not converged,
+    or why a perfect point's replicon is null (``_PERFECT_REPLICON``)."""
     conv = it.converged.copy()
     values = np.where(conv, it.x, np.nan)
     branch = np.full(problem.size, label, dtype=object)
@@ -479,6 +495,12 @@ def _solution(problem: Problem, it: _Iterate, label: str) -> Solution:
         conv[pidx] = True
         branch[pidx] = "perfect"
         residual[pidx] = 0.0
+        if "replicon" in outputs:
+            nan = pidx[~np.isfinite(outputs["replicon"][pidx])]
+            if nan.size:
+                reasons = list(reasons) if reasons is not None else [None] * problem.size
+                for p in nan:
+                    reasons[p] = _PERFECT_REPLICON
     shape = problem.shape
     rs = lambda a: np.asarray(a).reshape(shape)
     return Solution(
@@ -489,4 +511,5 @@ def _solution(problem: Problem, it: _Iterate, label: str) -> Solution:
         fixed={k: rs(v) for k, v in problem.fixed.items()},
         outputs={k: rs(v) for k, v in outputs.items()},
         converged=rs(conv), residual=rs(residual), iterations=rs(it.iterations),
-        branch=rs(branch), last={k: rs(it.x[i]) for i, k in enumerate(problem.names)})
+        branch=rs(branch), last={k: rs(it.x[i]) for i, k in enumerate(problem.names)},
+        reason=None if reasons is None else rs(np.array(reasons, dtype=object)))

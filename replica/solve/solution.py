@@ -48,6 +48,10 @@ class Solution:
     converged, residual, iterations : per point; residual = max_k |M_k(x) - x_k| / max(1, |x_k|).
     branch : per-point label (``'uninformed'``, ``'informed'``, ``'perfect'``, ...).
     last : last iterate of every point (also of the points that failed), for diagnosis.
+    reason : per point, why it is not converged where the solver knows it without iterating
+        (e.g. ERM without a ridge on separable data: no minimizer, |w| → ∞), or why a value
+        of a converged point is null (the replicon at the perfect end point), else None;
+        ``None`` for the whole grid when no point has one.
     """
 
     model: str
@@ -61,6 +65,7 @@ class Solution:
     iterations: np.ndarray
     branch: np.ndarray
     last: dict = field(default_factory=dict, repr=False)
+    reason: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def shape(self):
@@ -92,7 +97,15 @@ class Solution:
                         dict(self.fixed), pick(self.outputs, other.outputs),
                         np.where(m, other.converged, self.converged), np.where(m, other.residual, self.residual),
                         np.where(m, other.iterations, self.iterations), np.where(m, other.branch, self.branch),
-                        pick(self.last, other.last))
+                        pick(self.last, other.last),
+                        None if self.reason is None and other.reason is None else
+                        np.where(m, other.reasons(), self.reasons()))
+
+    def reasons(self) -> np.ndarray:
+        """``reason`` as an object array of the grid's shape (None where a point has none)."""
+        if self.reason is None:
+            return np.full(self.shape, None, dtype=object)
+        return np.broadcast_to(np.asarray(self.reason, dtype=object), self.shape)
 
     def take(self, index) -> "Solution":
         """The sub-grid ``index`` (anything that indexes a numpy array of ``shape``)."""
@@ -100,13 +113,15 @@ class Solution:
             return {k: np.asarray(v)[index] for k, v in d.items()}
         return Solution(self.model, self.names, t(self.params), t(self.values), t(self.fixed),
                         t(self.outputs), self.converged[index], self.residual[index],
-                        self.iterations[index], self.branch[index], t(self.last))
+                        self.iterations[index], self.branch[index], t(self.last),
+                        None if self.reason is None else self.reasons()[index])
 
     def to_records(self) -> list:
         """The ``points`` list of DESIGN.md's ``solve`` JSON: one dict per grid point (C order)
         with the parameters, ``branch``, the order parameters (fixed ones included), the free
-        entropy, ``converged``, ``residual`` and the observables.  Values of points that did not
-        converge, and infinite conjugates, are ``None``."""
+        entropy, ``converged``, ``residual`` and the observables, and ``reason`` (a sentence, or
+        None) when some point has one.  Values of points that did not converge, and infinite
+        conjugates, are ``None``."""
         flat = lambda d: {k: np.broadcast_to(v, self.shape).reshape(-1) for k, v in d.items()}
         params, values, fixed, outputs = flat(self.params), flat(self.values), flat(self.fixed), flat(self.outputs)
         conv = self.converged.reshape(-1).astype(bool)
@@ -122,6 +137,8 @@ class Solution:
         for k, v in outputs.items():
             if k != "free_entropy":
                 cols[k] = _column(v, conv)
+        if self.reason is not None:
+            cols["reason"] = [None if r is None else str(r) for r in self.reasons().reshape(-1)]
         names = list(cols)
         return [dict(zip(names, row)) for row in zip(*cols.values())]
 
