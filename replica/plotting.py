@@ -14,9 +14,10 @@ import math
 
 import numpy as np
 from matplotlib import rc_context
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 from matplotlib.figure import Figure
 
-__all__ = ["STYLE", "symbol", "axis_label", "styled", "legend_outside", "verify_figure", "break_at_jumps",
+__all__ = ["STYLE", "symbol", "axis_label", "styled", "legend_outside", "log_axes", "verify_figure", "break_at_jumps",
            "setting_words", "twolayer_figure", "trajectories_figure"]
 
 #: rcParams of every replica figure (applied per figure, never globally)
@@ -70,6 +71,17 @@ def legend_outside(ax, **kw) -> None:
     """The axes' legend to the right of its data (nothing when no artist is labelled)."""
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, **kw)
+
+
+def log_axes(ax, xticks=None) -> None:
+    """Both axes of ``ax`` logarithmic; ``xticks`` (when given) written as plain numbers
+    (0.5, 1, 2, ...), without minor labels."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    if xticks is not None:
+        ax.set_xticks(list(xticks))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def setting_words(learning_kind: str) -> dict:
