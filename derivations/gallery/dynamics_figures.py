@@ -55,7 +55,7 @@ def _saad_solla(ax):
         se = run.eg.std(0, ddof=1) / math.sqrt(S)
         ax.plot(run.alpha, ode.mean(0), color=color, label=f"ODE, K = M = {K}")
         ax.errorbar(run.alpha, run.eg.mean(0), yerr=se, fmt="o", ms=3, color=color,
-                    label=f"SGD, N = {N}, {S} seeds")
+                    label=f"SGD, K = M = {K}, N = {N}, {S} seeds")
         q, r = 1 / (2 * K - 1), 1 / math.sqrt(K * (2 * K - 1))
         asin = lambda c, a, b: math.asin(c / math.sqrt((1 + a) * (1 + b)))  # noqa: E731
         plateau = (K * K * asin(q, q, q) + K * asin(1, 1, 1) - 2 * K * K * asin(r, q, 1)) / math.pi
@@ -110,7 +110,8 @@ def _growth(ax):
                 f"$\\gamma$ = {g['gamma']:.2f}")
         tt = t[t >= 20]
         ax.plot(tt, g["fit"](tt), ":", color="k", lw=1)
-        ax.axhline(max(g["rate"], 1e-4), color=color, ls="--", lw=0.8)
+        if g["rate"] > 0:            # a negative limit (no growth) has no place on the log axis
+            ax.axhline(g["rate"], color=color, ls="--", lw=0.8)
         print(f"growth: delta2 = {f:.1f} x closed form: lambda_inf = {g['rate']:.5f}, gamma = {g['gamma']:.3f}")
 
 
