@@ -11,7 +11,7 @@ import numpy as np
 import sympy as sp
 
 from ._component import Component, ComponentError
-from .density_checks import check_nonnegative, check_nonnegative_2d, check_normalized_labels, corner_points
+from .density_checks import check_nonnegative, check_nonnegative_2d, check_normalized_labels, corner_points, numeric
 from .params import NONNEGATIVE, POSITIVE, Domain
 from .priors import _sample_points
 from .symbolic.gauss import H
@@ -185,7 +185,7 @@ class Custom(Channel):
                     raise ComponentError(f"channels.Custom: density is negative (y={bad[0]:g}, z={bad[1]:g}{where})")
                 ys = np.linspace(-30, 30, 60001)
                 for zv in (-3.0, -1.7, -0.3, 0.4, 2.1, 3.0):
-                    f = sp.lambdify(Y, d.subs(Z, zv), "numpy")
+                    f = numeric(Y, d.subs(Z, zv))
                     tot = np.trapezoid(np.asarray(f(ys), dtype=float) * np.ones_like(ys), ys)
                     if abs(tot - 1) > 1e-6:
                         raise ComponentError(

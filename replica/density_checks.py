@@ -15,10 +15,16 @@ import math
 import numpy as np
 import sympy as sp
 
-__all__ = ["GRID", "corner_points", "check_nonnegative", "check_nonnegative_2d", "check_normalized_labels"]
+__all__ = ["GRID", "numeric", "corner_points", "check_nonnegative", "check_nonnegative_2d", "check_normalized_labels"]
 
 #: the argument grid of the numerical checks: dense core and logarithmic tails to |x| = 1000
 GRID = np.unique(np.concatenate([np.linspace(-10.0, 10.0, 2001), np.logspace(1, 3, 200), -np.logspace(1, 3, 200)]))
+
+def numeric(args, expr):
+    """``expr`` as a NumPy function of ``args`` (SymPy's lambdify) with SciPy's special functions
+    (erf, erfc, ... on arrays: NumPy has none, and the ``math`` fallback takes scalars only)."""
+    return sp.lambdify(args, expr, ["scipy", "numpy"])
+
 
 #: values below this count as negative (rounding of a density that is 0 somewhere)
 _NEG = -1e-14
@@ -72,7 +78,7 @@ def check_nonnegative(expr, x, kinks=()) -> float | None:
     if sym is not None:
         return sym if sym is not False else None
     xs = np.concatenate([GRID, np.asarray([float(k) for k in kinks], dtype=float)])
-    f = sp.lambdify(x, expr, "numpy")
+    f = numeric(x, expr)
     with np.errstate(all="ignore"):
         vals = np.asarray(f(xs), dtype=float) * np.ones_like(xs)
     bad = np.flatnonzero(np.isfinite(vals) & (vals < _NEG))
@@ -83,7 +89,7 @@ def check_normalized_labels(expr, y, z, outputs, tol: float = 1e-6) -> float | N
     """A z of ``GRID`` where Σ_y P(y|z) over the finite ``outputs`` differs from 1 by more than
     ``tol``, or None."""
     total = sp.Add(*[expr.subs(y, o) for o in outputs])
-    f = sp.lambdify(z, total, "numpy")
+    f = numeric(z, total)
     with np.errstate(all="ignore"):
         vals = np.asarray(f(GRID), dtype=float) * np.ones_like(GRID)
     bad = np.flatnonzero(~(np.abs(vals - 1) <= tol))
@@ -93,7 +99,7 @@ def check_normalized_labels(expr, y, z, outputs, tol: float = 1e-6) -> float | N
 def check_nonnegative_2d(expr, y, z) -> tuple | None:
     """A point (y, z) of GRID x GRID[::20] where the continuous-label density ``expr`` is
     negative, or None."""
-    f = sp.lambdify((y, z), expr, "numpy")
+    f = numeric((y, z), expr)
     zs = GRID[::20]
     with np.errstate(all="ignore"):
         vals = np.asarray(f(GRID[:, None], zs[None, :]), dtype=float) * np.ones((GRID.size, zs.size))

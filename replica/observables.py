@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import sympy as sp
 
 from . import symbols as S
+from .density_checks import GRID, numeric
 from .codegen.lower import explicit
 from .learning import Gibbs
 from .symbolic.derive import Zout
@@ -40,8 +42,11 @@ from .symbolic.gauss import GaussE, gauss_expect
 
 __all__ = ["observables", "label_rule"]
 
-#: pre-activations at which a channel's label rule is probed (``label_rule``)
-_PROBE_Z = (0.23, 0.71, 1.37, 2.9, 6.1)
+#: pre-activations z > 0 at which a channel's label rule is probed (``label_rule``; midpoints
+#: of the positive half of the density checks' grid, tails to z = 1000, each also at −z): off
+#: the round numbers where a rule's kinks (|z| = κ) usually sit, where P(y|z) is ½ by convention
+_POSITIVE = GRID[GRID >= 0]
+_PROBE_Z = (_POSITIVE[:-1] + _POSITIVE[1:]) / 2
 
 
 def _probe_values(domains) -> list[dict]:
@@ -62,28 +67,33 @@ def label_rule(channel) -> str | None:
 
     ``"sign"`` — labels (−1, 1), P(y|z) = P(−y|−z) and P(sign z | z) > P(−sign z | z) at every
     probed z (then the Bayes classifier is sign(ω));  ``"deterministic"`` — P(y|z) ∈ {0, 1} at
-    every probed z;  None otherwise.  Probed at ±``_PROBE_Z`` and two values of each parameter."""
+    every probed z;  None otherwise.  Probed at ±``_PROBE_Z`` (values that are not finite there
+    are skipped) and two values of each parameter."""
     if channel.continuous or channel.random_labels:
         return None
     try:
         return _probe_rule(channel)
-    except (TypeError, ValueError):      # a density SymPy cannot evaluate to a number there
+    except (TypeError, ValueError, NameError):   # a density that does not evaluate to numbers there
         return None
 
 
 def _probe_rule(channel) -> str | None:
-    dens = channel.density
-    sign_rule = tuple(sorted(channel.outputs)) == (-1, 1)
+    outs = tuple(channel.outputs)
+    sign_rule = tuple(sorted(outs)) == (-1, 1)
     deterministic = True
     for pt in _probe_values(channel.domains):
-        d = dens.subs(pt)
-        for zv in _PROBE_Z:
+        f = numeric((S.y, S.z), channel.density.subs(pt))
+        with np.errstate(all="ignore"):
+            p = {(o, s): np.asarray(f(o, s * _PROBE_Z), dtype=float) * np.ones_like(_PROBE_Z)
+                 for o in outs for s in (1, -1)}
+        for v in p.values():
+            ok = np.isfinite(v)
+            deterministic &= bool(np.all(np.minimum(np.abs(v[ok]), np.abs(v[ok] - 1)) < 1e-12))
+        if sign_rule:
             for s in (1, -1):
-                p = {o: float(d.subs({S.y: o, S.z: s * zv})) for o in channel.outputs}
-                deterministic &= all(min(abs(v), abs(v - 1)) < 1e-12 for v in p.values())
-                if sign_rule:
-                    mirror = float(d.subs({S.y: -s, S.z: -s * zv}))
-                    sign_rule = abs(p[s] - mirror) < 1e-12 and p[s] > p[-s]
+                mine, mirror, other = p[(s, s)], p[(-s, -s)], p[(-s, s)]
+                ok = np.isfinite(mine) & np.isfinite(mirror) & np.isfinite(other)
+                sign_rule &= bool(np.all(np.abs(mine[ok] - mirror[ok]) < 1e-12) and np.all(mine[ok] > other[ok]))
     if sign_rule:
         return "sign"
     return "deterministic" if deterministic else None

@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from ._component import Component, ComponentError
-from .density_checks import check_nonnegative, corner_points
+from .density_checks import check_nonnegative, corner_points, numeric
 from .params import POSITIVE, Domain
 from .symbolic.gauss import GaussE, expand_indicators, lebesgue_integral
 from .symbolic.lines import LineIntegral, line_integral, support
@@ -91,7 +91,7 @@ class Prior(Component):
         lo, hi = support(self.density, W)
         if self.density.free_symbols - {W}:
             return lo, hi
-        f = sp.lambdify(W, self.density, "numpy")
+        f = numeric(W, self.density)
         out = []
         for end, sgn in ((lo, -1), (hi, 1)):
             if end.is_finite:
@@ -155,7 +155,7 @@ class Prior(Component):
     def _numeric_mass(self, pt) -> float:
         """Σ p_i + ∫ ρ_c(w) dw by adaptive quadrature (for densities without a closed-form integral)."""
         import scipy.integrate as si
-        f = sp.lambdify(W, self.density.subs(pt), "numpy")
+        f = numeric(W, self.density.subs(pt))
         with np.errstate(all="ignore"):
             val, _ = si.quad(lambda v: float(f(v)), -np.inf, np.inf, limit=200)
         atoms = sum(float(p.subs(pt)) for _, p in self.atoms)

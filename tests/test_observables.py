@@ -42,3 +42,16 @@ def test_label_rule_read_off_the_channel():
     noisy_door = channels.Custom(sp.Rational(9, 10) * sp.Heaviside(y * (sp.Abs(z) - 1))
                                  + sp.Rational(1, 10) * sp.Heaviside(-y * (sp.Abs(z) - 1)), y, z, outputs=(-1, 1))
     assert label_rule(noisy_door) is None
+
+
+def test_custom_channels_with_special_functions_are_checked_and_read():
+    """A custom probit, P(y|z) = ½ erfc(−y z/√2), passes the density checks (they evaluate erfc on
+    arrays) and is read as a sign rule (P(y|z) = P(−y|−z), larger for y = sign z at every z);
+    its mirror image P(y|z) = ½ erfc(y z/√2) is not a sign rule, and a density that goes
+    negative beyond |z| = 3 is refused."""
+    y, z = sp.symbols("y z", real=True)
+    probit = channels.Custom(sp.erfc(-y * z / sp.sqrt(2)) / 2, y, z, outputs=(-1, 1))
+    assert label_rule(probit) == "sign"
+    assert label_rule(channels.Custom(sp.erfc(y * z / sp.sqrt(2)) / 2, y, z, outputs=(-1, 1))) is None
+    with pytest.raises(channels.ComponentError, match="negative"):
+        channels.Custom(sp.erfc(-y * z / sp.sqrt(2)) / 2 + y * (sp.erf(z**2 - 9) + 1) / 4, y, z, outputs=(-1, 1))
