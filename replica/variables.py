@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LONG_NAMES", "UNITLESS", "long_name", "cf_attrs"]
+__all__ = ["LONG_NAMES", "UNITLESS", "NONNEGATIVE", "long_name", "cf_attrs"]
+
+#: observables that are probabilities or squared errors: never below 0 (a value within 1e-12 below
+#: 0 at the q = rho end point is a rounding of 1 - sum of weights, written as 0)
+NONNEGATIVE = frozenset({"mse", "bayes_error", "gibbs_error", "generalization_error", "training_error",
+                         "quadratic_error"})
 
 #: name -> CF long_name of the parameters, order parameters, observables and bookkeeping
 #: variables that replica writes (a name not listed: see :func:`long_name`)

@@ -178,6 +178,13 @@ def test_branches_and_non_convergence_reported():
     for p in doc["points"]:
         if p["converged"]:
             assert p["replicon"] is None or p["replicon"] < 1
+        if p["branch"] == "perfect":      # q = 1, noiseless sign teacher: every error is exactly 0
+            assert p["mse"] == p["bayes_error"] == p["gibbs_error"] == p["generalization_error"] == 0
+    # the text table: the perfect points' reason once, as a footnote, not a column of sentences
+    text = replica("solve", "ising-bayes", "--sweep", "alpha=1:1.4:2", "--set", "flip=0").stdout.splitlines()
+    marked = [ln for ln in text if ln.rstrip().endswith("0") and " [1] " in ln]
+    notes = [ln for ln in text if ln.startswith("[1] ")]
+    assert len(marked) == 2 and len(notes) == 1 and "perfect end point" in notes[0]
     r = replica("solve", "ising-bayes", "--set", "alpha=1.6", "--init", "uninformed", "--nodes", "16", "--json")
     assert r.returncode == 0
     (p,) = json.loads(r.stdout)["points"]

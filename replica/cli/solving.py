@@ -59,10 +59,20 @@ def _fmt(v) -> str:
 
 
 def _table(records: list, columns: list) -> str:
-    rows = [[_fmt(r.get(c)) for c in columns] for r in records]
+    """The records as an aligned text table; a ``reason`` column (a sentence per point) is
+    printed as footnote marks [1], [2], ... with each distinct sentence once below the table."""
+    notes = []
+    def cell(r, c):
+        if c != "reason" or not r.get(c):
+            return _fmt(r.get(c))
+        if r[c] not in notes:
+            notes.append(r[c])
+        return f"[{notes.index(r[c]) + 1}]"
+    rows = [[cell(r, c) for c in columns] for r in records]
     width = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
     line = lambda cells: "  ".join(x.rjust(w) for x, w in zip(cells, width))
-    return "\n".join([line(columns)] + [line(r) for r in rows])
+    foot = [f"[{i + 1}] {n}" for i, n in enumerate(notes)]
+    return "\n".join([line(columns)] + [line(r) for r in rows] + foot)
 
 
 @main.command()
@@ -126,7 +136,8 @@ def solve(model, sets, sweeps, init, nodes, rule, tol, device, as_json):
     else:
         order = [s for s in c.unknowns] + [str(k) for k in c.fixed]
         cols = [n for n, _ in sweeps] + ["branch"] + (["equilibrium"] if init == "all" else [])
-        cols += order + ["free_entropy"] + [k for k in records[0] if k not in cols + order
+        seen = list(dict.fromkeys(k for r in records for k in r))    # every branch's keys, in order
+        cols += order + ["free_entropy"] + [k for k in seen if k not in cols + order
                                           + ["free_entropy", "converged", "residual", *params]]
         cols += ["converged", "residual"]
         fixed = ", ".join(f"{k} = {v:g}" for k, v in doc["parameters"].items())

@@ -44,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..separability import no_minimizer
+from ..variables import NONNEGATIVE
 from .acceptance import QUAD_TOL, check_rule, quadrature_residual, unresolved
 from .initial import initial_state
 from .problem import DEFAULT_NODES, Problem, relative_residual
@@ -491,7 +492,10 @@ def _solution(problem: Problem, it: _Iterate, label: str, reasons=None) -> Solut
         for i, k in enumerate(problem.names):
             values[i, pidx] = np.inf if k in problem.hats else xp[i]
         for k in outputs:
-            outputs[k][pidx] = np.asarray(out[k], float)
+            v = np.asarray(out[k], float)
+            if k in NONNEGATIVE:       # 1 - (weights summing to 1 - 2e-16) at q = rho: a rounding
+                v = np.where((v < 0) & (v > -1e-12), 0.0, v)
+            outputs[k][pidx] = v
         conv[pidx] = True
         branch[pidx] = "perfect"
         residual[pidx] = 0.0
