@@ -675,6 +675,17 @@ def _minimum(*xs):
     return reduce(numpy.minimum, xs)
 
 
+def _nonempty_pieces(a, b):
+    """The pieces [a, b] (rows) of a split line that are not empty at every point: the missing
+    run-time roots of ``_implicit_roots`` all sit at the line's end and make empty pieces,
+    whose nodes carry weight 0 (dropping them leaves every sum unchanged; the other pieces
+    keep their panels)."""
+    keep = numpy.any(b > a, axis=tuple(range(1, b.ndim)))
+    if keep.any() and not keep.all():
+        return a[keep], b[keep]
+    return a, b
+
+
 def _kink_rule(n, breaks, nd):
     """E_x f(x) nodes and weights for f smooth between the points ``breaks`` (arrays): the line
     (cut at ±12) is split at the sorted points and each piece gets composite 8-point
@@ -689,6 +700,7 @@ def _kink_rule(n, breaks, nd):
     K = a.shape[0]
     t, v = numpy.polynomial.legendre.leggauss(8)
     P = max(1, -(-n // (8 * K)))
+    a, b = _nonempty_pieces(a, b)
     s0 = (numpy.arange(P) / P).reshape((1, P) + (1,) * len(S))
     h = ((b - a) / (2 * P))[:, None]
     mids = a[:, None] + (b - a)[:, None] * s0 + h
