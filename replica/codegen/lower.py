@@ -729,11 +729,15 @@ def _implicit_roots(g, nd, k=IMPLICIT_ROOTS, m=385):
     found = numpy.take_along_axis(ch, idx, axis=0)
     lo, hi = s.reshape(-1)[idx], s.reshape(-1)[idx + 1]
     plo = numpy.take_along_axis(pos[:-1], idx, axis=0)
-    for _ in range(55):
+    # the brackets found come first at every point: only the leading rows that hold one
+    # somewhere in the batch are refined (the others are 12.0 wherever they are)
+    j = int(numpy.count_nonzero(found.reshape(found.shape[0], -1).any(axis=1)))
+    lo, hi, plo = lo[:j], hi[:j], plo[:j]
+    for _ in range(55 if j else 0):
         mid = 0.5 * (lo + hi)
         same = (numpy.asarray(g(mid), dtype=float) >= 0) == plo
         lo, hi = numpy.where(same, mid, lo), numpy.where(same, hi, mid)
-    r = numpy.where(found, 0.5 * (lo + hi), L)
+    r = numpy.concatenate([numpy.where(found[:j], 0.5 * (lo + hi), L), numpy.full_like(found[j:], L, dtype=float)])
     return list(r)
 
 
