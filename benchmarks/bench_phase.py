@@ -37,15 +37,17 @@ def main(n=100, sample=6, dask=1):
     # the reference baseline: the same solver on the sweep of bench_cli_sweep (alpha in
     # [0.5, 1.2], flip = 0), where quad is fast (the diagram's sample holds points near q -> 1,
     # where it is slow: both ratios are printed)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     baseline_quad.sweep(np.linspace(0.5, 1.2, sample))
     t_sweep = (time.perf_counter() - t) / sample
+    c_sweep = (time.process_time() - c) / sample
 
-    runs = {}
+    runs, cpu = {}, {}
     for label, kw in (("in process", {}), ("dask, 2 workers", {"workers": 2}))[:2 if dask else 1]:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         ds = phase_diagram("ising-bayes", ("alpha", alphas), ("flip", flips), **kw)
         runs[label] = (time.perf_counter() - t, ds)
+        cpu[label] = time.process_time() - c
 
     ds = runs["in process"][1]
     uni = ds.sel(branch="uninformed")
@@ -64,6 +66,10 @@ def main(n=100, sample=6, dask=1):
         print(f"phase diagram, {label:>15}: {secs:7.1f} s = {1e3 * per:7.3f} ms/point   "
               f"ratio to baseline {t_base / per:7.1f}x;  whole diagram = {secs / t_base:7.0f} baseline points "
               f"of the grid = {secs / t_sweep:7.0f} baseline points of the sweep (goal <= 1000)")
+    # CPU time of this process (the in-process run; Dask's workers are other processes): on a
+    # shared, loaded machine less sensitive to the load than wall time
+    print(f"CPU time: phase diagram in process {cpu['in process']:7.1f} s, baseline on the sweep grid "
+          f"{1e3 * c_sweep:9.2f} ms/point: whole diagram = {cpu['in process'] / c_sweep:7.0f} baseline points")
     if dask:
         print(f"in process / dask time ratio: {runs['in process'][0] / runs['dask, 2 workers'][0]:.2f}")
         print(f"lines identical in kind and rows: {same}; max |x_inproc - x_dask| = {dline:.1e}")

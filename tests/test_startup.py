@@ -1,5 +1,8 @@
 """Start-up: ``derive`` memoized in process, and a cached model's Theory built without the
 derivation (its SymPy parts derived on first access, equal to a fresh derivation)."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -62,3 +65,11 @@ def test_cached_model_derives_nothing_until_asked(cache_dir, monkeypatch):
     assert th.compile() is c and "_deferred" not in vars(th)
     with pytest.raises(AttributeError):
         th.no_such_attribute
+
+
+def test_command_line_starts_without_matplotlib():
+    """``replica solve`` (any command but those that plot) never loads matplotlib (~0.4 s of
+    start-up): the figures' modules are imported where a figure is drawn."""
+    code = "import sys, replica.cli; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -9,7 +9,6 @@ import math
 import click
 import numpy as np
 
-from ..plotting import symbol, trajectories_figure
 from ._base import CLIInputError, _emit_json, _quiet, main, parse_assignments
 
 __all__ = ["is_dynamical", "simulate_dynamical", "transition_dynamical", "dynamical_listing", "derive_dynamical",
@@ -110,6 +109,7 @@ def dynamics(model, sets, t_max, h, m0, init_scale, n_init, seed, plot, as_json)
     doc = {"model": m.name, "parameters": v, "t": [float(x) for x in t],
            "observables": {k: _none(x) for k, x in obs.items()}, **info}
     if plot:
+        from ..plotting import symbol, trajectories_figure    # start-up: matplotlib only when plotting
         keep = ["generalization_error"] if m.name == "soft-committee-sgd" else ["m", "energy"]
         fixed = ", ".join(f"{symbol(k)} = {x:g}" for k, x in v.items())
         trajectories_figure(t, {k: obs[k] for k in keep},
@@ -205,6 +205,7 @@ def verify_dynamical(model, sets, ns, seeds, seed, algorithm, device, t_max, jso
         doc = verify_dynamics(model, values, ns, seeds, t_max, algorithm=algorithm, seed=seed, device=device,
                               level=level, allowance=allowance)
     if plot:
+        from ..plotting import trajectories_figure          # start-up: matplotlib only when plotting
         curve = doc["theory_curve"]
         names = [k for k in curve if k != "t"]
         pts = {k: tuple(np.array([(r["t"], r["mean"], r["stderr"] or 0.0) for r in doc["points"]

@@ -166,7 +166,7 @@ def _label_rule(lo, hi, centres, width, nd):
         parts.append(numpy.clip(numpy.nan_to_num(pts, nan=0.0), lo, hi))
     B = numpy.sort(numpy.concatenate(parts), axis=0)
     a, b = B[:-1], B[1:]
-    t, v = numpy.polynomial.legendre.leggauss(8)
+    t, v = _GL8
     h = (b - a) / 2
     x = ((a + b) / 2)[:, None] + h[:, None] * t.reshape((1, 8) + (1,) * len(S))
     w = h[:, None] * v.reshape((1, 8) + (1,) * len(S))

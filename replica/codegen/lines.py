@@ -61,7 +61,7 @@ def _line_rule(n, mu, sigma, breaks, lo, hi, nd):
     edges = numpy.concatenate([t0[None], tb, t1[None]])
     a, b = edges[:-1], edges[1:]
     K = a.shape[0]
-    t, v = numpy.polynomial.legendre.leggauss(8)
+    t, v = _GL8
     P = max(1, -(-n // (8 * K)))
     s0 = (numpy.arange(P) / P).reshape((1, P) + (1,) * len(S))
     h = ((b - a) / (2 * P))[:, None]

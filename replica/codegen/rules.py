@@ -131,7 +131,7 @@ def _feature_rule(n, centres, widths, nd):
     base = numpy.linspace(-L, L, panels + 1).reshape((-1,) + (1,) * len(S))
     B = numpy.sort(numpy.concatenate([numpy.broadcast_to(base, (panels + 1,) + S), numpy.clip(pts, -L, L)]), axis=0)
     a, b = B[:-1], B[1:]
-    t, v = numpy.polynomial.legendre.leggauss(8)
+    t, v = _GL8
     h = (b - a) / 2
     x = ((a + b) / 2)[:, None] + h[:, None] * t.reshape((1, 8) + (1,) * len(S))
     # a panel of length 0 (a centre on a uniform panel end, ends clipped at +-L) carries weight
