@@ -40,16 +40,18 @@ def main():
     ap.add_argument("--dt", type=float, default=0.1)
     ap.add_argument("--h", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=808)
-    ap.add_argument("--save", help="write the group means C (per size) to this .npz")
+    ap.add_argument("--save", help="write the group means of C at the records (every integer time and the "
+                                   "(t_w, t_w + τ)) per size to this .npz")
     a = ap.parse_args()
     torch.set_num_threads(1)
     sizes = [int(x) for x in a.sizes.split(",")]
     groups = [int(x) for x in a.groups.split(",")]
     tws = [float(x) for x in a.tws.split(",")]
     taus = [float(x) for x in a.taus.split(",")]
-    times = np.array(sorted({0.0} | set(tws) | {tw + tau for tw in tws for tau in taus}))
+    t_max = max(tws) + max(taus)
+    times = np.array(sorted(set(np.arange(0.0, math.floor(t_max) + 1)) | set(tws) | {tw + tau for tw in tws
+                                                                                       for tau in taus}))
     index = {round(t, 9): i for i, t in enumerate(times)}
-    t_max = float(times[-1])
     th = []
     for hh in (a.h, a.h / 2):
         d = integrate_dmft(3, a.delta2, a.deltap, 0.0, m0=a.m0, t_max=t_max, h=hh)

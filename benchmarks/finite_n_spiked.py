@@ -52,12 +52,14 @@ def fit(sizes, values, errors, power):
 def units(n, count, a, times):
     """{"m", "energy"}: (count, len(times)) values — instances, antithetic pair means, or with
     ``--signals J`` the means of run_spiked_groups' groups (one noise, J signals, each with its
-    antithetic twin)."""
+    antithetic twin), then also "C": the group means of C(t, t') (count, R, R)."""
     if a.signals:
         r = run_spiked_groups(n, count, a.signals, delta2=a.delta2, deltap=a.deltap, m0=a.m0, t_max=times[-1],
                               dt=a.dt, records=times, seed=a.seed + 1000 * n,
                               tensor_dtype=torch.float64 if a.float64 else torch.float32)
-        return {k: r.units(k) for k in ("m", "energy")}
+        k = r.params["group"]
+        return {"m": r.units("m"), "energy": r.units("energy"),
+                "C": r.C.reshape(count, k, len(times), len(times)).mean(1)}
     out = {"m": [], "energy": []}
     for c in range(math.ceil(count / a.chunk)):
         s = min(a.chunk, count - c * a.chunk)
