@@ -2,8 +2,8 @@
 
     PYTHONPATH=. python derivations/gallery/dynamics_figures.py [OUTDIR]
 
-writes saad-solla.png, spiked-phase.png, spiked-m.png and spiked-aging.png (a few minutes on one
-core) and prints the numbers quoted in the note."""
+writes saad-solla.png, spiked-phase.png, spiked-m.png, spiked-finite-n.png (from the saved runs in
+data/) and spiked-aging.png (a few minutes on one core) and prints the numbers quoted in the note."""
 from __future__ import annotations
 
 import math
@@ -17,7 +17,7 @@ from replica.dynamics import (gradient_flow_threshold, gradient_flow_threshold_c
                               gradient_flow_threshold_from_rates, growth_rate, integrate_dmft, integrate_sgd,
                               static_thresholds)
 from replica.plotting import legend_outside, styled
-from sims.spiked import run_spiked
+from sims.spiked import run_spiked, run_spiked_groups
 from sims.twolayer import make_teacher, run_online_sgd
 
 torch.set_num_threads(1)
@@ -122,7 +122,7 @@ def m_curves():
         _label(axes[1], r"time $t$", "energy per weight $e(t)$", legend=False)
         fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", frameon=False)
         fig.suptitle(r"Gradient flow, $\Delta_p$ = 1 ($\Delta_2^{GF}$ = 0.5): DMFT lines, N = 200 simulations "
-                     "(points: 8 antithetic pairs)")
+                     "(points: 4 × 16 runs)")
     _save(fig, "spiked-m.png")
 
 
@@ -132,41 +132,108 @@ def _m_curves(axes):
         axes[0].plot(s.t, s.m, color=color, label=f"$\\Delta_2$ = {d2}")
         axes[1].plot(s.t, s.energy, color=color)
         if d2 in (0.3, 0.9):
-            # 8 instances and their antithetic twins (noise negated): mean ± standard error over the pairs
-            kw = dict(delta2=d2, deltap=1.0, T=0.0, m0=0.2, t_max=8.0, dt=0.1, records=9, seed=5)
-            a, b = run_spiked(200, 8, **kw), run_spiked(200, 8, antithetic=True, **kw)
+            # 4 noise draws x 8 signals x 2 (antithetic): mean ± standard error over the draws
+            r = run_spiked_groups(200, 4, 8, delta2=d2, deltap=1.0, m0=0.2, t_max=8.0, dt=0.1, records=9, seed=5)
             for ax, name in zip(axes, ("m", "energy")):
-                pairs = 0.5 * (getattr(a, name) + getattr(b, name))
-                mean, se = pairs.mean(0), pairs.std(0, ddof=1) / math.sqrt(len(pairs))
-                ax.errorbar(a.t, mean, yerr=se, fmt="o", ms=3, color=color, capsize=2)
+                mean, se = r.stats(name)
+                ax.errorbar(r.t, mean, yerr=se, fmt="o", ms=3, color=color, capsize=2)
                 print(f"m_curves: delta2 = {d2}, {name}: " + ", ".join(f"t={t:g}: {x:.3f} ± {e:.3f}"
-                                                                      for t, x, e in zip(a.t, mean, se)))
+                                                                      for t, x, e in zip(r.t, mean, se)))
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def finite_n():
+    """m(t) and the energy of gradient flow at Δ₂ = 0.9, Δ_p = 1, m(0) = 0.2 for N = 50–400
+    against the DMFT, from the saved runs of benchmarks/finite_n_spiked.py (data/finite-n-*.npz:
+    group means; the command is in dynamics.md)."""
+    runs = {}
+    for f in sorted(DATA.glob("finite-n-*.npz")):
+        d = np.load(f)
+        for n in d["sizes"]:
+            runs[int(n)] = (d["times"], d[f"m_{n}"], d[f"energy_{n}"])
+    s = integrate_dmft(3, 0.9, 1.0, 0.0, m0=0.2, t_max=8.0, h=0.0125)
+    with styled(1, 2, figsize=(9.6, 3.8)) as (fig, axes):
+        _finite_n(axes, s, runs)
+        _label(axes[0], r"time $t$", r"teacher overlap $m(t)$", legend=False)
+        _label(axes[1], r"$1/N$", "gap to the DMFT", legend=False)
+        axes[1].axhline(0, color="k", lw=0.8)
+        axes[1].set_xlim(0, None)
+        axes[0].legend(loc="lower right", fontsize=8, frameon=False)
+        axes[1].legend(loc="upper left", fontsize=8, frameon=False)
+        fig.suptitle(r"Gradient flow at $\Delta_2$ = 0.9, $\Delta_p$ = 1 from m(0) = 0.2: finite N against the DMFT "
+                     "(mean ± s.e. over groups)")
+    _save(fig, "spiked-finite-n.png")
+
+
+def _finite_n(axes, s, runs):
+    axes[0].plot(s.t, s.m, color="k", label=r"DMFT ($N \to \infty$)")
+    sizes = sorted(runs)
+    gaps = {}
+    for j, n in enumerate(sizes):
+        t, m, e = runs[n]
+        se = m.std(0, ddof=1) / math.sqrt(len(m))
+        axes[0].errorbar(t[1:] * (1 + 0.03 * (j - 1.5)), m.mean(0)[1:], yerr=se[1:], fmt="o", ms=3, capsize=2,
+                         color=f"C{j}", label=f"N = {n} ({len(m)} groups of 16)")
+        idx = np.round(t / (s.t[1] - s.t[0])).astype(int)
+        for name, x, th, sign in (("m", m, s.m[idx], 1), ("energy", e, s.energy[idx], -1)):
+            for k, tk in enumerate(t):
+                if tk in (2.0, 4.0, 8.0):
+                    g = sign * (th[k] - x[:, k])
+                    gaps.setdefault((name, tk), []).append((n, g.mean(), g.std(ddof=1) / math.sqrt(len(g))))
+    styles = {("m", 2.0): ("C0", "o"), ("m", 4.0): ("C1", "o"), ("m", 8.0): ("C3", "o"), ("energy", 8.0): ("C3", "s")}
+    for (name, tk), rows in gaps.items():
+        n, g, e = map(np.array, zip(*rows))
+        print(f"finite_n: {name}, t = {tk:g}: " + ", ".join(f"N={a}: {b:+.4f} ± {c:.4f}" for a, b, c in rows))
+        if (name, tk) not in styles:
+            continue
+        color, marker = styles[(name, tk)]
+        label = (f"m: DMFT − simulation, t = {tk:g}" if name == "m" else f"energy: simulation − DMFT, t = {tk:g}")
+        axes[1].errorbar(1 / n, g, yerr=e, fmt=marker, ms=4, capsize=2, color=color,
+                         mfc="none" if name == "energy" else color, label=label)
+        if name == "m" and len(n) > 2:           # weighted straight line in 1/N through N >= 100
+            keep = n >= 100
+            a, b = np.polyfit(1 / n[keep], g[keep], 1, w=1 / e[keep])
+            x = np.linspace(0, 1 / n[keep].min(), 20)
+            axes[1].plot(x, a * x + b, ":", color=color, lw=1)
+            print(f"finite_n: m, t = {tk:g}: gap = {b:+.4f} + {a:.2f}/N (N >= 100)")
 
 
 def aging():
+    """C(t_w + τ, t_w) at Δ₂ = 1.5, Δ_p = 1, m(0) = 0: DMFT lines (h = 0.05) and the saved runs of
+    benchmarks/aging_dynamics.py at N = 100, 200, 400 (data/aging-*.npz: group means; the command
+    is in dynamics.md)."""
     s = integrate_dmft(3, 1.5, 1.0, 0.0, m0=0.0, t_max=40.0, h=0.05)
-    r = run_spiked(150, 4, delta2=1.5, deltap=1.0, T=0.0, m0=0.0, t_max=20.0, dt=0.1,
-                   records=np.arange(0, 20.01, 1.0), seed=7)
-    with styled(figsize=(7.0, 3.6)) as (fig, (ax,)):
-        _aging(ax, s, r)
+    runs = {}
+    for f in sorted(DATA.glob("aging-*.npz")):
+        d = np.load(f)
+        runs.update({int(k[2:]): (d["times"], d[k]) for k in d.files if k.startswith("C_")})
+    with styled(figsize=(7.4, 3.8)) as (fig, (ax,)):
+        _aging(ax, s, runs)
         ax.set_xscale("log")
         _label(ax, r"time difference $\tau$", r"correlation $C(t_w + \tau, t_w)$",
-               r"Aging of gradient flow, $\Delta_2$ = 1.5, $\Delta_p$ = 1 (DMFT lines, N = 150 points)")
+               r"Aging of gradient flow, $\Delta_2$ = 1.5, $\Delta_p$ = 1 (DMFT lines, finite N points)")
     _save(fig, "spiked-aging.png")
 
 
-def _aging(ax, s, r):
+def _aging(ax, s, runs):
+    markers = dict(zip(sorted(runs), ("^", "s", "o")))
     for j, t_w in enumerate((1.0, 2.0, 4.0, 8.0, 16.0)):
         tau, c = s.aging(t_w)
         ax.plot(tau[1:], c[1:], color=f"C{j}", label=f"$t_w$ = {t_w:g}")
-        k = int(round(t_w))
-        tau_s = r.t[k:] - t_w
-        cs = r.C[:, k:, k]
-        ax.errorbar(tau_s[1:], cs[:, 1:].mean(0), yerr=cs[:, 1:].std(0, ddof=1) / 2, fmt="o", ms=3,
-                    color=f"C{j}")
+        for n, (t, C) in runs.items():
+            k = int(np.flatnonzero(np.isclose(t, t_w))[0]) if np.isclose(t, t_w).any() else None
+            if k is None or t_w > 4:
+                continue
+            later = np.flatnonzero((t > t_w) & np.isclose(t, np.round(t)))
+            cs = C[:, later, k]
+            ax.errorbar(t[later] - t_w, cs.mean(0), yerr=cs.std(0, ddof=1) / math.sqrt(len(cs)), fmt=markers[n],
+                        ms=3.5, color=f"C{j}", mfc="none" if n != max(runs) else f"C{j}", capsize=2,
+                        label=f"N = {n} ({len(cs)} groups of 16)" if j == 0 else None)
 
 
 if __name__ == "__main__":
-    for f in (saad_solla, phase, growth, m_curves, aging):
+    for f in (saad_solla, phase, growth, m_curves, finite_n, aging):
         f()
         print(f"{f.__name__}: done", flush=True)
