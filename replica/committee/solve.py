@@ -741,7 +741,10 @@ def specialized_transitions(theory, lo: float, hi: float, nodes=None, num: int =
                "accuracy": acc, "alpha_accuracy": float(a_acc),
                "criterion": "free entropies of the unspecialized and specialized branches equal"}
         if ok:
-            rec["generalization_error"] = (float(un["generalization_error"][0]), float(spec["generalization_error"][0]))
+            # (unspecialized, specialized); null where not resolved (the Bayes error at K ≥ 4)
+            rec["generalization_error"] = [float(v) if np.isfinite(v) else None
+                                           for v in (un["generalization_error"][0], spec["generalization_error"][0])]
+            rec["bayes_accuracy"] = float(np.nanmax([un["bayes_accuracy"][0], spec["bayes_accuracy"][0], 0.0]))
         out.append(rec)
         break
     return sorted(out, key=lambda t: (t["value"] is None, t["value"] or 0.0))
