@@ -1,48 +1,56 @@
-"""Specialization of the Bayes-optimal sign committee (Gaussian weights) at K = 3, 4 (issue 16).
+"""Specialization of the Bayes-optimal sign committee at K = 3, 4, 5 (issue 16), by the path of
+``replica transition committee-bayes --along alpha --set K=3 --range LO:HI``:
+``replica.committee.solve.specialized_transitions`` — the specialized branch from the informed
+start at α = HI, followed down in q_d (``branch_alpha``: the α and q_a at which (q_d, q_a) is a
+fixed point, on the layer rule near q → ρI); where it appears (min of α(q_d), ``spinodal``) and
+where its free entropy equals the unspecialized branch's (``first_order``), each with its
+accuracy (the point's estimate and the α error it implies).  Printed with α/K against the
+large-K limit (``largek``: the branch appears at α̃ = 7.17, wins at α̃ = 7.68, α = α̃ K; Aubin
+et al. 2018).  ±1 weights (``ising``): the first-order jump to perfect recovery (K → ∞:
+α̃ = 1.6176).
 
-The specialized branch is followed in q_d (``replica.committee.solve.branch_alpha``: the α and
-q_a at which (q_d, q_a) is a fixed point, on the layer rule near q → ρI): its appearance is the
-minimum of α(q_d) (``specialized_spinodal``), the first-order transition the q_d where its free
-entropy equals the unspecialized branch's at the same α (``specialized_first_order``).  Printed
-with α/K against the large-K limit (``largek``: the branch appears at α̃ = 7.17, wins at
-α̃ = 7.68, α = α̃ K; Aubin et al. 2018).  Minutes per K on one core.
+Cross-check (``--check``): the fold by a second method — the state evolution from a point just
+above the fold converges (it is on the branch) and from just below it leaves for the
+unspecialized branch (the branch does not exist there), both starts informed.
 
-Run:  python benchmarks/bench_committee_transitions.py [K ...]
+Run:  python benchmarks/bench_committee_transitions.py [--check] [gaussian|ising] K LO HI
+(K = 3, Gaussian: ``3 10.5 12``, ~3 CPU minutes; K = 4: ``4 9.5 11``.)
 """
+import json
 import sys
 import time
 
-from replica.committee import committee_model, derive_committee
-from replica.committee.solve import specialized_first_order, specialized_spinodal
-
-#: per K: q_d bracket of the fold, of the first-order point, and a start (α, q_a) for Newton (K = 4:
-#: the branch point measured at q_d = 0.8; its fold and first-order point were not run, ~10 min per
-#: branch point on one shared core)
-SETUP = {3: ((0.55, 0.75), (0.7, 0.9), (10.92, 0.27)),
-         4: ((0.55, 0.8), (0.8, 0.95), (9.73, 0.144))}
+from replica.committee import committee_model, derive_committee, solve_committee
+from replica.committee.solve import specialized_transitions
 
 
-def main(Ks):
-    for K in Ks:
-        th = derive_committee(committee_model(K, "gaussian"))
-        fold, upper, guess = SETUP[K]
-        t = time.perf_counter()
-        sp = specialized_spinodal(th, *fold, guess)
-        t_sp = time.perf_counter() - t
-        g = (sp["value"], sp["q_a"]) if sp else guess
-        t = time.perf_counter()
-        fo = specialized_first_order(th, max(upper[0], sp["q_d"] + 0.02) if sp else upper[0], upper[1], g)
-        t_fo = time.perf_counter() - t
-        print(f"K = {K}: branch appears at alpha = {sp['value']:.4f} (alpha/K = {sp['value'] / K:.4f}, "
-              f"q_d = {sp['q_d']:.4f}) [{t_sp:.0f} s]" if sp else f"K = {K}: fold not found [{t_sp:.0f} s]")
-        if fo:
-            print(f"K = {K}: first order at alpha = {fo['value']:.5f} (alpha/K = {fo['value'] / K:.4f}, "
-                  f"q_d = {fo['q_d']:.5f}, q_a = {fo['q_a']:.5f}, accuracy {fo['accuracy']:.1e}, Bayes error "
-                  f"{fo['generalization_error'][0]:.5f} -> {fo['generalization_error'][1]:.5f}) [{t_fo:.0f} s]")
-        else:
-            print(f"K = {K}: first order not bracketed [{t_fo:.0f} s]")
-    print("large K: appears at alpha/K = 7.1692, first order at alpha/K = 7.6802 (largek)")
+def main(argv):
+    check = "--check" in argv
+    argv = [a for a in argv if a != "--check"]
+    prior = argv.pop(0) if argv and argv[0] in ("gaussian", "ising") else "gaussian"
+    K, lo, hi = int(argv[0]), float(argv[1]), float(argv[2])
+    th = derive_committee(committee_model(K, prior))
+    t = time.perf_counter()
+    found = specialized_transitions(th, lo, hi)
+    dt = time.perf_counter() - t
+    print(f"K = {K}, {prior} weights, alpha in [{lo}, {hi}]: {dt:.0f} s")
+    for r in found:
+        v = r["value"]
+        print(f"  {r['kind']:<15} alpha = {v if v is None else f'{v:.6f}'}"
+              + ("" if v is None else f"  (alpha/K = {v / K:.5f})"))
+        print("    " + json.dumps({k: x for k, x in r.items() if k not in ("kind", "value")}, default=str))
+    print("large K: appears at alpha/K = 7.1692, first order at alpha/K = 7.6802; "
+          "+-1 weights: first order (perfect) at alpha/K = 1.6176 (largek)")
+    spin = [r for r in found if r["kind"] == "spinodal" and r["value"] is not None]
+    if check and spin:
+        s = spin[0]
+        for da in (+0.01, -0.01):
+            a = s["value"] + da
+            t = time.perf_counter()
+            sol = solve_committee(th, [a], {"q_d": s["q_d"], "q_a": s["q_a"]}, max_iter=4000)
+            print(f"  check: state evolution from the fold's state at alpha = {a:.4f}: q_d = {sol['q_d'][0]:.5f} "
+                  f"(converged {bool(sol.converged[0])}) [{time.perf_counter() - t:.0f} s]")
 
 
 if __name__ == "__main__":
-    main([int(k) for k in sys.argv[1:]] or [3])
+    main(sys.argv[1:])

@@ -18,6 +18,7 @@ from replica.committee import (committee_model, committee_transitions, derive_co
                                hidden_fields, solve_committee)
 from replica.committee.ansatz import K_SYMBOL, PermSym
 from replica.committee.orthant import orthant, orthant_grad
+from replica.committee.solve import specialized_transitions
 from replica.solve import solve
 
 from oracles.committee import (bayes_error_mc, bayes_error_two_independent_units, bvn_orthant_mp,
@@ -189,14 +190,15 @@ def test_specialization_threshold_K2_gaussian(theories):
 def test_first_order_K2_binary(theories):
     """Aubin et al. 2018 (Fig. 2, right; VALIDATION.md): binary weights, first-order transition
     to perfect generalization at α ≈ 1.6 — where the unspecialized free entropy meets the
-    perfect state's −2 log 2."""
-    from scipy.optimize import brentq
+    perfect state's −2 log 2 (``specialized_transitions``: the informed start is perfect
+    recovery; the point carries its accuracy)."""
     th = theories(2, "ising")
-
-    def gap(a):
-        return solve_committee(th, [a], "unspecialized")["free_entropy"][0] + 2 * np.log(2)
-    a_it = brentq(gap, 1.2, 2.0, xtol=1e-4)
-    assert a_it == pytest.approx(1.6, abs=0.1)
+    fo = [t for t in specialized_transitions(th, 1.2, 2.0, num=0) if t["kind"] == "first_order"]
+    assert len(fo) == 1 and fo[0]["to"] == "perfect" and fo[0]["accuracy"] <= 1e-6
+    assert fo[0]["value"] == pytest.approx(1.6, abs=0.1)
+    # the unspecialized free entropy crosses −2 log 2 there (within brentq's xtol = 1e-4)
+    s = solve_committee(th, [fo[0]["value"] - 2e-4, fo[0]["value"] + 2e-4], "unspecialized")
+    assert s["free_entropy"][0] > -2 * np.log(2) > s["free_entropy"][1]
 
 
 def test_unspecialized_generalization_error_decreases(theories):

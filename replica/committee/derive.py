@@ -63,7 +63,7 @@ from ..symbolic.gauss import gauss_expect
 from ..symbolic.printing import Phrase
 from ..symbols import alpha as ALPHA
 from .ansatz import K_SYMBOL
-from .layers import LAYER_WIDTH, layer_rule
+from .layers import LAYER_PANELS, LAYER_WIDTH, layer_lines, layer_rule
 from .lower import output_kernel
 from .models import CommitteeRule
 from .orthant import orthant, orthant_grad
@@ -235,7 +235,7 @@ class CommitteeTheory(Rendered):
         return self._prior_maps(np.asarray(qh_d, float), np.asarray(qh_a, float), refined_nodes(n) if refined else n)
 
     def output_side(self, q_d, q_a, nodes: int | None = None, inner: int = 32, exact_bayes: bool = False,
-                    refined: bool = False):
+                    refined: bool = False, bayes_accuracy: bool = False):
         """(G_d, G_a, Ψ_out, Gibbs error, Bayes error, quadratic error) at the overlaps: E[g gᵀ]
         projected on the ansatz, and the generalization errors (see ``_output_side``, and
         ``_soft_output_side`` for the soft committee).  ``refined``: every rule at its higher
@@ -248,11 +248,12 @@ class CommitteeTheory(Rendered):
                 delta = self.bound[noise.name]
             else:
                 delta = float(noise)
-            return _soft_output_side(self._rule, self.K, self.rho, delta, np.asarray(q_d, float),
+            side = _soft_output_side(self._rule, self.K, self.rho, delta, np.asarray(q_d, float),
                                      np.asarray(q_a, float), nodes, refined)
+            return side + (np.full_like(side[0], np.nan),) if bayes_accuracy else side
         n = default_nodes(self.K, nodes)
         return _output_side(self._rule, self.K, self.rho, np.asarray(q_d, float), np.asarray(q_a, float),
-                            refined_nodes(n) if refined else n, inner, exact_bayes, refined)
+                            refined_nodes(n) if refined else n, inner, exact_bayes, refined, bayes_accuracy)
 
     def evaluate(self, nodes: int | None = None, rule: str = "hermite", want=None, **values) -> dict:
         """Every output at broadcastable arrays of ``alpha``, ``K`` (optional: the model's own
@@ -293,8 +294,14 @@ class CommitteeTheory(Rendered):
             out.update(map_q_d=md, map_q_a=ma)
         if {"map_q_hat_d", "map_q_hat_a", "free_entropy", "generalization_error", "gibbs_error",
                 "quadratic_error"} & set(keys):
-            gd, ga, psi_out, gibbs, bayes, quad = self.output_side(qd, qa, nodes,
-                                                                   exact_bayes="generalization_error" in keys)
+            exact = "generalization_error" in keys or "bayes_accuracy" in keys
+            side = self.output_side(qd, qa, nodes, exact_bayes=exact, bayes_accuracy=exact)
+            gd, ga, psi_out, gibbs, bayes, quad = side[:6]
+            if exact:
+                # a Bayes error whose estimate exceeds BAYES_ACCURACY_TOL is not reported
+                with np.errstate(invalid="ignore"):
+                    bayes = np.where(side[6] > BAYES_ACCURACY_TOL, np.nan, bayes)
+                out["bayes_accuracy"] = side[6]
             out.update(map_q_hat_d=al * gd, map_q_hat_a=al * ga, generalization_error=bayes, gibbs_error=gibbs,
                        quadratic_error=quad)
         if "free_entropy" in keys:
@@ -318,6 +325,10 @@ PRODUCT_MIN_LAYER = 0.5
 #: the outer Gaussian's extent 8.5√q_kk (thinner layers than the product rule's nodes resolve
 #: well); thicker layers keep the product rule, ~25× cheaper there
 LAYER_MAX_FRACTION = 0.7
+#: the largest K whose layer-rule Bayes error has its kinks located (``_bayes_error_layers``)
+BAYES_LOCATED_MAX_K = 3
+#: a Bayes error whose estimate (``bayes_accuracy``) exceeds this is reported NaN (null)
+BAYES_ACCURACY_TOL = 1e-4
 #: Gauss–Hermite nodes across the lines of ``_bayes_error_lines`` (converged to ~1e-9 at K = 2)
 BAYES_TRANSVERSE = 96
 
@@ -331,7 +342,7 @@ def _tables(rule: CommitteeRule, K: int):
 
 
 def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, inner: int,
-                 exact_bayes: bool = False, refined: bool = False):
+                 exact_bayes: bool = False, refined: bool = False, bayes_accuracy: bool = False):
     """Projected E[g gᵀ], Ψ_out and the two generalization errors over points (arrays (P,)).
 
     With ω = q^{1/2}ξ the mean of the teacher's fields given the data and V = ρI − q their
@@ -350,11 +361,14 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
     are thin (``LAYER_MAX_FRACTION``); the
     Gauss–Hermite product rule in ξ elsewhere.  ``exact_bayes``: the Bayes error on the line
     and (K = 2) product rules by ``_bayes_error_lines``, its kinks located (the maps do not
-    need it; the observables do)."""
+    need it; the observables do); on the layer rule (K = 3) by ``_bayes_error_layers``, with an
+    error estimate (a seventh entry, ``bayes_accuracy``: |located − tensor rule|; NaN elsewhere,
+    where the located rules are converged to ~1e-9; at K ≥ 4 on the layer rule the Bayes error
+    is NaN, not resolved)."""
     P = q_d.shape[0]
     bad = ~((rho - q_d > 1e-14) & (rho - q_d - q_a > 1e-14) & (q_d >= 0) & (q_d + q_a >= 0)
             & np.isfinite(q_d) & np.isfinite(q_a))
-    out = np.full((6, P), np.nan)
+    out = np.full((7, P), np.nan)
     eig = np.minimum(q_d, q_d + q_a)
     line = ~bad & ((q_d == 0) | (K == 1))
     slab = ~bad & ~line & (K == 2) & (eig >= SLAB_MIN_EIG * rho)
@@ -368,7 +382,15 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
         if pts is None:
             continue                                  # not resolved: NaN
         Vp = (rho - q_d[p]) * np.eye(K) - (q_a[p] / K) * np.ones((K, K))
-        out[:, p] = np.asarray(_integrate(rule, K, pts[0][None], Vp[None], pts[1][None], inner, refined))[:, 0]
+        out[:6, p] = np.asarray(_integrate(rule, K, pts[0][None], Vp[None], pts[1][None], inner, refined))[:, 0]
+        if exact_bayes:
+            # the max's kinks located (K = 3); its error estimate the disagreement with the
+            # tensor rule's value (which the kinks leave ~1e-6 off: the larger error of the two);
+            # K ≥ 4: no located value (n^(K-1) lines), not resolved
+            tensor = out[4, p]
+            located = (_bayes_error_layers(rule, K, rho, q_d[p], q_a[p], Vp, inner, refined)
+                       if K <= BAYES_LOCATED_MAX_K else np.nan)
+            out[4, p], out[6, p] = located, abs(located - tensor)
     for mask, kind in ((line, "line"), (slab, "slab"), (~bad & ~line & ~slab & ~layer, "product")):
         i = np.flatnonzero(mask)
         if i.size == 0:
@@ -388,7 +410,7 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
             # ω = q^{1/2} ξ = s_perp ξ + (s_par - s_perp) mean(ξ) 1
             omega = s_perp[:, None, None] * xi[None] + ((s_par - s_perp)[:, None] * xi.mean(1)[None])[..., None]
             w = np.broadcast_to(wx, (i.size, wx.size))
-        out[:, i] = _integrate(rule, K, omega, V, w, inner, refined)
+        out[:6, i] = _integrate(rule, K, omega, V, w, inner, refined)
         if kind == "product":
             # Z_out has layers of width √V_kk at ω_k = 0; Gauss–Hermite nodes in ξ are spaced
             # about π/√(2n) (times √q_kk in ω): a layer much thinner than that is not resolved,
@@ -400,7 +422,7 @@ def _output_side(rule: CommitteeRule, K: int, rho: float, q_d, q_a, nodes: int, 
             out[4, i] = _bayes_error_lines(rule, K, qd, qa, V, BAYES_TRANSVERSE, inner)
         elif exact_bayes and kind == "slab":
             out[4, i] = _bayes_error_slab(rule, K, qd, qa, V, c, L, inner)
-    return tuple(out)
+    return tuple(out) if bayes_accuracy else tuple(out[:6])
 
 
 def _max_error_on_lines(rule, K, V, base, a, tw, coarse, fixed, weight, inner,
@@ -471,6 +493,35 @@ def _bayes_error_lines(rule: CommitteeRule, K: int, q_d, q_a, V, transverse: int
     coarse = np.broadcast_to(np.linspace(-half_width, half_width, 65), (P, 65))
     return _max_error_on_lines(rule, K, V, base, a, tw, coarse, fixed,
                                lambda t: np.exp(-t * t / 2) / np.sqrt(2 * np.pi), inner)
+
+
+#: Gauss–Legendre nodes per smooth piece of the layer rule's lines (default, refined order)
+BAYES_LAYER_SEGMENT, BAYES_LAYER_SEGMENT_REFINED = 8, 12
+
+
+def _bayes_error_layers(rule: CommitteeRule, K: int, rho: float, q_d: float, q_a: float, V, inner: int,
+                        refined: bool = False):
+    """The Bayes-optimal error 1 − E max_y Z_out on the layer rule (K ≥ 3, one state) with the
+    kinks of the max located: the layer rule's regions as lines (``layers.layer_lines``: along
+    one active coordinate, the other active ones at the inner rule's nodes, the inactive ones at
+    σ·∞ weighted by their conditional orthant probability), each line cut at the kinks of the
+    argmax (``_max_error_on_lines``) and at the inner rule's panel edges.  On the tensor rule the
+    max's kinks cross the panels and leave errors ~1e-5 at K = 3; here they are integrated
+    exactly along the lines, and the transverse integrand (the line integrals) is continuous with
+    a continuous derivative.  NaN where the layer rule is not resolved."""
+    regions = layer_lines(K, rho, q_d, q_a, rule.permutation_symmetric, refined)
+    if regions is None:
+        return np.nan
+    total = 0.0
+    seg = BAYES_LAYER_SEGMENT_REFINED if refined else BAYES_LAYER_SEGMENT
+    for reg in regions:
+        c = reg["c"]
+        edges = c * np.concatenate([-np.asarray(LAYER_PANELS)[:0:-1], LAYER_PANELS])
+        lam = reg["base"].shape[0]
+        total += float(_max_error_on_lines(
+            rule, K, V[None], reg["base"][None], np.broadcast_to(reg["direction"], (1, lam, K)), reg["tw"][None],
+            np.linspace(-c, c, 65)[None], edges[None], reg["weight"], inner, per_segment=seg)[0])
+    return total
 
 
 def _bayes_error_slab(rule: CommitteeRule, K: int, q_d, q_a, V, c, L, inner: int):

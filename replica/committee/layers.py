@@ -170,3 +170,64 @@ def layer_rule(K: int, rho: float, q_d: float, q_a: float, symmetric: bool, refi
             points.append(om)
             weights.append(w * prob[:, j])
     return np.concatenate(points), np.concatenate(weights)
+
+
+def layer_lines(K: int, rho: float, q_d: float, q_a: float, symmetric: bool, refined: bool = False):
+    """The layer rule (1) as lines, for integrands with kinks (the Bayes error's max over labels):
+    per region A (|A| = m) and sign pattern σ of the inactive units, lines along the first active
+    coordinate ω_{A,1} = t ∈ [−c, c] at the inner rule's nodes of the other m − 1 active ones
+    (sorted tuples with multiplicities for a permutation-symmetric rule: the integrand is
+    symmetric in ω_A at a fixed σ).  Returns a list of regions, each a dict with ``base`` (Λ, K)
+    (t = 0 on the line; inactive coordinates at σ·∞), ``direction`` (K,), ``tw`` (Λ,) the
+    transverse weights (times C(K, m) and multiplicities), ``c`` and ``weight(t)`` -> the
+    density along the lines, N(ω_A; 0, q_AA) P_σ(ω_A) of (1)–(2), for t (Λ, n); None where the
+    conditional orthant probabilities are not resolved (as ``layer_rule``)."""
+    d, e = float(q_d), float(q_a) / K
+    vkk, qkk = rho - d - e, d + e
+    c = min(LAYER_WIDTH * math.sqrt(vkk), _EXTENT * math.sqrt(qkk))
+    u, wu = _inner_1d(LAYER_REFINED_PER_PANEL if refined else LAYER_PER_PANEL)
+    pos, wpos = c * u, c * wu
+    n = u.size
+    far = _FAR * math.sqrt(rho)
+    nodes = SHIFT_REFINED if refined else SHIFT_NODES
+    subsets = ([tuple(range(m)) for m in range(1, K + 1)] if symmetric
+               else [A for m in range(1, K + 1) for A in itertools.combinations(range(K), m)])
+    regions = []
+    for A in subsets:
+        m, r = len(A), K - len(A)
+        mult_A = math.comb(K, m) if symmetric else 1.0
+        if m > 1:
+            idx, mult = _tuples(n, m - 1, symmetric)
+            tau = pos[idx]                                                     # (T, m-1)
+            tw = mult * np.prod(wpos[idx], axis=1) * mult_A
+        else:
+            tau, tw = np.zeros((1, 0)), np.array([mult_A])
+        B = [k for k in range(K) if k not in A]
+        sig_b = np.array(list(itertools.product((1.0, -1.0), repeat=r))) if r else np.ones((1, 0))
+        R, T = sig_b.shape[0], tau.shape[0]
+        base = np.zeros((R, T, K))
+        base[:, :, list(A[1:])] = tau[None]
+        if r:
+            base[:, :, B] = sig_b[:, None, :] * far
+        direction = np.zeros(K)
+        direction[A[0]] = 1.0
+        if r and _shift_rule(d, e * d / (d + m * e), r, nodes) is None:
+            return None
+
+        def weight(t, tau=tau, sig_b=sig_b, m=m, r=r, R=R, T=T):
+            tt = t.reshape(R, T, -1)
+            S = tt + tau.sum(1)[None, :, None]
+            sq = tt * tt + (tau * tau).sum(1)[None, :, None]
+            quad = (sq - S * S / m) / d + S * S / (m * (d + m * e))
+            logn = (-0.5 * quad - 0.5 * ((m - 1) * math.log(d) + math.log(d + m * e))
+                    - 0.5 * m * math.log(2 * math.pi))
+            w = np.exp(logn)
+            if r:
+                mu = (e * S / (d + m * e)).ravel()
+                prob = _orthant_given(mu, sig_b, c, d, e * d / (d + m * e), nodes)          # (R T n, R)
+                prob = prob.reshape(R, T, -1, R)
+                w = w * np.stack([prob[j, ..., j] for j in range(R)])
+            return w.reshape(t.shape)
+        regions.append({"base": base.reshape(R * T, K), "direction": direction,
+                        "tw": np.tile(tw, R), "c": c, "weight": weight})
+    return regions

@@ -40,7 +40,7 @@ from ..params import ParameterError
 from .derive import OBSERVABLES, default_nodes
 
 __all__ = ["CommitteeSolution", "solve_committee", "accuracy", "ACCURACY_TOL", "solve_branches", "stability", "committee_transitions",
-           "branch_alpha", "specialized_spinodal", "specialized_first_order"]
+           "branch_alpha", "specialized_spinodal", "specialized_first_order", "specialized_transitions"]
 
 _PERFECT = 1e-9
 
@@ -64,17 +64,18 @@ class CommitteeSolution:
                  "converged": bool(self.converged[i]), "residual": float(self.residual[i])}
             for d in (self.values, self.outputs):
                 for k, v in d.items():
-                    ok = self.converged[i] or (k == "accuracy" and np.isfinite(v[i]))
+                    ok = (self.converged[i] or k == "accuracy") and np.isfinite(v[i])
                     r[k] = float(v[i]) if ok else None
             recs.append(r)
         return recs
 
 
-def _map(theory, alpha, q_d, q_a, nodes):
-    """(M_d, M_a, q_hat_d, q_hat_a) at the overlaps."""
-    gd, ga = theory.output_side(q_d, q_a, nodes)[:2]
+def _map(theory, alpha, q_d, q_a, nodes, refined: bool = False):
+    """(M_d, M_a, q_hat_d, q_hat_a) at the overlaps; ``refined``: every rule at the higher
+    order of the accuracy estimate."""
+    gd, ga = theory.output_side(q_d, q_a, nodes, refined=refined)[:2]
     hd, ha = alpha * gd, alpha * ga
-    md, ma, _ = theory.prior_side(hd, ha, nodes)
+    md, ma, _ = theory.prior_side(hd, ha, nodes, refined=refined)
     return md, ma, hd, ha
 
 
@@ -247,13 +248,16 @@ def _package(theory, alpha, qd, qa, conv, perfect, res, label, nodes):
         conv = conv.copy()
         conv[c[bad]] = False
         c = c[~bad]
+    bacc = np.full(n, np.nan)
     if c.size:
         _, _, hd, ha = _map(theory, alpha[c], qd[c], qa[c], nodes)
-        ev = theory.evaluate(nodes=nodes, alpha=alpha[c], q_d=qd[c], q_a=qa[c], q_hat_d=hd, q_hat_a=ha)
+        ev = theory.evaluate(nodes=nodes, want=list(theory.module.OUTPUTS) + ["bayes_accuracy"], alpha=alpha[c],
+                             q_d=qd[c], q_a=qa[c], q_hat_d=hd, q_hat_a=ha)
         for k, v in (("q_d", qd[c]), ("q_a", qa[c]), ("q_hat_d", hd), ("q_hat_a", ha)):
             vals[k][c] = v
         for k in outs:
             outs[k][c] = ev[k]
+        bacc[c] = ev["bayes_accuracy"]
     branch = np.full(n, label, dtype=object)
     p = np.flatnonzero(perfect)
     if p.size:
@@ -267,6 +271,7 @@ def _package(theory, alpha, qd, qa, conv, perfect, res, label, nodes):
         res[p] = 0.0
         acc[p] = 0.0
     outs["accuracy"] = acc
+    outs["bayes_accuracy"] = bacc
     return CommitteeSolution(alpha=alpha, values=vals, outputs=outs, converged=conv | perfect,
                              residual=np.where(conv | perfect, res, np.nan), branch=branch)
 
@@ -396,7 +401,7 @@ class CommitteeSolver:
         init = "uninformed" if init is None else init
         n = flat["alpha"].size
         values = {k: np.full(n, np.nan) for k in self.theory.unknowns}
-        outputs = {k: np.full(n, np.nan) for k in OBSERVABLES + ("accuracy",)}
+        outputs = {k: np.full(n, np.nan) for k in OBSERVABLES + ("accuracy", "bayes_accuracy")}
         conv, res, lab = np.zeros(n, bool), np.full(n, np.nan), np.full(n, "", dtype=object)
         pp = self.theory.point_parameters
         rows = np.stack([flat[a] for a in pp], -1)
@@ -446,25 +451,32 @@ class CommitteeSolver:
         _, flat = self.grid({**fixed, "alpha": 1.0})
         lo, hi = (0.01, 10.0) if range is None else map(float, range)
         at = self.theory.at_point(**{k: flat[k][0] for k in self.theory.point_parameters})
-        found = committee_transitions(at, lo, hi, num=17,
-                                      nodes=None if nodes is None else int(nodes))
+        nodes = None if nodes is None else int(nodes)
+        if at.K >= 3 and not getattr(at.model.teacher, "soft", False):
+            # first-order specialization: the specialized branch followed in q_d (minutes, not a
+            # scan of informed state evolutions that crawl near the fold)
+            found = specialized_transitions(at, lo, hi, nodes,
+                                            num=9 if kinds is None or "specialization" in kinds else 0)
+        else:
+            found = committee_transitions(at, lo, hi, num=17, nodes=nodes)
         return [t for t in found if kinds is None or t["kind"] in kinds]
 
 
 # -- the specialized branch parametrized by q_d: its appearance (a saddle-node in α) ----------
 
-def branch_alpha(theory, q_d: float, guess=(10.0, 0.1), nodes=None, tol: float = 1e-10):
+def branch_alpha(theory, q_d: float, guess=(10.0, 0.1), nodes=None, tol: float = 1e-10, refined: bool = False):
     """(α, q_a) at which the state (q_d, q_a) is a fixed point of the state evolution — the
     specialized branch parametrized by q_d instead of α: the roots of M_d(q) − q_d = 0 and
     M_a(q) − q_a = 0 in (α, q_a) (Newton with a forward-difference Jacobian from ``guess``).
     Near a fold the branch is a smooth function of q_d while α(q_d) has its minimum there, so
     the branch's first appearance is min_{q_d} α(q_d) (``specialized_spinodal``).  NaN where
-    Newton does not converge to ``tol``."""
+    Newton does not converge to ``tol``.  ``refined``: the maps at the accuracy estimate's
+    higher order (what ``specialized_transitions`` compares α with)."""
     nodes = default_nodes(theory.K, nodes)
     x = np.array(guess, float)
 
     def f(x):
-        md, ma, _, _ = _map(theory, np.array([x[0]]), np.array([q_d]), np.array([x[1]]), nodes)
+        md, ma, _, _ = _map(theory, np.array([x[0]]), np.array([q_d]), np.array([x[1]]), nodes, refined)
         return np.array([md[0] - q_d, ma[0] - x[1]])
     for _ in range(30):
         r = f(x)
@@ -565,3 +577,174 @@ def specialized_first_order(theory, q_lo: float, q_hi: float, guess=(10.0, 0.1),
             "accuracy": float(max(sp_["accuracy"][0], un["accuracy"][0])),
             "generalization_error": (float(un["generalization_error"][0]), float(sp_["generalization_error"][0])),
             "criterion": "free entropies of the unspecialized and specialized branches equal"}
+
+
+# -- K ≥ 3: the transitions of first-order specialization by following the specialized branch --
+
+#: the smallest step in q_d the continuation of ``specialized_transitions`` halves down to
+#: (a Newton solve that fails is retried at half the step)
+MIN_BRANCH_STEP = 0.005
+
+
+def _specialization_roots(theory, grid, nodes, xtol):
+    """``specialization`` records: the roots of λ(α) = 1 (``stability``) bracketed on ``grid``."""
+    lam = stability(theory, grid, nodes)
+    out = []
+    for i in range(len(grid) - 1):
+        if np.isfinite(lam[i]) and np.isfinite(lam[i + 1]) and (lam[i] - 1) * (lam[i + 1] - 1) < 0:
+            v = brentq(lambda a: stability(theory, a, nodes)[0] - 1, grid[i], grid[i + 1], xtol=xtol)
+            out.append({"kind": "specialization", "value": float(v), "criterion": "lambda = 1"})
+    return out
+
+
+def _branch_point(theory, alpha: float, q_d: float, q_a: float, nodes):
+    """A point (α, q_d, q_a) of the specialized branch against the unspecialized fixed point at the
+    same α: {"gap": φ_spec − φ_unspec, "psi": (αΨ_out spec, unspec) / α, ...} or None where the
+    unspecialized solve does not converge (free entropies as in ``CommitteeTheory.evaluate``)."""
+    un = solve_committee(theory, [alpha], "unspecialized", nodes=nodes)
+    if not un.converged[0]:
+        return None
+    _, _, hd, ha = _map(theory, np.array([alpha]), np.array([q_d]), np.array([q_a]), nodes)
+    ev = theory.evaluate(nodes=nodes, want=["free_entropy"], alpha=alpha, q_d=q_d, q_a=q_a, q_hat_d=hd[0],
+                         q_hat_a=ha[0])
+    return {"alpha": float(alpha), "q_d": float(q_d), "q_a": float(q_a),
+            "gap": float(ev["free_entropy"]) - float(un["free_entropy"][0]), "unspecialized": un}
+
+
+def specialized_transitions(theory, lo: float, hi: float, nodes=None, num: int = 9, xtol: float = 1e-4,
+                            q_xtol: float = 1e-4, fo_xtol: float = 1e-6):
+    """Transitions of first-order specialization in α ∈ [lo, hi] (K ≥ 3) by following the
+    specialized branch in q_d (``branch_alpha``) instead of scanning the state evolution:
+
+    1. ``specialization``: λ(α) = 1 on the unspecialized branch (``stability`` on ``num`` points,
+       brentq to ``xtol``; ``num`` < 2: not searched) — where AMP from no information leaves it;
+    2. the specialized branch at α = hi from the informed start (one ``solve_committee``); a
+       discrete prior whose informed start is perfect recovery instead gives ``first_order`` at
+       φ_unspec(α) = −K H(P₀) (the perfect state's free entropy), brentq to ``xtol``;
+    3. from there down in q_d by continuation (steps ``BRANCH_STEP``, halved to
+       ``MIN_BRANCH_STEP`` where Newton fails) until α(q_d) turns up (the fold) or leaves [lo, hi];
+       every step also gives gap(q_d) = φ_spec − φ_unspec at α(q_d);
+    4. ``spinodal`` (the branch appears): min over q_d of α(q_d), bounded Brent to ``q_xtol`` around
+       the lowest step (α is stationary there: its error is O(q_xtol²));
+       ``first_order``: the root of gap(q_d) on the upper part (brentq to ``fo_xtol`` in q_d).
+
+    Accuracy per record: ``accuracy`` is the point's estimate (``accuracy``: the maps and αΨ_out
+    against higher orders); ``alpha_accuracy`` the error of α it implies — for the spinodal
+    |α_refined − α| at the fold q_d (``branch_alpha`` with every rule at the higher order; α is
+    stationary in q_d there, so this is the first-order shift of the minimum), for the first-order
+    point (acc_spec + acc_unspec)/|Ψ_spec − Ψ_unspec| (dφ/dα = Ψ_out at a stationary point, so the
+    gap's slope in α is the difference of the output terms) plus |dα/dq_d| ``fo_xtol``.  A record
+    whose accuracy exceeds ``accuracy_tolerance`` has value None (located, not resolved)."""
+    theory_tol = accuracy_tolerance(theory)
+    out = _specialization_roots(theory, np.linspace(lo, hi, num), nodes, xtol) if num >= 2 else []
+    top = solve_committee(theory, [hi], "informed", nodes=nodes)
+    if top.branch[0] == "perfect":
+        h_perfect = -theory.K * float(theory.model.prior.shannon_entropy())
+
+        def gap_perfect(a):
+            un = solve_committee(theory, [a], "unspecialized", nodes=nodes)
+            return float(h_perfect - un["free_entropy"][0]) if un.converged[0] else np.nan
+        g_lo, g_hi = gap_perfect(lo), gap_perfect(hi)
+        if np.isfinite(g_lo) and np.isfinite(g_hi) and g_lo * g_hi < 0:
+            v = brentq(gap_perfect, lo, hi, xtol=xtol)
+            un = solve_committee(theory, [v], "unspecialized", nodes=nodes)
+            out.append({"kind": "first_order", "value": float(v), "to": "perfect", "xtol": xtol,
+                        "accuracy": float(un["accuracy"][0]),
+                        "criterion": "free entropy of the unspecialized branch equals -K H(P0) (perfect recovery)"})
+        return sorted(out, key=lambda t: t["value"])
+    if not (top.converged[0] and top["q_d"][0] > 1e-3):
+        return sorted(out, key=lambda t: t["value"])        # no specialized branch at hi
+    q0, qa0 = float(top["q_d"][0]), float(top["q_a"][0])
+    first = _branch_point(theory, hi, q0, qa0, nodes)
+    if first is None:
+        return sorted(out, key=lambda t: t["value"])
+    pts = [first]
+    state = {"guess": (hi, qa0), "at": q0}
+    step = BRANCH_STEP
+    while True:
+        q = pts[-1]["q_d"] - step
+        if q <= 1e-3:
+            break
+        trial = dict(state)
+        a, qa = _follow(theory, q, trial, nodes)
+        if not np.isfinite(a):
+            if step / 2 < MIN_BRANCH_STEP:
+                break
+            step /= 2
+            continue
+        p = _branch_point(theory, a, q, qa, nodes)
+        if p is None:
+            break
+        state.update(trial)
+        pts.append(p)
+        if len(pts) >= 3 and pts[-1]["alpha"] > pts[-2]["alpha"]:
+            break                                            # past the fold
+        if a < lo:
+            break
+    # the fold: the lowest α with a step on either side
+    alphas = np.array([p["alpha"] for p in pts])
+    i = int(np.argmin(alphas))
+    if 0 < i < len(pts) - 1 and lo <= alphas[i] <= hi:
+        fstate = {"guess": (pts[i]["alpha"], pts[i]["q_a"]), "at": pts[i]["q_d"]}
+        found = {}
+
+        def alpha_of(qd):
+            a, qa = _follow(theory, qd, fstate, nodes)
+            if np.isfinite(a):
+                found[qd] = (a, qa)
+            return a if np.isfinite(a) else np.inf
+        res = minimize_scalar(alpha_of, bounds=(pts[i + 1]["q_d"], pts[i - 1]["q_d"]), method="bounded",
+                              options={"xatol": q_xtol})
+        if np.isfinite(res.fun) and res.x in found:
+            a, qa = found[res.x]
+            acc = float(accuracy(theory, np.array([a]), np.array([res.x]), np.array([qa]),
+                                 default_nodes(theory.K, nodes))[0])
+            a_ref, _ = branch_alpha(theory, float(res.x), (a, qa), nodes, refined=True)
+            a_acc = abs(a_ref - a) if np.isfinite(a_ref) else np.nan
+            ok = acc <= theory_tol and np.isfinite(a_acc)
+            out.append({"kind": "spinodal", "value": float(a) if ok else None, "branch": "specialized",
+                        "appears": True, "q_d": float(res.x), "q_a": float(qa), "accuracy": acc,
+                        "alpha_accuracy": float(a_acc), "q_xtol": q_xtol,
+                        "criterion": "min over q_d of alpha(q_d) on the specialized branch"})
+    # first order: a sign change of the gap on the upper part (the steps above the fold)
+    upper = pts[:i + 1]
+    for j in range(len(upper) - 1):
+        g1, g2 = upper[j]["gap"], upper[j + 1]["gap"]
+        if not (np.isfinite(g1) and np.isfinite(g2) and g1 * g2 < 0):
+            continue
+        bstate = {"guess": (upper[j]["alpha"], upper[j]["q_a"]), "at": upper[j]["q_d"]}
+        memo = {}
+
+        def gap(qd):
+            a, qa = _follow(theory, qd, bstate, nodes)
+            p = _branch_point(theory, a, qd, qa, nodes) if np.isfinite(a) else None
+            memo[qd] = p
+            return np.nan if p is None else p["gap"]
+        qs = brentq(gap, upper[j + 1]["q_d"], upper[j]["q_d"], xtol=fo_xtol)
+        if memo.get(qs) is None:
+            gap(qs)
+        p = memo[qs]
+        if p is None:
+            break
+        a = p["alpha"]
+        nd = default_nodes(theory.K, nodes)
+        arr = lambda v: np.array([v])
+        spec = solve_committee(theory, [a], {"q_d": qs, "q_a": p["q_a"]}, nodes=nodes)
+        un = p["unspecialized"]
+        acc = float(max(spec["accuracy"][0], un["accuracy"][0]))
+        psi_s = theory.output_side(arr(qs), arr(p["q_a"]), nd)[2][0]
+        psi_u = theory.output_side(arr(0.0), arr(un["q_a"][0]), nd)[2][0]
+        slope = abs(upper[j]["alpha"] - upper[j + 1]["alpha"]) / abs(upper[j]["q_d"] - upper[j + 1]["q_d"])
+        a_acc = (float(spec["accuracy"][0]) + float(un["accuracy"][0])) / abs(psi_s - psi_u) + slope * fo_xtol
+        ok = bool(spec.converged[0]) and acc <= theory_tol
+        rec = {"kind": "first_order", "value": float(a) if ok else None, "q_d": float(qs), "q_a": float(p["q_a"]),
+               "accuracy": acc, "alpha_accuracy": float(a_acc),
+               "criterion": "free entropies of the unspecialized and specialized branches equal"}
+        if ok:
+            # (unspecialized, specialized); null where not resolved (the Bayes error at K ≥ 4)
+            rec["generalization_error"] = [float(v) if np.isfinite(v) else None
+                                           for v in (un["generalization_error"][0], spec["generalization_error"][0])]
+            rec["bayes_accuracy"] = float(np.nanmax([un["bayes_accuracy"][0], spec["bayes_accuracy"][0], 0.0]))
+        out.append(rec)
+        break
+    return sorted(out, key=lambda t: (t["value"] is None, t["value"] or 0.0))
