@@ -86,3 +86,15 @@ def test_cli_rejects_k_beyond_the_numerics():
     r = CliRunner().invoke(main, ["solve", "committee-gibbs", "--set", "K=4", "--json"])
     assert r.exit_code == 2
     assert "error" in json.loads(r.stdout)
+
+
+def test_erm_on_a_committee_is_refused_with_the_reason():
+    import replica
+    from replica import learning, losses
+    from replica.committee.gibbs import committee_gibbs
+    from replica.symbolic.derive import DerivationError
+    m = committee_gibbs(3)
+    erm = replica.Model(prior=m.prior, teacher=m.teacher, learning=learning.ERM(losses.Hinge(), ridge="lam"),
+                        hidden_units=3, name="committee-erm", defaults={"alpha": 1.0, "K": 3, "lam": 0.1})
+    with pytest.raises(DerivationError, match="ERM is not derived"):
+        replica.derive(erm)

@@ -30,7 +30,8 @@ expectations: product, graded line and slab rules, their lower orders for the ac
 estimate), ``solve`` (state evolution, branches, transitions, the accuracy estimate of every
 point, the shared-solver adapter).
 """
-from ..learning import Gibbs
+from ..learning import ERM, Gibbs
+from ..symbolic.derive import DerivationError
 from .derive import CommitteeTheory, derive_committee
 from .gibbs import GibbsCommitteeTheory, committee_gibbs, derive_gibbs_committee
 from .models import (CommitteeRule, IntegerDomain, committee_bayes, committee_ising_bayes,
@@ -49,7 +50,14 @@ __all__ = ["derive_committee_model", "committee_gibbs", "derive_gibbs_committee"
 
 def derive_committee_model(model):
     """The theory of a committee ``model``: Gibbs learning (``learning.Gibbs``) by
-    :func:`derive_gibbs_committee`, Bayes-optimal by :func:`derive_committee`."""
+    :func:`derive_gibbs_committee`, Bayes-optimal by :func:`derive_committee`; ERM is refused
+    with the reason."""
     if isinstance(model.learning, Gibbs):
         return derive_gibbs_committee(model)
+    if isinstance(model.learning, ERM):
+        raise DerivationError(
+            "committee machines: ERM is not derived — the committee's output f(λ) is not a pre-activation, "
+            "so a loss on it is piecewise constant in the weights (its minimizers are the version space: "
+            "learning.Gibbs(0, losses.Errors()) on committee_gibbs), and a convex loss on the K hidden fields "
+            "makes a non-convex problem in W for which the RS zero-temperature limit is not derived")
     return derive_committee(model)
