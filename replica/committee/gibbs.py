@@ -46,7 +46,7 @@ both small.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
@@ -64,7 +64,7 @@ from ..symbols import alpha as ALPHA, lam as LAM, y as Y
 from .ansatz import K_SYMBOL
 from .derive import DEFAULT_NODES, PRODUCT_MIN_LAYER, _rotation_invariant
 from .lower import output_kernel
-from .models import CommitteeRule, IntegerDomain, hidden_fields
+from .models import CommitteeRule, IntegerDomain
 from .quadrature import hermite, outer_rule, refined_nodes
 from .replicas import ORDER_PARAMETERS, rs_free_entropy
 
@@ -432,10 +432,6 @@ def derive_gibbs_committee(model, _rs=None) -> GibbsCommitteeTheory:
 
 
 # -- the solver ---------------------------------------------------------------------------------
-
-def _to_eigen(d, a):
-    return d, d + a
-
 
 def _start(K: int, chart: str) -> np.ndarray:
     """Eigen-coordinates of the starts: near α = 0 (uninformed, q = m ≈ 0, Q = I) on the
