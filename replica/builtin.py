@@ -33,6 +33,19 @@ def _committee(name, prior, description, soft=False):
     return make
 
 
+def _committee_gibbs():
+    """``committee-gibbs``: K (default 3) sign units with Gaussian weights, a committee student
+    at temperature T (replica.committee.gibbs)."""
+    def make():
+        from .committee.gibbs import committee_gibbs
+        return committee_gibbs(3)
+    make.description = ("committee machine of K sign units with Gaussian weights (ties to +1), learnt by a "
+                        "committee student at temperature T with the training-error energy (Schwarze & Hertz 1993)")
+    make.defaults = {"alpha": 1.0, "K": 3, "T": 0.5}
+    make.committee = True
+    return make
+
+
 BUILTINS = {
     "gardner": _m("gardner", priors.Spherical, channels.RandomLabels,
                   lambda: learning.Volume(margin="kappa"), {"alpha": 1.0, "kappa": 0.0},
@@ -84,6 +97,7 @@ BUILTINS = {
         "committee-ising-bayes", "ising",
         "committee machine of K hidden units with binary (±1) weights, label the sign of the sum "
         "of the K signs (0 on a tie), Bayes-optimal (Aubin et al. 2018)"),
+    "committee-gibbs": _committee_gibbs(),
     "soft-committee-bayes": _committee(
         "soft-committee-bayes", "gaussian",
         "soft committee machine of K erf units with Gaussian weights, label sum_k erf(h_k/sqrt 2) plus "

@@ -160,8 +160,8 @@ def _from_cache(model) -> Theory | None:
 def _derive_now(model) -> Theory:
     """The derivation itself (``model`` a Model)."""
     if model.committee:
-        from .committee import derive_committee      # K hidden units: the committee theory
-        return derive_committee(model)
+        from .committee import derive_committee_model      # K hidden units: the committee theories
+        return derive_committee_model(model)
     d, cap = derive_model(model)
     L = model.learning
     kind = ("bayes-optimal" if isinstance(L, BayesOptimal) else "zero-temperature" if d.zero

@@ -30,15 +30,34 @@ expectations: product, graded line and slab rules, their lower orders for the ac
 estimate), ``solve`` (state evolution, branches, transitions, the accuracy estimate of every
 point, the shared-solver adapter).
 """
+from ..learning import ERM, Gibbs
+from ..symbolic.derive import DerivationError
 from .derive import CommitteeTheory, derive_committee
+from .gibbs import GibbsCommitteeTheory, committee_gibbs, derive_gibbs_committee
 from .models import (CommitteeRule, IntegerDomain, committee_bayes, committee_ising_bayes,
                      committee_model, hidden_fields, parity_bayes, with_hidden_units)
 from .largek import LargeKTheory, Subspace, count_labels, effective_overlap, large_k_theory
 from .solve import (CommitteeSolution, CommitteeSolver, committee_transitions, solve_branches,
                     solve_committee, stability)
 
-__all__ = ["committee_model", "committee_bayes", "committee_ising_bayes", "parity_bayes",
+__all__ = ["derive_committee_model", "committee_gibbs", "derive_gibbs_committee", "GibbsCommitteeTheory",
+           "committee_model", "committee_bayes", "committee_ising_bayes", "parity_bayes",
            "CommitteeRule", "IntegerDomain", "hidden_fields", "with_hidden_units", "derive_committee",
            "CommitteeTheory", "solve_committee", "solve_branches", "committee_transitions", "stability",
            "CommitteeSolution", "CommitteeSolver", "LargeKTheory", "Subspace", "large_k_theory",
            "count_labels", "effective_overlap"]
+
+
+def derive_committee_model(model):
+    """The theory of a committee ``model``: Gibbs learning (``learning.Gibbs``) by
+    :func:`derive_gibbs_committee`, Bayes-optimal by :func:`derive_committee`; ERM is refused
+    with the reason."""
+    if isinstance(model.learning, Gibbs):
+        return derive_gibbs_committee(model)
+    if isinstance(model.learning, ERM):
+        raise DerivationError(
+            "committee machines: ERM is not derived — the committee's output f(λ) is not a pre-activation, "
+            "so a loss on it is piecewise constant in the weights (its minimizers are the version space: "
+            "learning.Gibbs(0, losses.Errors()) on committee_gibbs), and a convex loss on the K hidden fields "
+            "makes a non-convex problem in W for which the RS zero-temperature limit is not derived")
+    return derive_committee(model)
