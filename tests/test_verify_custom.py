@@ -1,6 +1,7 @@
 """``replica verify`` on custom models of issue 11 (tests/generic_models/, written only with the
 public component API): the torch simulation at small N agrees with the theory — ERM with the
-log-cosh loss (Newton) and Monte Carlo for Gibbs learning with a custom energy.  The verdict rule is ``sims.verdict``'s (t-interval at level 0.99 plus the
+log-cosh loss (Newton) and with the Huber loss written as a ``Piecewise`` (smoothing
+continuation, KKT-certified on the exact loss) and Monte Carlo for Gibbs learning with a custom energy.  The verdict rule is ``sims.verdict``'s (t-interval at level 0.99 plus the
 finite-size allowance 0.1/√N with one N); the theories are shared with the other generic-model
 tests through the ``theories`` fixture (no extra compile).  AMP with the Laplace prior agrees
 too (α = 1, Δ = 0.5, N = 200, 8 seeds: q 0.553 ± 0.029 against 0.528) but takes minutes on a
@@ -17,6 +18,7 @@ MODELS = Path(__file__).parent / "generic_models"
 CASES = [
     # model file, sweep, fixed parameters, sizes, seeds, extra options
     ("b_logcosh", ("alpha", [2.0]), {"delta": 0.5, "lam": 0.1}, (100,), 6, {}),
+    ("b_huber", ("alpha", [2.0]), {"delta": 0.5, "lam": 0.1}, (200,), 6, {}),
     ("b_gibbs", ("alpha", [1.0]), {"T": 0.5}, (60,), 6, {"sweeps": 200}),
 ]
 
