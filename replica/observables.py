@@ -155,19 +155,12 @@ def observables(d) -> dict:
         else:
             obs["generalization_error"] = _regression_error(d, Qs)
     if d.zero and not d.storage:
-        # the ERM estimator's pre-activation on a training example is prox(y, ω, χ), ω = √Q ξ
-        omega = sp.sqrt(S.Q) * d.xi
-
-        def on_train(f):
-            return d.out_avg(lambda key, yy: f(d.proxes[key].subs({S.omega: omega, S.y: yy}), yy))
-        # ℓ(y, prox) = M(y, ω, χ) - (prox - ω)²/(2χ): the envelope's own branches, no loss
-        # (a Piecewise) evaluated at the prox (another Piecewise)
-        obs["training_loss"] = d.out_avg(lambda key, yy: (d.envelopes[key] - (d.proxes[key] - S.omega)**2 / (2 * S.chi))
-                                         .subs({S.omega: omega, S.y: yy}))
+        # on a training example: the estimator's pre-activation λ̂ (the prox) and its loss
+        obs["training_loss"] = d.training_average(lambda lam_hat, loss_hat, yy: loss_hat)
         if classification:
-            obs["training_error"] = on_train(lambda p, yy: sp.Heaviside(-yy * p))
+            obs["training_error"] = d.training_average(lambda lam_hat, loss_hat, yy: sp.Heaviside(-yy * lam_hat))
         else:
-            obs["training_error"] = on_train(lambda p, yy: (yy - p)**2)
+            obs["training_error"] = d.training_average(lambda lam_hat, loss_hat, yy: (yy - lam_hat)**2)
     if not d.bayes and not d.zero:
         ent = d.free_entropy
         if isinstance(L, Gibbs) and L.temperature != 0:

@@ -55,3 +55,14 @@ def test_custom_channels_with_special_functions_are_checked_and_read():
     assert label_rule(channels.Custom(sp.erfc(y * z / sp.sqrt(2)) / 2, y, z, outputs=(-1, 1))) is None
     with pytest.raises(channels.ComponentError, match="negative"):
         channels.Custom(sp.erfc(-y * z / sp.sqrt(2)) / 2 + y * (sp.erf(z**2 - 9) + 1) / 4, y, z, outputs=(-1, 1))
+
+
+def test_training_average_is_the_public_zero_temperature_interface():
+    """Observables read a derivation through ``Derivation.training_average``, not its internals;
+    it exists only once a zero-temperature derivation has set up the proximal maps."""
+    from replica.model import load_model
+    from replica.symbolic.derive import Derivation
+    d = Derivation(load_model("ridge"))
+    with pytest.raises(ValueError, match="zero-temperature"):
+        d.training_average(lambda lam_hat, loss_hat, y: loss_hat)
+    assert not any(hasattr(d, k) for k in ("out_avg", "proxes", "envelopes"))
