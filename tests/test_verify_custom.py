@@ -41,3 +41,11 @@ def test_verify_agrees_on_a_custom_model(theories, name, sweep, fixed, sizes, se
     assert doc["points"] and not doc["missing_observables"]
     assert doc["verdict"] == "agree", [(p["observable"], p["theory"], p["mean"], p["stderr"], p["status"])
                                        for p in doc["points"]]
+
+
+def test_spherical_storage_under_another_constraint_is_refused():
+    """Spherical weights under |λ| ≤ κ: the LP / SVM simulation checks a margin only, so it is
+    refused (CLI: exit 2) rather than reporting the margin problem's SAT fraction."""
+    from sims.verify import simulate_point
+    with pytest.raises(NotImplementedError, match="margin"):
+        simulate_point(str(MODELS / "b_spherical_band.py"), {"alpha": 0.5, "kappa": 0.8}, 20, 2)
