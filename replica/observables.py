@@ -23,7 +23,9 @@ Real labels with additive noise, y = f*(z) + √Δ η (``generalization_error`` 
 * ERM / Gibbs, ŷ the estimator's pre-activation λ̂ (Var λ̂ = Q, Cov(z, λ̂) = m):
   E_z f*(z)² − 2 (m/ρ) E_z z f*(z) + Q  (ρ − 2m + Q for f* = z).
 
-Classification by ERM / Gibbs: arccos(m/√(Qρ))/π (sign-rule teachers only).  Also ``mse``,
+Classification by ERM / Gibbs, the student predicting sign(λ̂): arccos(m/√(Qρ))/π for sign-rule
+teachers; for another deterministic ±1 rule (the door) P(sign λ̂ ≠ y*(z)) as a Gaussian
+expectation over z (``_sign_student_error``).  Also ``mse``,
 ``training_loss``, ``training_error``, ``entropy`` and the ``replicon`` as before.
 """
 from __future__ import annotations
@@ -131,6 +133,22 @@ def _regression_error(d, Qs):
     return second - 2 * S.m / rho * cross + Qs
 
 
+def _sign_student_error(d, Qs):
+    """P(sign λ̂ ≠ y*(z)) for an ERM / Gibbs student predicting sign(λ̂) of a deterministic ±1
+    teacher rule y*(z) (the door): (z, λ̂) is Gaussian with Var z = ρ, Var λ̂ = Q, Cov = m, so
+    given z = √ρ u, λ̂ ~ N(m u/√ρ, Q − m²/ρ) and
+
+        ε = E_u Σ_y P(y | √ρ u) · ½ erfc(y (m u/√ρ) / √(2 (Q − m²/ρ)))
+
+    (Engel & Van den Broeck 2001, ch. 2, for the sign teacher, where it is arccos(m/√(Qρ))/π)."""
+    u = sp.Dummy("u", real=True)
+    rho = d.rho
+    mean, var = S.m * u / sp.sqrt(rho), Qs - S.m**2 / rho
+    terms = [d.channel.density.subs({S.y: o, S.z: sp.sqrt(rho) * u}) * sp.erfc(o * mean / sp.sqrt(2 * var)) / 2
+             for o in d.channel.outputs]
+    return gauss_expect(sp.Add(*terms), u)
+
+
 def observables(d) -> dict:
     """Observables under their fixed names (module docstring), as expressions of the order
     parameters, for the derivation ``d`` (:func:`replica.symbolic.derive.derive_model`)."""
@@ -150,24 +168,20 @@ def observables(d) -> dict:
     else:
         obs["mse"] = (S.q if not d.zero else Qs) - 2 * S.m + rho
         if classification:
-            if label_rule(d.channel) == "sign":
+            rule = label_rule(d.channel)
+            if rule == "sign":
                 obs["generalization_error"] = sp.acos(S.m / sp.sqrt(Qs * rho)) / sp.pi
+            elif rule == "deterministic" and tuple(sorted(d.channel.outputs)) == (-1, 1):
+                obs["generalization_error"] = _sign_student_error(d, Qs)
         else:
             obs["generalization_error"] = _regression_error(d, Qs)
     if d.zero and not d.storage:
-        # the ERM estimator's pre-activation on a training example is prox(y, ω, χ), ω = √Q ξ
-        omega = sp.sqrt(S.Q) * d.xi
-
-        def on_train(f):
-            return d.out_avg(lambda key, yy: f(d.proxes[key].subs({S.omega: omega, S.y: yy}), yy))
-        # ℓ(y, prox) = M(y, ω, χ) - (prox - ω)²/(2χ): the envelope's own branches, no loss
-        # (a Piecewise) evaluated at the prox (another Piecewise)
-        obs["training_loss"] = d.out_avg(lambda key, yy: (d.envelopes[key] - (d.proxes[key] - S.omega)**2 / (2 * S.chi))
-                                         .subs({S.omega: omega, S.y: yy}))
+        # on a training example: the estimator's pre-activation λ̂ (the prox) and its loss
+        obs["training_loss"] = d.training_average(lambda lam_hat, loss_hat, yy: loss_hat)
         if classification:
-            obs["training_error"] = on_train(lambda p, yy: sp.Heaviside(-yy * p))
+            obs["training_error"] = d.training_average(lambda lam_hat, loss_hat, yy: sp.Heaviside(-yy * lam_hat))
         else:
-            obs["training_error"] = on_train(lambda p, yy: (yy - p)**2)
+            obs["training_error"] = d.training_average(lambda lam_hat, loss_hat, yy: (yy - lam_hat)**2)
     if not d.bayes and not d.zero:
         ent = d.free_entropy
         if isinstance(L, Gibbs) and L.temperature != 0:

@@ -10,8 +10,10 @@ classified once, symbolically:
   minimum-norm weighted least-squares solution, the r → 0⁺ limit);
 * smooth (no max, min, |·|): Newton's method with Armijo backtracking on the objective,
   gradient Xᵀℓ'/√N + r w and Hessian Xᵀ diag(ℓ'') X/N + r I from ℓ', ℓ'' derived by SymPy;
-* piecewise smooth through max/min/|·| (hinge, custom margins): the kinks smoothed,
-  max(a, b) → b + ε softplus((a − b)/ε) ≥ max(a, b) (error at most ε log 2 per sample),
+* piecewise smooth through max/min/|·| or a ``Piecewise`` (hinge, custom margins, Huber,
+  piecewise-linear losses): the kinks smoothed, max(a, b) → b + ε softplus((a − b)/ε) ≥ max(a, b)
+  (error at most ε log 2 per sample); a ``Piecewise((f₁, c₁), (f₂, c₂), ...)`` written as
+  Σᵢ fᵢ Θ(cᵢ) Π_{j<i} (1 − Θ(c_j)) with each relational Θ(u) → σ(u/ε) (the logistic function),
   and Newton continued along ε = 10⁻¹, ..., 10⁻⁸ from the previous minimizer.  The result is
   certified by the KKT condition of the *non-smooth* problem: with g_μ the smoothed ℓ'(λ_μ),
   |r w + Xᵀg/√N|/√N ≤ max(tol, 10⁻⁷) (Newton's stopping rule; the smoothed Hessian, of order 1/ε,
@@ -22,7 +24,9 @@ classified once, symbolically:
   margin equations on the active sets (``_active_set``), certified by the signs;
 * a loss with a step (Heaviside, sign) is not convex: ``ValueError``.
 
-Convexity in λ is checked numerically on a grid for the labels present (ℓ'' ≥ 0).  Every
+Convexity in λ is checked numerically on a grid for the labels present: second differences of
+the loss (and, without a ``Piecewise``, of its ε = 10⁻³ smoothing) are ≥ 0 (a ``Piecewise``
+that jumps fails here).  Every
 instance reports ``converged`` (gradient norm below ``tol`` and, for kinks, the KKT
 certificate) — a minimizer that does not exist (r = 0 on separable data) is reported as not
 converged, never as a number.
@@ -35,17 +39,58 @@ import torch
 from replica.learning import ERM
 from replica.symbols import lam as LAM, y as Y
 
-from .data import DTYPE, Data, Softplus, numeric, to_torch
+from .data import DTYPE, Data, Sigmoid, Softplus, numeric, to_torch
 
 __all__ = ["run_erm", "LossCode", "loss_code"]
 
-_KINKS = (sp.Max, sp.Min, sp.Abs)
-_STEPS = (sp.Heaviside, sp.sign, sp.DiracDelta, sp.Piecewise)
+_KINKS = (sp.Max, sp.Min, sp.Abs, sp.Piecewise)
+_STEPS = (sp.Heaviside, sp.sign, sp.DiracDelta)
 _EPS = sp.Symbol("epsilon_smooth", positive=True)
 
 
+def _indicator(cond):
+    """Θ(cond) for a condition built from relations with And/Or/Not, each relation u > 0 (or ≥)
+    as Θ(u) — a SymPy Heaviside the smoothing turns into σ(u/ε); None for anything else."""
+    if cond is sp.true:
+        return sp.S.One
+    if cond is sp.false:
+        return sp.S.Zero
+    if isinstance(cond, sp.And):
+        parts = [_indicator(c) for c in cond.args]
+        return None if None in parts else sp.Mul(*parts)
+    if isinstance(cond, sp.Or):
+        parts = [_indicator(c) for c in cond.args]
+        return None if None in parts else 1 - sp.Mul(*[1 - p for p in parts])
+    if isinstance(cond, sp.Not):
+        inner = _indicator(cond.args[0])
+        return None if inner is None else 1 - inner
+    if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
+        return sp.Heaviside(cond.lhs - cond.rhs)
+    if isinstance(cond, (sp.StrictLessThan, sp.LessThan)):
+        return sp.Heaviside(cond.rhs - cond.lhs)
+    return None
+
+
+def _piecewise_as_steps(expr):
+    """Every Piecewise((f₁, c₁), (f₂, c₂), ...) as Σᵢ fᵢ Θ(cᵢ) Π_{j<i} (1 − Θ(c_j)); ValueError
+    for a condition that is not built from relations (say, membership in a set)."""
+    for pw in sorted(expr.atoms(sp.Piecewise), key=sp.count_ops, reverse=True):
+        acc, remaining = sp.S.Zero, sp.S.One
+        for f, cond in pw.args:
+            ind = _indicator(cond)
+            if ind is None:
+                raise ValueError(f"ERM cannot smooth the Piecewise condition {cond} (relations only)")
+            acc += f * remaining * ind
+            remaining = remaining * (1 - ind)
+            if cond is sp.true:
+                break
+        expr = expr.xreplace({pw: acc})
+    return expr
+
+
 def _smooth(expr):
-    """max/min/|·| replaced by their softplus smoothings with width ``_EPS``."""
+    """max/min/|·| replaced by their softplus smoothings with width ``_EPS``; a Piecewise by its
+    steps (:func:`_piecewise_as_steps`), each Θ(u) by σ(u/ε)."""
     def smax(*args):
         out = args[0]
         for b in args[1:]:
@@ -54,7 +99,9 @@ def _smooth(expr):
 
     def smin(*args):
         return -smax(*[-a for a in args])
-    return expr.replace(sp.Abs, lambda u: smax(u, -u)).replace(sp.Max, smax).replace(sp.Min, smin)
+    expr = _piecewise_as_steps(expr)
+    expr = expr.replace(sp.Abs, lambda u: smax(u, -u)).replace(sp.Max, smax).replace(sp.Min, smin)
+    return expr.replace(lambda e: isinstance(e, sp.Heaviside), lambda e: Sigmoid(e.args[0] / _EPS))
 
 
 class LossCode:
@@ -91,10 +138,13 @@ class LossCode:
         if len(labels) > 16:
             labels = torch.quantile(y.flatten()[:100000], torch.linspace(0, 1, 16, dtype=DTYPE, device=y.device))
         grid = torch.linspace(-10, 10, 2001, dtype=DTYPE, device=y.device)
-        L = self.smooth(labels[:, None], grid[None, :], torch.tensor(1e-3, dtype=DTYPE, device=y.device))
-        second = L[:, 2:] - 2 * L[:, 1:-1] + L[:, :-2]
-        if torch.any(second < -1e-9 * (1 + L[:, 1:-1].abs())):
-            raise ValueError(f"ERM needs a loss convex in the prediction; {self.expr} is not")
+        curves = [self.value(labels[:, None], grid[None, :])]
+        if not self.expr.has(sp.Piecewise):     # a σ-blend of pieces is convex only up to O(ε)
+            curves.append(self.smooth(labels[:, None], grid[None, :], torch.tensor(1e-3, dtype=DTYPE, device=y.device)))
+        for L in curves:
+            second = L[:, 2:] - 2 * L[:, 1:-1] + L[:, :-2]
+            if not bool(torch.isfinite(L).all()) or torch.any(second < -1e-9 * (1 + L[:, 1:-1].abs())):
+                raise ValueError(f"ERM needs a loss convex in the prediction; {self.expr} is not")
 
 
 def loss_code(model, params) -> tuple[LossCode, float]:

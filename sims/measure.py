@@ -5,7 +5,9 @@ Definitions (the observables' fixed names, DESIGN.md; the same as replica/theory
 * ``m`` = ŵ·w*/N, ``Q`` = |ŵ|²/N (ERM's self-overlap; Bayes/Gibbs report ``q``);
 * ``mse`` = |ŵ − w*|²/N;
 * ``generalization_error``: classification — P_x[sign(ŵ·x) ≠ sign(w*·x)] (the teacher's
-  noiseless label), exactly arccos(ŵ·w*/(|ŵ||w*|))/π for Gaussian inputs; regression —
+  noiseless label), exactly arccos(ŵ·w*/(|ŵ||w*|))/π for Gaussian inputs; for a deterministic
+  teacher rule that is not sign(z) (the door; ``replica.observables.label_rule``),
+  P_x[sign(ŵ·x) ≠ y*(x)] estimated on fresh samples; regression —
   E_x[(ŷ − f*(z))²] with ŷ = ŵ·x/√N: exactly |ŵ − w*|²/N for a linear teacher f*(z) = z,
   otherwise estimated on fresh samples (:func:`sims.data.fresh`);
 * ``training_error``: classification — the fraction of training labels y_μ ≠ sign(λ_μ);
@@ -22,6 +24,7 @@ import numpy as np
 import sympy as sp
 import torch
 
+from replica.observables import label_rule
 from replica.symbols import z as Z
 
 from .data import Data, clean_output, fresh
@@ -43,6 +46,10 @@ def generalization_error(w_hat: torch.Tensor, data: Data, *, samples: int = 2000
     ch = data.model.teacher
     N = data.n
     if ch.classification:
+        if label_rule(ch) == "deterministic":        # the fresh labels are the noiseless ones
+            X, y, _ = fresh(data, samples, seed)
+            lam = (X @ w_hat[..., None])[..., 0] / N**0.5
+            return (torch.sign(lam) != y).to(w_hat.dtype).mean(-1)
         if exact:
             o = overlaps(w_hat, data)
             c = (o["m"] / torch.sqrt(o["Q"] * o["rho"])).clamp(-1, 1)

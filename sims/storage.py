@@ -7,7 +7,8 @@
   SVM, v = Σ α_μ y_μ x_μ/√N with α ≥ 0 maximizing Σ α − ½|Σ α y x/√N|² (its dual, a
   bound-constrained QP solved by L-BFGS-B after the LP has established separability).
 * Ising weights (N ≲ 25): all 2^N vectors enumerated in chunks (a matrix product per chunk,
-  on the GPU when the data are there).  For each w, t(w) = the index of the first pattern it
+  on the GPU when the data are there), for the margin y λ ≥ κ or any constraint on (y, λ)
+  (the symmetric binary perceptron's |λ| ≤ κ).  For each w, t(w) = the index of the first pattern it
   violates; the instance stores its first P patterns iff P ≤ P_c = max_w t(w), so one
   enumeration answers every P ≤ P_max at once.
 
@@ -74,8 +75,13 @@ def spherical_sat(data: Data, kappa: float | None = None) -> torch.Tensor:
 
 
 def ising_capacities(X: torch.Tensor, y: torch.Tensor, kappa: float = 0.0, *, dense: int = 8,
-                     rows: int = 2**18, group: int = 16) -> torch.Tensor:
+                     rows: int = 2**18, group: int = 16, constraint=None) -> torch.Tensor:
     """P_c per instance: the largest P such that some w ∈ {±1}^N has y_μ w·x_μ/√N ≥ κ for μ < P.
+
+    ``constraint``: any other constraint on (y_μ, λ_μ), λ_μ = w·x_μ/√N — a function of
+    broadcastable tensors (y, λ) returning a bool tensor (true: the pattern is stored), e.g.
+    |λ| ≤ κ for the symmetric binary perceptron (Aubin, Perkins & Zdeborová 2019); default
+    y λ ≥ κ (up to 10⁻¹²).
 
     X: (S, P_max, N), y: (S, P_max).  Exhaustive over the 2^N vectors (in blocks of ``rows``):
     the stabilities of the first ``dense`` patterns by one matrix product per block and group
@@ -85,7 +91,13 @@ def ising_capacities(X: torch.Tensor, y: torch.Tensor, kappa: float = 0.0, *, de
     S, P, N = X.shape
     if N > 30:
         raise ValueError(f"enumeration of 2^{N} weight vectors is out of reach; N ≤ 30")
-    A = y[..., None] * X / N**0.5                                        # (S, P, N)
+    if constraint is None:            # the margin: y folded into the patterns, λ → y λ
+        X = y[..., None] * X
+        y = torch.ones_like(y)
+
+        def constraint(_, stab):
+            return stab >= kappa - 1e-12
+    A = X / N**0.5                                                       # (S, P, N)
     k = min(dense, P)
     best = torch.zeros(S, dtype=torch.long, device=X.device)
     ar = torch.arange(k, device=X.device)
@@ -94,8 +106,8 @@ def ising_capacities(X: torch.Tensor, y: torch.Tensor, kappa: float = 0.0, *, de
         for g0 in range(0, S, group):
             g = slice(g0, min(g0 + group, S))
             G = A[g, :k].shape[0]
-            stab = (W @ A[g, :k].reshape(G * k, N).T).view(-1, G, k)
-            first = torch.where(stab < kappa - 1e-12, ar, k).amin(-1)          # (C, G)
+            lam = (W @ A[g, :k].reshape(G * k, N).T).view(-1, G, k)
+            first = torch.where(constraint(y[g, :k], lam), k, ar).amin(-1)      # (C, G)
             best[g] = torch.maximum(best[g], first.amax(0))
             for j in range(G):
                 s = g0 + j
@@ -106,7 +118,7 @@ def ising_capacities(X: torch.Tensor, y: torch.Tensor, kappa: float = 0.0, *, de
                     continue
                 mu = k
                 while mu < P and len(Ws):
-                    Ws = Ws[Ws @ A[s, mu] >= kappa - 1e-12]
+                    Ws = Ws[constraint(y[s, mu], Ws @ A[s, mu])]
                     mu += len(Ws) > 0
                 best[s] = max(int(best[s]), mu)
     return best

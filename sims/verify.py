@@ -35,8 +35,9 @@ from replica import progress as P
 from replica.learning import ERM, BayesOptimal, Gibbs, Volume
 from replica.model import load_model
 from replica.plotting import symbol, verify_figure
+from replica.symbols import lam as LAM, y as Y
 
-from .data import model_parameters, sample
+from .data import model_parameters, numeric, sample, to_torch
 from .features import simulate_features_point
 from .measure import estimator_observables, generalization_error, summarize
 from .verdict import DEFAULT_LEVEL, DEFAULT_MIN_CONVERGED, judge, overall, summary
@@ -118,15 +119,23 @@ def simulate_point(model, params: dict, n: int, seeds, *, algorithm: str | None 
 
 
 def _storage_sat(data):
+    """SAT (1.0) or not per instance: enumeration of ±1 weights under the model's own constraint
+    (its Volume indicator, with the parameters substituted, > 0: ties count as stored); the
+    linear program / hard-margin SVM for spherical weights under a margin y λ ≥ κ."""
     from .storage import ising_capacities, spherical_sat
     prior = data.model.student_prior or data.model.prior
+    L = data.model.learning
     kappa = float(data.params.get("kappa", 0.0))
     if prior.density == 0:          # discrete weights: enumeration
         atoms = sorted(float(a) for a, _ in prior.atoms)
         if atoms != [-1.0, 1.0]:
             raise NotImplementedError("storage enumeration is built for ±1 weights")
-        return (ising_capacities(data.X, data.y, kappa) >= data.p).double()
-    return spherical_sat(data, kappa)
+        indicator = to_torch(L.indicator, [Y, LAM], data.params)
+        return (ising_capacities(data.X, data.y, constraint=lambda yv, lam: indicator(yv, lam) > 0) >= data.p).double()
+    if not hasattr(L, "margin"):
+        raise NotImplementedError(f"storage simulation of spherical weights is built for a margin y*lam >= kappa, "
+                                  f"not {L.constraint}")
+    return spherical_sat(data, float(numeric(L.margin, data.params)))
 
 
 def simulate(model, points: list[dict], n: int, seeds, *, algorithm=None, device="cpu", seed=0,

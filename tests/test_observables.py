@@ -55,3 +55,63 @@ def test_custom_channels_with_special_functions_are_checked_and_read():
     assert label_rule(channels.Custom(sp.erfc(y * z / sp.sqrt(2)) / 2, y, z, outputs=(-1, 1))) is None
     with pytest.raises(channels.ComponentError, match="negative"):
         channels.Custom(sp.erfc(-y * z / sp.sqrt(2)) / 2 + y * (sp.erf(z**2 - 9) + 1) / 4, y, z, outputs=(-1, 1))
+
+
+def test_training_average_is_the_public_zero_temperature_interface():
+    """Observables read a derivation through ``Derivation.training_average``, not its internals;
+    it exists only once a zero-temperature derivation has set up the proximal maps."""
+    from replica.model import load_model
+    from replica.symbolic.derive import Derivation
+    d = Derivation(load_model("ridge"))
+    with pytest.raises(ValueError, match="zero-temperature"):
+        d.training_average(lambda lam_hat, loss_hat, y: loss_hat)
+    assert not any(hasattr(d, k) for k in ("out_avg", "proxes", "envelopes"))
+
+
+def test_sign_student_error_on_the_door_teacher():
+    """An ERM student predicting sign(λ̂) of the door teacher y = sign(|z| − κ): the generated
+    generalization error is P(sign λ̂ ≠ y*(z)) for (z, λ̂) Gaussian with Var z = 1, Var λ̂ = Q,
+    Cov = m, against mpmath (split at z = ±κ); m = 0 gives ½ (no correlation)."""
+    import math
+
+    import mpmath as mp
+
+    import replica
+    from replica import Model, channels, learning, losses, priors
+    from replica.codegen.lower import generate_module
+    y, z, lam = sp.symbols("y z lam", real=True)
+    kappa = sp.Symbol("kappa", positive=True)
+    door = channels.Custom(sp.Heaviside(y * (sp.Abs(z) - kappa)), y, z, outputs=(-1, 1), params={"kappa": "positive"})
+    model = Model(prior=priors.Gaussian(1), teacher=door, name="door-square",
+                  learning=learning.ERM(losses.Custom((y - lam)**2 / 2, y, lam), ridge="lam"))
+    th = replica.derive(model)
+    ns = {}
+    exec(generate_module({"eg": th.explicit(th.observables["generalization_error"])}, th.arguments()), ns)
+    names = [s.name for s in th.arguments()]
+
+    def oracle(m, Q, k, rho=1.0):
+        # z = √ρ u: y* = −1 for |u| < κ/√ρ; λ̂ | u ~ N(m u/√ρ, Q − m²/ρ)
+        s, k = mp.sqrt(Q - m * m / rho), k / mp.sqrt(rho)
+        mu = lambda u: m * u / mp.sqrt(rho)     # noqa: E731
+        inside = mp.quad(lambda u: mp.npdf(u) * mp.ncdf(mu(u) / s), [-k, 0, k])         # y* = −1, λ̂ > 0
+        outside = mp.quad(lambda u: mp.npdf(u) * mp.ncdf(-mu(u) / s), [-mp.inf, -k]) \
+            + mp.quad(lambda u: mp.npdf(u) * mp.ncdf(-mu(u) / s), [k, mp.inf])             # y* = +1, λ̂ < 0
+        return float(inside + outside)
+    for m, Q, k in ((0.6, 1.3, 0.6745), (0.3, 0.5, 1.2), (0.0, 0.8, 0.6745)):
+        vals = {"alpha": 1.0, "lam": 0.1, "kappa": k, "m": m, "Q": Q, "chi": 1.0, "Q_hat": 1.0, "q_hat": 1.0,
+                "m_hat": 1.0, "chi_hat": 1.0}
+        got = float(ns["evaluate"](*[vals[n] for n in names], nodes=400, rule="legendre")["eg"])
+        assert got == pytest.approx(oracle(m, Q, k), abs=1e-9), (m, Q, k)
+    assert math.isclose(oracle(0.0, 0.8, 0.6745), 0.5, abs_tol=1e-12)
+    # the simulation's measure (sims.measure: the student's sign against fresh noiseless door
+    # labels, 20000 samples) against the same probability at each instance's own overlaps
+    import torch
+
+    from sims.data import sample
+    from sims.measure import generalization_error, overlaps
+    d = sample(model, {"alpha": 1.0, "lam": 0.1, "kappa": 0.6745}, n=50, seeds=2)
+    w_hat = d.teacher + torch.randn(d.teacher.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    eg, o = generalization_error(w_hat, d), overlaps(w_hat, d)
+    for s in range(2):
+        ref = oracle(float(o["m"][s]), float(o["Q"][s]), 0.6745, float(o["rho"][s]))
+        assert abs(float(eg[s]) - ref) <= 4 * math.sqrt(ref * (1 - ref) / 20000), (float(eg[s]), ref)

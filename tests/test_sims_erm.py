@@ -3,6 +3,7 @@ closed form for ridge, Aubin et al. 2020 fixed point for hinge and logistic), an
 optimizer's own defining properties (stationarity, KKT, non-existence on separable data)."""
 import math
 
+import numpy as np
 import pytest
 import sympy as sp
 import torch
@@ -85,3 +86,34 @@ def test_custom_losses_take_the_same_path():
     assert bool(ab["converged"].all()) and float(ab["kkt"].max()) <= 1e-8
     with pytest.raises(ValueError, match="convex"):
         run_erm(d, loss=losses.Custom(sp.Heaviside(-y * lam) + (y - lam)**2, y, lam))
+
+
+def test_piecewise_losses_are_minimized_and_certified():
+    """A Piecewise loss (Huber, written by the user) is minimized by the smoothing continuation and
+    certified by the KKT condition of the exact loss: the minimizer is scipy's L-BFGS on the exact
+    (C¹) Huber objective; |y − λ| written as a Piecewise gives the minimizer of sp.Abs; a Piecewise
+    with a jump is not convex and refused."""
+    from scipy.optimize import minimize
+    y, lam = sp.symbols("y lam")
+    d = sample("hinge", {"flip": 0.05, "lam": 0.2}, n=60, seeds=2, alpha=1.5)
+    yr = d.y + 0.7 * torch.randn(d.y.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    d.y = yr                                    # real labels, some beyond the Huber threshold
+    r = y - lam
+    huber = run_erm(d, loss=losses.Custom(sp.Piecewise((r**2 / 2, sp.Abs(r) <= 1), (sp.Abs(r) - sp.Rational(1, 2), True)),
+                                          y, lam), ridge=0.2)
+    assert bool(huber["converged"].all()) and float(huber["kkt"].max()) <= 1e-8
+    for s in range(2):
+        A, t = d.X[s].numpy() / 60**0.5, yr[s].numpy()
+
+        def f(w):
+            res = t - A @ w
+            g = np.where(np.abs(res) <= 1, res, np.sign(res))
+            return np.where(np.abs(res) <= 1, res**2 / 2, np.abs(res) - 0.5).sum() + 0.1 * w @ w, -A.T @ g + 0.2 * w
+        ref = minimize(f, np.zeros(60), jac=True, method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 5000})
+        assert np.max(np.abs(huber["w_hat"][s].numpy() - ref.x)) < 1e-6
+    small = sample("hinge", {"flip": 0.05, "lam": 0.2}, n=30, seeds=1, alpha=1.5)
+    ab = run_erm(small, loss=losses.Custom(sp.Abs(y - lam), y, lam))
+    pw = run_erm(small, loss=losses.Custom(sp.Piecewise((lam - y, lam > y), (y - lam, True)), y, lam))
+    assert bool(pw["converged"].all()) and torch.allclose(pw["w_hat"], ab["w_hat"], atol=1e-6)
+    with pytest.raises(ValueError, match="convex"):
+        run_erm(d, loss=losses.Custom(sp.Piecewise(((y - lam)**2, y > lam), ((y - lam)**2 + 1, True)), y, lam))

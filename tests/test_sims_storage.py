@@ -47,6 +47,11 @@ def test_enumeration_matches_brute_force():
         ok = (d.y[s][None, :] * (W @ d.X[s].T) / 7**0.5) >= 0           # (128, P)
         run = torch.cumprod(ok.long(), 1).sum(1)                          # patterns stored in a row
         assert int(pc[s]) == int(run.max())
+    # any constraint on (y, λ): the symmetric binary perceptron's |λ| ≤ κ
+    band = ising_capacities(d.X, d.y, constraint=lambda yv, lam: lam.abs() <= 0.6)
+    for s in range(5):
+        ok = (W @ d.X[s].T / 7**0.5).abs() <= 0.6
+        assert int(band[s]) == int(torch.cumprod(ok.long(), 1).sum(1).max())
 
 
 def test_ising_capacity_extrapolates_near_0833():

@@ -101,7 +101,16 @@ def _n_zero_limit(coupling_n, log_moments):
 
 
 class Derivation:
-    """Collects what the Theory shows and compiles."""
+    """Collects what the Theory shows and compiles.
+
+    Public interface (what :mod:`replica.theory` and :mod:`replica.observables` read):
+    ``model``, ``prior``, ``sprior`` (the student's prior), ``channel``, ``learning``; the kind
+    flags ``bayes``, ``storage`` and, after the derivation, ``zero`` (zero temperature);
+    ``rho`` = E w*²; ``xi`` (the standard Gaussian variable of the ξ-averages); after the
+    derivation ``free_entropy``, ``equations``, ``pairs``, ``fixed``, ``potentials``,
+    ``limits``, ``replicon`` (or None) and ``temperature`` (the stand-in of a Gibbs T, or
+    None); :meth:`restore`, and at zero temperature :meth:`training_average`.
+    """
 
     temperature = None   # the positive stand-in for a Gibbs temperature, if any
 
@@ -348,7 +357,7 @@ class Derivation:
             Ms, proxs = {}, {}
             for o in self.channel.outputs:
                 Ms[o], proxs[o] = env(sp.sympify(o))
-        self.envelopes, self.proxes = Ms, proxs
+        self._envelopes, self._proxes = Ms, proxs
         omega = sp.sqrt(Qv) * xi
 
         def out_avg(fn):
@@ -366,7 +375,7 @@ class Derivation:
         # α = P/D with features: P/N = α/ψ samples per student weight
         samples = S.alpha if features is None else S.alpha / features.ratio
         phi0 = lead + prior_term - samples * energy
-        self.out_avg = out_avg
+        self._out_avg = out_avg
         self.limits.append(Phrase.of(
             "zero temperature: ", sp.Eq(S.Q_hat + S.q_hat, S.beta * S.chi_hat, evaluate=False), ", ",
             Math(r"\hat{q} \to \beta^2 \hat{q}", "q_hat -> beta**2*q_hat"), ", ",
@@ -393,6 +402,26 @@ class Derivation:
                                          Math(r"\Phi_0 = 0", "Phi_0 = 0")))
         self.finish(phi0, pairs, fixed, zero=True, scale=scale)
         return self
+
+    def training_average(self, f):
+        """E over a training example of ``f(lam_hat, loss_hat, y)`` at zero temperature (ERM).
+
+        The estimator's pre-activation on a training example with label y is the proximal map
+        λ̂ = prox_{χℓ(y,·)}(ω) at ω = √Q ξ, and the loss there ℓ̂ = ℓ(y, λ̂) = M(y, ω, χ) −
+        (λ̂ − ω)²/(2χ) with M the Moreau envelope (the envelope's own branches: no Piecewise loss
+        evaluated at a Piecewise prox); y is drawn from the teacher given the student's field,
+        Z*_out(y, m ξ/√Q, ρ − m²/Q) (the random labels' density for storage), summed over finite
+        labels or ∫dy over real ones, then averaged over ξ (Aubin, Krzakala, Lu & Zdeborová,
+        NeurIPS 2020, eqs. for the training loss and error)."""
+        if not getattr(self, "zero", False) or not hasattr(self, "_out_avg"):
+            raise ValueError("training_average is defined for a zero-temperature (ERM) derivation only")
+        omega = sp.sqrt(S.Q) * self.xi
+
+        def at(key, yy):
+            lam_hat = self._proxes[key]
+            loss_hat = self._envelopes[key] - (lam_hat - S.omega)**2 / (2 * S.chi)
+            return f(lam_hat, loss_hat, S.y).subs({S.omega: omega, S.y: yy})
+        return self._out_avg(at)
 
     def check_convex(self, loss):
         """Refuse a loss that is not convex in λ: the zero-temperature theory assumes it."""

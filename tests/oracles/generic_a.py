@@ -19,7 +19,7 @@ import math
 import numpy as np
 from scipy import integrate
 
-__all__ = ["overlap", "linear_bayes_q", "channel_qhat", "bayes_error"]
+__all__ = ["overlap", "overlap_heavy_tailed", "linear_bayes_q", "channel_qhat", "bayes_error"]
 
 _OPTS = dict(epsabs=1e-13, epsrel=1e-12, limit=200)
 
@@ -58,6 +58,26 @@ def overlap(density, qhat, atoms=(), lo=-60.0, hi=60.0, kinks=()):
     span = 12 * math.sqrt(1 + qhat) + s * max(abs(lo), abs(hi))
     pts = [s * a for a, _ in atoms] + [s * k for k in kinks] + [0.0, -span / 4, span / 4]
     return _quad(integrand, -span, span, pts)
+
+
+def overlap_heavy_tailed(density, qhat):
+    """q(q̂) of Y = √q̂ W + Z for a smooth density with algebraic tails (Student-t): the same
+    integrals as :func:`overlap` over the whole line (scipy quad's infinite-range transform;
+    a window such as [-60, 60] drops O(10⁻⁵) of q for ν = 5), the inner ones split at 0 and at
+    the posterior's peak y/√q̂, the outer one (even in y for an even density) at 5.  Agrees with
+    a 20-digit mpmath evaluation at q̂ = 0.01 to 3e-10 (q = 0.00995464116325669)."""
+    s = math.sqrt(qhat)
+    opts = dict(epsabs=1e-14, epsrel=1e-13, limit=400)
+
+    def moment(y, k):
+        def f(w):
+            return w**k * density(w) * _npdf(y - s * w)
+        edges = [-math.inf] + sorted({0.0, y / s}) + [math.inf]
+        return sum(integrate.quad(f, a, b, **opts)[0] for a, b in zip(edges[:-1], edges[1:]))
+
+    def integrand(y):
+        return moment(y, 1)**2 / moment(y, 0)
+    return 2 * sum(integrate.quad(integrand, a, b, **opts)[0] for a, b in ((0.0, 5.0), (5.0, math.inf)))
 
 
 def linear_bayes_q(alpha, delta, rho, q_of_qhat, q0=0.0, tol=1e-11, max_iter=2000):
