@@ -94,10 +94,14 @@ def features(f, x) -> list:
         if cc is not None:
             c2, c1 = cc
             found.append((-c1 / (2 * c2), 1 / sp.sqrt(2 * sp.Abs(c2))))
+    # a feature whose centre moves with the variable of a nested expectation (a kink at
+    # x = -xi/sqrt(q_hat) seen from the outer x) is that nested node's: the outer rule is built
+    # before the inner variable exists
+    inner = {n.args[1] for n in f.atoms(GaussE)}
     by_centre = {}
     for c, w in found:
         c = _simplified(c)           # (widths as they are: Abs of a simplified square root can go complex)
-        if c.has(x) or w.has(x):
+        if c.has(x) or w.has(x) or c.has(*inner) or w.has(*inner):
             continue
         ws = by_centre.setdefault(c, [])
         if w not in ws:
