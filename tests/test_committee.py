@@ -24,7 +24,7 @@ from oracles.committee import (bayes_error_mc, bayes_error_two_independent_units
                                gibbs_error_mc, quadratic_error_mc)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def theories():
     cache = {}
 

@@ -114,7 +114,7 @@ def mc_output_potential(K, qd, qa, samples, big, seed):
     return fb.mean() + d.mean(), math.sqrt(fb.var() / fb.size + d.var() / samples)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def theories():
     return {p: replica.derive(n) for p, n in NAMES.items()}
 
