@@ -11,6 +11,7 @@ import pytest
 
 from oracles import classification as oc
 from oracles import regression as orr
+from inprocess import replica as replica_in_process
 from test_cli import assert_input_error, replica
 
 FINE = ("--rule", "legendre", "--nodes", "400")
@@ -22,7 +23,7 @@ def _oracle(fn, *args):
 
 
 def run_json(*args):
-    r = replica(*args, "--json")
+    r = replica_in_process(*args, "--json")
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
 
