@@ -71,3 +71,27 @@ def test_two_processes_compiling_at_once_leave_a_correct_cache(cache_dir):
     c = load_compiled("gardner")
     assert c._theory is None
     assert float(c.evaluate(**POINT)["map_q_hat"]) == float(ref["map_q_hat"])
+
+
+def test_a_second_compiler_waits_for_the_lock_and_loads(cache_dir, monkeypatch):
+    """While one process holds a model's generation lock, another compile of it waits, then
+    loads the file the holder wrote instead of generating it again (test workers compiling
+    the same model at once)."""
+    import threading
+    from replica.codegen import compiled as CM
+
+    th = replica.derive("gardner")
+    key, name = C.model_key(th.model, "numpy"), "gardner-main"
+    body = CM._generate(th, "numpy") + "\n# written by the holder of the lock\n"
+    generated, out = [], []
+    real = CM._generate
+    monkeypatch.setattr(CM, "_generate", lambda *a: generated.append(a) or real(*a))
+    with C.generating(key, name):
+        t = threading.Thread(target=lambda: out.append(CM.compile_theory(th)))
+        t.start()
+        t.join(timeout=3.0)
+        assert t.is_alive()                    # blocked on the lock, not generating
+        C.store(key, name, body)
+    t.join(timeout=60)
+    assert not t.is_alive() and not generated
+    assert out[0].source == body

@@ -5,8 +5,6 @@ arXiv:1806.05451; VALIDATION.md "Committee machines"), and the public paths: the
 ``committee-bayes`` / ``committee-ising-bayes``, ``replica.derive``, ``replica.solve`` and the
 command line."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -21,11 +19,12 @@ from replica.committee.orthant import orthant, orthant_grad
 from replica.committee.solve import specialized_transitions
 from replica.solve import solve
 
+from inprocess import replica as replica_in_process
 from oracles.committee import (bayes_error_mc, bayes_error_two_independent_units, bvn_orthant_mp,
                                gibbs_error_mc, quadratic_error_mc)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def theories():
     cache = {}
 
@@ -322,7 +321,7 @@ def test_solve_through_replica_solve_broadcasts_K():
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "replica", *args], capture_output=True, text=True, timeout=300)
+    return replica_in_process(*args)
 
 
 def test_cli_list_solve_transition_derive():

@@ -22,6 +22,7 @@ Oracles, none of them the code under test:
 """
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -38,6 +39,8 @@ from replica.committee.largek import (LargeKTheory, Subspace, count_labels, coun
                                       effective_overlap, large_k_theory)
 from replica.committee.models import CommitteeRule
 from replica.params import ParameterError
+
+from inprocess import replica as replica_in_process
 
 NAMES = {"gaussian": "committee-bayes", "ising": "committee-ising-bayes"}
 
@@ -114,7 +117,7 @@ def mc_output_potential(K, qd, qa, samples, big, seed):
     return fb.mean() + d.mean(), math.sqrt(fb.var() / fb.size + d.var() / samples)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def theories():
     return {p: replica.derive(n) for p, n in NAMES.items()}
 
@@ -366,16 +369,11 @@ def test_cli_transition_at_K_infinity():
     """``replica transition committee-ising-bayes --along alpha --set K=inf``: the K → ∞ theory,
     α read as α/K — the first-order transition at log 2 / (−Ψ₁(2/π)) (closed form, checked
     against the oracle above); a perceptron refuses K=inf with exit 2 and one line."""
-    import json
-    import subprocess
-    import sys
-    r = subprocess.run([sys.executable, "-m", "replica", "transition", "committee-ising-bayes", "--along", "alpha",
-                        "--set", "K=inf", "--json"], capture_output=True, text=True, timeout=300)
+    r = replica_in_process("transition", "committee-ising-bayes", "--along", "alpha", "--set", "K=inf", "--json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["parameter"] == "alpha_over_K" and doc["parameters"] == {"K": "inf"}
     first = [t for t in doc["transitions"] if t["kind"] == "first_order"]
     assert first[0]["value"] == pytest.approx(math.log(2) / -psi_sign(2 / math.pi), abs=1e-7)
-    r = subprocess.run([sys.executable, "-m", "replica", "transition", "ising-bayes", "--along", "alpha",
-                        "--set", "K=inf"], capture_output=True, text=True, timeout=300)
+    r = replica_in_process("transition", "ising-bayes", "--along", "alpha", "--set", "K=inf")
     assert r.returncode == 2 and r.stderr.count("\n") == 1

@@ -21,7 +21,7 @@ from replica.committee.quadrature import slab_rule
 from oracles.committee import gibbs_error_independent_units
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rules():
     return {K: committee_model(K, "gaussian").teacher for K in (2, 3)}
 

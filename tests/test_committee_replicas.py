@@ -91,12 +91,12 @@ def explicit_blocks(k, nn, rho0):
     return Qm, Qh
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def gauss():
     return R.rs_free_entropy(priors.Gaussian(1))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def gauss2():
     return R.rs_free_entropy(priors.Gaussian(2))
 

@@ -75,7 +75,7 @@ def _relu_builtin():
                          learning.ERM(losses.Square(), ridge="lam"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def relu_pair(tmp_path_factory):
     path = _write(tmp_path_factory.mktemp("relu"), "relu_teacher.py", RELU_FILE)
     model = replica.load_model(str(path))
@@ -165,7 +165,7 @@ def _door_alpha_c(kappa):
         return float(1 / (2 * integral))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def door(tmp_path_factory):
     path = _write(tmp_path_factory.mktemp("door"), "door.py", DOOR_FILE)
     th = replica.derive(replica.load_model(str(path)))
@@ -233,7 +233,7 @@ LOGISTIC_FILE = """
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def square_file(tmp_path_factory):
     return _write(tmp_path_factory.mktemp("square"), "square_loss.py", SQUARE_FILE)
 

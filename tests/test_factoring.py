@@ -1,9 +1,9 @@
-"""The memoized ``factor_terms`` of the code generator returns exactly SymPy's ``factor_terms``
-(the oracle: SymPy itself), on the shapes the lowering meets: nested products of exponentials
+"""The memoized ``factor_terms`` and ``powsimp_exp`` of the code generator return exactly SymPy's
+``factor_terms`` and ``powsimp(combine="exp")`` (the oracle: SymPy itself), on the shapes the lowering meets: nested products of exponentials
 and sums, common negatives, exp(-(x + 2)), repeated subtrees."""
 import sympy as sp
 
-from replica.symbolic.factoring import factor_terms
+from replica.symbolic.factoring import factor_terms, powsimp_exp
 from replica.symbolic.gauss import _factor_factors
 
 
@@ -27,6 +27,21 @@ def _cases():
 def test_factor_terms_is_sympys():
     for e in _cases():
         assert factor_terms(e) == sp.factor_terms(e), e
+
+
+def test_powsimp_exp_is_sympys():
+    x, y, s = sp.symbols("x y s", real=True)
+    q = sp.Symbol("q", positive=True)
+    more = [
+        sp.exp(x) * sp.exp(y) * (sp.exp(-x) * s + q * sp.sqrt(q) * sp.exp(2 * y)),
+        2**x / 4 * sp.exp(x)**2 * q**(-sp.Rational(1, 2)) * sp.sqrt(q),
+        (sp.exp(x) * sp.exp(-y))**-1 + sp.exp(x) / sp.exp(y),
+        sp.erfc(x * sp.exp(x) * sp.exp(y)) * sp.exp(s) * sp.exp(x) / (1 + sp.exp(x) * sp.exp(y)),
+        (1 / q) * q**x * q**y * sp.exp(x)**y,
+    ]
+    for e in _cases() + more:
+        for f in (e, factor_terms(e)):
+            assert powsimp_exp(f) == sp.powsimp(f, combine="exp"), f
 
 
 def test_factor_factors_is_sympys_factor():

@@ -20,7 +20,7 @@ def _student(w):
     return 2 / (math.sqrt(3 * math.pi) * math.gamma(2.5)) * (1 + w * w / 3)**-3
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def student_map_q():
     th = replica.derive(replica.load_model(str(MODELS / "a_student.py")))
     eq = next(e for e in th.equations if e.lhs.name == "q")

@@ -31,7 +31,7 @@ RULE = dict(rule="legendre", nodes=384)
 XI_PANELS = {"a_relu": 8, "a_abs": 16}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def compiled():
     cache = {}
 

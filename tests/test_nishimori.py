@@ -60,7 +60,7 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pair(theories):
     """(Gibbs theory at symbolic T, compiled) and (Bayes-optimal compiled) per case, cached."""
     cache = {}

@@ -31,7 +31,7 @@ def diff(f, x, h=1e-4):
     return (f(x - 2 * h) - 8 * f(x - h) + 8 * f(x + h) - f(x + 2 * h)) / (12 * h)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def forms():
     cache = {}
 

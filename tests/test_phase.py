@@ -53,7 +53,7 @@ DONE = ["phase-diagram", "ising-bayes", "--x", "alpha=0.8:2.0:25", "--y", "flip=
         "--out", "pd.nc", "--plot", "pd.png", "--json"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def done_run(tmp_path_factory):
     d = tmp_path_factory.mktemp("pd")
     r = replica(*DONE, cwd=d, env={"REPLICA_PROGRESS": "1"})       # progress lines on, though not a terminal

@@ -55,7 +55,7 @@ def test_ising_storage_rs_q_to_one(theories):
     assert a == pytest.approx(float(oc.ising_storage_q1_alpha(0.5)), abs=1e-8)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def version_space():
     m = replica.Model(priors.Spherical(), channels.Sign(), learning.Gibbs(0, losses.Errors()))
     th = replica.derive(m)

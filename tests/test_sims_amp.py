@@ -22,7 +22,7 @@ from sims import run_amp
 from sims.data import sample
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def theory_ising():
     """ising-bayes at α = 1 (flip 0 and 0.1), the partial-recovery branch AMP reaches."""
     from replica.solve import solve

@@ -31,7 +31,7 @@ def jacobi_residual(c, sol, nodes=400, rule="legendre"):
                for k in c.unknowns)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def version_space():
     """Spherical student, noiseless sign teacher, Gibbs learning at T = 0."""
     m = replica.Model(priors.Spherical(), channels.Sign(), learning.Gibbs(0, losses.Errors()))

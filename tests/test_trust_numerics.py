@@ -19,7 +19,7 @@ SPURIOUS = {"alpha": 1.5906090609060906, "flip": 0.0, "q": 0.9999918419072783, "
 ISSUE_ALPHAS = [1.5906090609060906, 1.7403740374037404, 2.8314831483148315]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ising():
     th = replica.derive("ising-bayes")
     return th.compile(), th.compile("mpmath")

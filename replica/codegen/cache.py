@@ -12,19 +12,29 @@ a complete file and the last one wins.  The folder is ``$REPLICA_CACHE_DIR``, el
 ``$XDG_CACHE_HOME/replica``, else ``~/.cache/replica``; when that folder cannot be used (it is
 a file, or cannot be created or written) a temporary folder of this process is used instead,
 with one warning on stderr.
+
+``generating(key, name)`` holds an exclusive lock per key (``flock`` on ``<file>.lock``) while a
+module is generated, so that two processes wanting the same model (test workers, parallel
+commands) compile it once: the second waits, then finds the file written by the first.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
 import tempfile
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:                                # pragma: no cover - not POSIX: no locking
+    fcntl = None
+
 import numpy as np
 import sympy as sp
 
-__all__ = ["cache_dir", "fingerprint", "model_key", "load", "store", "CODEGEN_VERSION"]
+__all__ = ["cache_dir", "fingerprint", "model_key", "load", "store", "generating", "CODEGEN_VERSION"]
 
 #: bumped when the file format changes; code changes are caught by ``_code_hash``
 CODEGEN_VERSION = "1"
@@ -151,3 +161,29 @@ def store(key: str, name: str, body: str) -> Path:
             pass
         raise
     return p
+
+
+@contextlib.contextmanager
+def generating(key: str, name: str):
+    """Hold the cross-process lock of ``key`` (an exclusive ``flock`` on ``<file>.lock`` next to
+    the module's file) for the body of the ``with``: generate-and-store there after a second
+    ``load``, so that a process that waited finds the module written by the one that held the
+    lock.  The lock goes with the process if it dies; where no lock can be taken (no ``fcntl``,
+    a read-only folder) the body runs unlocked: two processes then each write a complete file
+    (``store`` is atomic), as without the lock."""
+    p = _path(key, name)
+    fd = None
+    if fcntl is not None:
+        try:
+            fd = os.open(str(p.with_suffix(".lock")), os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            if fd is not None:
+                os.close(fd)
+            fd = None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)

@@ -26,7 +26,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from .. import symbols as S
 from ..symbolic.derive import LabelIntegral
-from ..symbolic.factoring import factor_terms
+from ..symbolic.factoring import factor_terms, powsimp_exp
 from ..symbolic.gauss import GaussE, lebesgue_integral, reclose
 from ..symbolic.lines import LabelLine, LineIntegral, breakpoints, kink_arguments, reclose_lines, tilt_lines, without_hints
 from ..symbolic.moreau import Envelope, Prox
@@ -344,7 +344,7 @@ def _replace_once(e, query, value):
 @functools.lru_cache(maxsize=4096)
 def _merge_exps(m):
     """A product's exponentials merged (denominators of exponential sums in log space first)."""
-    return sp.powsimp(_log_denominators(factor_terms(m)), combine="exp")
+    return powsimp_exp(_log_denominators(factor_terms(m)))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -562,14 +562,22 @@ def hide_labels(f):
     return f.replace(lambda n: isinstance(n, LabelLine), lambda n: sp.Dummy("label_integral"))
 
 
+@functools.lru_cache(maxsize=1024)
+def _kink_candidates(f, x) -> tuple:
+    """(``kink_arguments`` of f, the variables bound by f's nested nodes, x excluded: a kink of
+    an inner integrand is that node's own), label quadratures and rule hints set aside; shared
+    by ``_kinks`` and ``implicit_kink_arguments`` (two walks of a large integrand saved)."""
+    f = without_hints(hide_labels(f))
+    return tuple(kink_arguments(f)), frozenset({n.args[1] for n in f.atoms(GaussE, LineIntegral)} - {x})
+
+
 def implicit_kink_arguments(f, x) -> list:
     """Arguments g(x) of the kinks of f (``kink_arguments``) that are not linear in x, whose roots
     are found at run time; those holding a nested expectation, a label integral, a proximal map,
     a Piecewise or a variable of a nested node are left out."""
-    f = without_hints(hide_labels(f))
-    bound = {n.args[1] for n in f.atoms(GaussE, LineIntegral)} - {x}
+    args, bound = _kink_candidates(f, x)
     out = []
-    for g in kink_arguments(f):
+    for g in args:
         if g in out or not g.has(x) or g.free_symbols & bound or g.has(GaussE, LineIntegral, LabelLine, Prox, sp.Piecewise):
             continue
         e = sp.expand(g)
@@ -586,8 +594,8 @@ def _end(e):
 def _kinks(f, x):
     """Points where the integrand f(x) has a kink or a jump: roots, linear in x, of the arguments of
     Heaviside, |.|, sign, of max/min differences and of Piecewise conditions (innermost node only)."""
-    f = without_hints(hide_labels(f))
-    args = kink_arguments(f)
+    args, bound = _kink_candidates(f, x)
+    args = list(args)
     # a kink inside a piecewise or implicit argument (e.g. Θ(-y prox)): try each branch, and
     # invert a proximal map at its root, prox = p0  <=>  ω = p0 + χ ℓ'(p0)
     more = []
@@ -601,8 +609,6 @@ def _kinks(f, x):
                 l1 = sp.diff(P.loss, P.x).xreplace({P.x: r, P.ysym: yv})
                 more.append(om - (r + ch * l1))
     args = args + more
-    # variables bound by nested nodes: a kink of an inner integrand is that node's own
-    bound = {n.args[1] for n in f.atoms(GaussE, LineIntegral)} - {x}
     roots = []
     for g in args:
         if g.free_symbols & bound:

@@ -38,8 +38,9 @@ def _simplified(c):
     return sp.simplify(c)
 
 
+@functools.lru_cache(maxsize=4096)
 def _linear(u, x):
-    """(a, b) with u = a x + b, or None."""
+    """(a, b) with u = a x + b, or None (memoized: the nodes of one model share their tails)."""
     if u.has(GaussE, Prox, sp.Piecewise) or not u.has(x):
         return None
     u = sp.expand(u)
@@ -49,8 +50,10 @@ def _linear(u, x):
     return a, b
 
 
+@functools.lru_cache(maxsize=4096)
 def _gaussian_part(u, x):
-    """(c₂, c₁) of the terms of ``u`` polynomial in x, when they are of degree 2, or None."""
+    """(c₂, c₁) of the terms of ``u`` polynomial in x, when they are of degree 2, or None
+    (memoized: the nodes of one model share their exponents)."""
     if u.has(GaussE, Prox, sp.Piecewise):
         return None
     poly = sp.Add(*[t for t in sp.Add.make_args(sp.expand(u)) if t.has(x) and t.is_polynomial(x)])
