@@ -1,4 +1,4 @@
-"""The run-time quadrature helpers of the generated NumPy modules (``lower._PRELUDE``), on their
+"""The run-time quadrature helpers of the generated NumPy modules (``lower.RUNTIME_PRELUDE``), on their
 own: the kink rule drops the pieces that are empty at every point (missing run-time roots all
 sit at the line's end) and still integrates piecewise-smooth integrands to rounding; the
 run-time roots of a non-linear kink argument are found where some points of a batch have them
@@ -9,7 +9,7 @@ from scipy.stats import norm
 from replica.codegen import lower
 
 RT: dict = {}
-exec(compile(lower._PRELUDE, "<replica numpy runtime>", "exec"), RT)
+exec(compile(lower.RUNTIME_PRELUDE, "<replica numpy runtime>", "exec"), RT)
 
 
 def _abs_moment(a):

@@ -36,7 +36,7 @@ from .. import symbols as S
 from ..learning import BayesOptimal, Gibbs
 from . import cache as C
 from ..symbolic.special import LogSumExp
-from .lower import _exp_terms, explicit, logerfc, stabilize
+from .lower import exp_terms, explicit, logerfc, stabilize
 from .torch_backend import DTYPE, generate_torch_module, module_from_source
 
 __all__ = ["Denoisers", "denoisers", "denoiser_expressions", "DenoiserError"]
@@ -81,7 +81,7 @@ def _log_sums(L):
     """log(Σ_i c_i e^{L_i}) -> LogSumExp(log c_i + L_i) (c_i not known negative): log-derivatives
     of such a sum are then softmax averages, and second ones softmax variances (no cancellation)."""
     def rule(a):
-        terms = _exp_terms(sp.powsimp(a.args[0], combine="exp"))
+        terms = exp_terms(sp.powsimp(a.args[0], combine="exp"))
         if not terms:
             return a
         return LogSumExp(*[Li + (LogWeight(c) if c.free_symbols else sp.log(c)) for c, Li in terms])

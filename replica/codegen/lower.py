@@ -38,7 +38,8 @@ from .lines import LINE_NODES, LINE_PRELUDE
 from .labels import LABEL_PRELUDE, absorb_density, gaussian_label_integral, label_line
 from .signed import NUMPY_HELPERS, absorb_exponentials, logerfsum, signed_tails
 
-__all__ = ["logerfc", "explicit", "stabilize", "generate_module", "LoweringError"]
+__all__ = ["logerfc", "explicit", "stabilize", "generate_module", "LoweringError", "Emitter", "NumpyPrinter",
+           "RUNTIME_PRELUDE", "kink_points", "exp_terms", "hide_labels", "implicit_kink_arguments"]
 
 
 class LoweringError(ValueError):
@@ -280,7 +281,7 @@ def _complement_tails(e):
     return e.replace(lambda a: a.is_Add and a.has(sp.erfc), rule)
 
 
-def _exp_terms(d):
+def exp_terms(d):
     """[(c, L)] with d = Σ c e^{L} (c free of exponentials), or None."""
     out = []
     for t in sp.Add.make_args(d):
@@ -306,7 +307,7 @@ def _log_denominators(m):
     reps = {}
     for f in sp.Mul.make_args(m):
         if f.is_Pow and f.exp.is_negative and f.base.is_Add:
-            terms = _exp_terms(f.base)
+            terms = exp_terms(f.base)
             if terms:
                 reps[f] = sp.exp(f.exp * LogSumExp(*[sp.log(c) + L for c, L in terms]))
     return m.xreplace(reps) if reps else m
@@ -361,7 +362,7 @@ def stabilize(e):
     return e
 
 
-class _Printer(NumPyPrinter):
+class NumpyPrinter(NumPyPrinter):
     def _print_logerfc(self, e):
         return "_logerfc(%s)" % self._print(e.args[0])
 
@@ -436,7 +437,7 @@ def _name(s):
     return s.name
 
 
-class _Emitter:
+class Emitter:
     #: how a backend sums a quadrature node (weights w, integrand body) and what it passes on
     #: to its ``_kink_rule``
     node_sum = "numpy.sum({w} * ({body}), axis=0)"
@@ -452,7 +453,7 @@ class _Emitter:
 
     def __init__(self):
         self.lines: list[str] = []
-        self.printer = _Printer({"fully_qualified_modules": True, "allow_unknown_functions": True})
+        self.printer = NumpyPrinter({"fully_qualified_modules": True, "allow_unknown_functions": True})
         self.counter = itertools.count()
         self.prox = {}
 
@@ -481,7 +482,7 @@ class _Emitter:
         f, x = node.args
         name = f"_E{next(self.counter)}"
         xs = _name(x)
-        kinks = [self.cse(k) for k in _kinks(f, x)] + (self.implicit_kinks(f, x, depth) if self.implicit else [])
+        kinks = [self.cse(k) for k in kink_points(f, x)] + (self.implicit_kinks(f, x, depth) if self.implicit else [])
         feats = features(f, x) if self.adaptive else []
         if feats or (kinks and self.adaptive):
             # rule='adaptive': panels graded from each feature's width, split at the kinks
@@ -566,7 +567,7 @@ def hide_labels(f):
 def _kink_candidates(f, x) -> tuple:
     """(``kink_arguments`` of f, the variables bound by f's nested nodes, x excluded: a kink of
     an inner integrand is that node's own), label quadratures and rule hints set aside; shared
-    by ``_kinks`` and ``implicit_kink_arguments`` (two walks of a large integrand saved)."""
+    by ``kink_points`` and ``implicit_kink_arguments`` (two walks of a large integrand saved)."""
     f = without_hints(hide_labels(f))
     return tuple(kink_arguments(f)), frozenset({n.args[1] for n in f.atoms(GaussE, LineIntegral)} - {x})
 
@@ -581,7 +582,7 @@ def implicit_kink_arguments(f, x) -> list:
         if g in out or not g.has(x) or g.free_symbols & bound or g.has(GaussE, LineIntegral, LabelLine, Prox, sp.Piecewise):
             continue
         e = sp.expand(g)
-        if not (e.is_polynomial(x) and sp.degree(e, x) <= 1):      # a linear root: ``_kinks`` has it
+        if not (e.is_polynomial(x) and sp.degree(e, x) <= 1):      # a linear root: ``kink_points`` has it
             out.append(g)
     return out
 
@@ -591,7 +592,7 @@ def _end(e):
     return "numpy.inf" if e == sp.oo else "-numpy.inf"
 
 
-def _kinks(f, x):
+def kink_points(f, x):
     """Points where the integrand f(x) has a kink or a jump: roots, linear in x, of the arguments of
     Heaviside, |.|, sign, of max/min differences and of Piecewise conditions (innermost node only)."""
     args, bound = _kink_candidates(f, x)
@@ -640,7 +641,7 @@ def _top_nodes(e):
     return list(dict.fromkeys(out))
 
 
-_PRELUDE = '''
+RUNTIME_PRELUDE = '''
 import numpy
 import scipy.special
 from functools import lru_cache, reduce
@@ -854,7 +855,7 @@ def generate_module(outputs: dict, arguments: list, header: str = "") -> str:
     """Python source of a module with ``evaluate(args..., nodes=96) -> dict`` computing ``outputs``.
 
     ``outputs``: name -> SymPy expression (already explicit);  ``arguments``: symbols, in order."""
-    src, argnames, body, blocks = lower_outputs(_Emitter(), outputs, arguments, [header, _PRELUDE, NUMPY_HELPERS],
+    src, argnames, body, blocks = lower_outputs(Emitter(), outputs, arguments, [header, RUNTIME_PRELUDE, NUMPY_HELPERS],
                                                 _PROX_TEMPLATE)
     src.append(f"\n\ndef evaluate({', '.join(argnames)}, nodes=96, rule='hermite', want=None):")
     src.append(f'    """Evaluate {", ".join(outputs)} at broadcastable arrays of ({", ".join(argnames)});'

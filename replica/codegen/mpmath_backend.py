@@ -16,7 +16,7 @@ from ..symbolic.gauss import GaussE
 from ..symbolic.lines import breakpoints
 from ..symbolic.moreau import Prox
 from .rules import features
-from .lower import _kinks, hide_labels, implicit_kink_arguments
+from .lower import kink_points, hide_labels, implicit_kink_arguments
 from .signed import MPMATH_HELPERS
 
 __all__ = ["generate_mpmath_module"]
@@ -40,7 +40,7 @@ class _MpPrinter(MpmathPrinter):
     def _print_GaussE(self, e):
         f, x = e.args
         # kinks and the centres of narrow features (q -> 1) as interval ends of tanh-sinh
-        ks = ", ".join([self._print(k) for k in _kinks(f, x)]
+        ks = ", ".join([self._print(k) for k in kink_points(f, x)]
                        + ["_point(lambda: %s)" % self._print(c) for c, _ in features(hide_labels(f), x)]
                        + ["*_roots(lambda %s: %s)" % (self._print(x), self._print(g)) for g in implicit_kink_arguments(f, x)])
         return "_E(lambda %s: %s, [%s])" % (self._print(x), self._print(f), ks)

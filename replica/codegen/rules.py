@@ -11,7 +11,7 @@ width 1/|a|; a Gaussian factor exp(c₂ x² + c₁ x + ...) the centre -c₁/(2c
 composite 8-point Gauss–Legendre on [-12, 12] whose panel ends are the uniform ones of the
 ``'legendre'`` rule, the centres, and the points centre ± width·2^k (k = 0, 1, ... up to 24), so the
 panels are graded geometrically from the width of each feature up to the uniform panel size;
-kinks (``lower._kinks``) are centres of width 0 (panel ends only).  On a panel [a, 2a] at
+kinks (``lower.kink_points``) are centres of width 0 (panel ends only).  On a panel [a, 2a] at
 distance a from a feature of scale ≤ a, the 8-point rule converges like ρ^-16 with ρ = 3 + √8
 (Trefethen, *Approximation Theory and Approximation Practice*, ch. 19), ~1e-12.
 """

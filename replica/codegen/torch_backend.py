@@ -34,7 +34,7 @@ from ..symbolic.moreau import Prox
 from . import lower
 from .labels import LABEL_NODES
 from .lines import SPREAD
-from .lower import LoweringError, _Emitter, lower_outputs
+from .lower import LoweringError, Emitter, lower_outputs
 
 __all__ = ["generate_torch_module", "module_from_source", "TORCH_NAMES", "DTYPE"]
 
@@ -86,7 +86,7 @@ def _floats(e):
                      lambda a: sp.Float(float(a)))
 
 
-class _TorchPrinter(lower._Printer):
+class _TorchPrinter(lower.NumpyPrinter):
     """The NumPy backend's printer, its module names translated to torch."""
 
     def _print_Float(self, e):
@@ -123,8 +123,8 @@ class _TorchPrinter(lower._Printer):
         return _translate(super().doprint(_floats(sp.sympify(expr)), assign_to))
 
 
-class _TorchEmitter(_Emitter):
-    """``lower._Emitter`` with the torch printer; expectation nodes summed with ``torch.sum``."""
+class _TorchEmitter(Emitter):
+    """``lower.Emitter`` with the torch printer; expectation nodes summed with ``torch.sum``."""
 
     node_sum = "torch.sum({w} * ({body}), 0)"
     label_sum = "torch.nansum({w} * ({body}), 0)"
@@ -238,7 +238,7 @@ _NUMPY_RUNTIME: dict = {}
 def _gauss_rule(n, rule, device):
     """The NumPy backend's quadrature rule (``lower``'s ``_gauss_rule``), as tensors on ``device``."""
     if not _NUMPY_RUNTIME:
-        exec(compile(lower._PRELUDE, "<replica numpy runtime>", "exec"), _NUMPY_RUNTIME)
+        exec(compile(lower.RUNTIME_PRELUDE, "<replica numpy runtime>", "exec"), _NUMPY_RUNTIME)
     x, w = _NUMPY_RUNTIME["_gauss_rule"](int(n), rule)
     return (torch.as_tensor(x, dtype=DTYPE, device=device), torch.as_tensor(w, dtype=DTYPE, device=device))
 
