@@ -39,6 +39,8 @@ CASES = {
     "b_sbp": ("ising-storage", {"alpha": 0.5, "kappa": 0.8}),
     "b_spherical_band": ("gardner", {"alpha": 0.5, "kappa": 0.8}),
     "b_door": ("perceptron-bayes", {"alpha": 2.0, "kappa": 0.8}),
+    "b_probit": ("perceptron-bayes", {"alpha": 1.5, "s": 0.5}),
+    "b_logistic_teacher": ("perceptron-bayes", {"alpha": 1.5, "s": 0.5}),
     "b_gibbs": ("perceptron-gibbs", {"alpha": 2.0, "T": 0.5}),
 }
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize
+from scipy import optimize, special
 
 import replica
 from replica.solve import solve
@@ -124,6 +124,35 @@ def test_spherical_band_output_term(theories, q, rule, nodes):
 
 
 # -- the door, Bayes-optimal -----------------------------------------------------------------------
+
+SMOOTH_TEACHERS = {
+    "probit": lambda y, z, s: 0.5 * special.erfc(-y * z / (math.sqrt(2) * s)),
+    "logistic_teacher": lambda y, z, s: special.expit(y * z / s),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMOOTH_TEACHERS))
+def test_smooth_custom_teachers_bayes_optimal(theories, name):
+    """A probit and a logistic teacher written by hand as custom channels, Gaussian weights,
+    Bayes-optimal: the free entropy equals the oracle's (Σ_y E Z log Z by scipy quad over
+    Gauss–Hermite label masses), the converged (q, q̂) is its stationary point, the Bayes error
+    is the oracle's 1 − E max_y Z, and the error against the clean label sign(z) is the closed
+    form arccos(√q)/π (Engel & Van den Broeck 2001, ch. 2)."""
+    _, c = _theory(theories, name)
+    alpha, s = 1.5, 0.5
+    (r,) = solve(c, {"alpha": alpha, "s": s}, init="uninformed").to_records()
+    assert r["converged"] and 0.2 < r["q"] < 0.95
+    q, qh = r["q"], r["q_hat"]
+    P = lambda y, z: SMOOTH_TEACHERS[name](y, z, s)      # noqa: E731
+    out = G.smooth_channel_output_term(P, q)
+    assert r["free_entropy"] == pytest.approx(-q * qh / 2 + qh / 2 - math.log1p(qh) / 2 + alpha * out, abs=1e-9)
+    assert q == pytest.approx(qh / (1 + qh), abs=1e-9)
+    h = 1e-5
+    dout = (G.smooth_channel_output_term(P, q + h) - G.smooth_channel_output_term(P, q - h)) / (2 * h)
+    assert qh == pytest.approx(2 * alpha * dout, rel=1e-6)
+    assert r["bayes_error"] == pytest.approx(G.smooth_channel_bayes_error(P, q), abs=1e-9)
+    assert r["generalization_error"] == pytest.approx(math.acos(math.sqrt(q)) / math.pi, abs=1e-12)
+
 
 def test_door_bayes_optimal(theories):
     """y = sign(|z| - κ), Gaussian weights, Bayes-optimal: the free entropy equals the oracle's

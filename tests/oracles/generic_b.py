@@ -195,3 +195,31 @@ def door_gibbs_error(q, kappa):
             z = (mp.erf((kappa - c) / (s * mp.sqrt(2))) + mp.erf((kappa + c) / (s * mp.sqrt(2)))) / 2
             return 2 * z * (1 - z) * mp.npdf(t)
         return float(mp.quad(f, [-12, -kappa, 0, kappa, 12]))
+
+
+# -- Bayes-optimal ±1 labels from any smooth channel P(y|z) -------------------------------------
+
+_GH_U, _GH_W = np.polynomial.hermite_e.hermegauss(160)
+_GH_W = _GH_W / math.sqrt(2 * math.pi)
+
+
+def _label_masses(prob, q, xi):
+    """Z(y) = E_u P(y | √q ξ + √(1-q) u) for y = ±1 (160-node Gauss–Hermite in u: P smooth)."""
+    z = math.sqrt(q) * xi + math.sqrt(1 - q) * _GH_U
+    return {yv: float(np.dot(_GH_W, prob(yv, z))) for yv in (-1, 1)}
+
+
+def smooth_channel_output_term(prob, q):
+    """Σ_y E_ξ Z(y) log Z(y) by ``scipy.integrate.quad`` in ξ (split at 0)."""
+    def f(xi):
+        Z = _label_masses(prob, q, xi)
+        return sum(v * math.log(v) for v in Z.values() if v > 0) * math.exp(-xi * xi / 2) / math.sqrt(2 * math.pi)
+    return sum(integrate.quad(f, a, b, epsabs=1e-14, epsrel=1e-13, limit=200)[0] for a, b in ((-14, 0), (0, 14)))
+
+
+def smooth_channel_bayes_error(prob, q):
+    """1 − E_ξ max_y Z(y): the Bayes classifier's error (the kink of the max at ξ = 0 for a
+    symmetric channel is a split point)."""
+    def f(xi):
+        return max(_label_masses(prob, q, xi).values()) * math.exp(-xi * xi / 2) / math.sqrt(2 * math.pi)
+    return 1 - sum(integrate.quad(f, a, b, epsabs=1e-14, epsrel=1e-13, limit=200)[0] for a, b in ((-14, 0), (0, 14)))
