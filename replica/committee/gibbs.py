@@ -67,6 +67,7 @@ from .lower import output_kernel
 from .models import CommitteeRule, IntegerDomain
 from .quadrature import hermite, outer_rule, refined_nodes
 from .replicas import ORDER_PARAMETERS, rs_free_entropy
+from .solve import CommitteeSolver
 
 __all__ = ["committee_gibbs", "derive_gibbs_committee", "GibbsCommitteeTheory", "GibbsCommitteeSolver",
            "energy_table", "entropic_term", "solve_gibbs_committee", "MAX_GIBBS_K", "UNKNOWNS"]
@@ -450,19 +451,20 @@ class _Point:
     iterations: int
 
 
+def _axis_points(x, free, h):
+    """x + h_i e_i, x - h_i e_i for each free coordinate i, in that order."""
+    pts = []
+    for i in free:
+        for s in (1, -1):
+            p = x.copy()
+            p[i] += s * h[i]
+            pts.append(p)
+    return pts
+
+
 def _stencil(x, free, hg, hh):
     """Points of the finite-difference stencil: x, x ± hg e_i, x ± hh e_i, x ± hh e_i ± hh e_j."""
-    pts = [x]
-    for i in free:
-        for s in (1, -1):
-            p = x.copy()
-            p[i] += s * hg[i]
-            pts.append(p)
-    for i in free:
-        for s in (1, -1):
-            p = x.copy()
-            p[i] += s * hh[i]
-            pts.append(p)
+    pts = [x] + _axis_points(x, free, hg) + _axis_points(x, free, hh)
     for a, i in enumerate(free):
         for j in free[a + 1:]:
             for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
@@ -493,12 +495,7 @@ def _derivatives(v, free, hg, hh):
 
 def _gradient(th, x, free, alpha, T, chart, refined=False):
     hg = H_GRAD * np.maximum(1.0, np.abs(x))
-    pts = [x]
-    for i in free:
-        for s in (1, -1):
-            p = x.copy()
-            p[i] += s * hg[i]
-            pts.append(p)
+    pts = [x] + _axis_points(x, free, hg)
     v = th.phi(np.array(pts), np.full(len(pts), alpha), np.full(len(pts), T), chart, refined)
     return np.array([(v[1 + 2 * k] - v[2 + 2 * k]) / (2 * hg[i]) for k, i in enumerate(free)])
 
@@ -618,22 +615,8 @@ class GibbsCommitteeSolver:
     def __init__(self, theory):
         self.theory = theory
 
-    def grid(self, params):
-        model = self.theory.model
-        params = dict(params or {})
-        names = self.theory.parameter_names
-        unknown = sorted(set(params) - set(names))
-        if unknown:
-            raise ParameterError(f"unknown parameter(s) {unknown} for model {model.name!r}; its parameters are {names}")
-        for k in names:
-            if k not in params:
-                params[k] = model.defaults[k]
-        domains = {s.name: d for s, d in model.parameters.items()}
-        arrs = np.broadcast_arrays(*[np.asarray(params[k], float) for k in names])
-        for k, a in zip(names, arrs):
-            for v in np.unique(a):
-                domains[k].check(k, v)
-        return arrs[0].shape, {k: a.reshape(-1).copy() for k, a in zip(names, arrs)}
+    #: (shape, {name: flat array}): defaults filled in, every value checked (the Bayes solver's)
+    grid = CommitteeSolver.grid
 
     def solve(self, params=None, init=None, *, tol: float = 1e-9, branch=None, **_):
         """Saddle points on the grid from one chart (``init``: 'unspecialized' or 'specialized')."""
